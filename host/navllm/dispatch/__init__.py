@@ -1,0 +1,1 @@
+"""Request dispatch: one port, many requests in flight, streams, cancellation, sessions."""

@@ -1,0 +1,48 @@
+"""Handlers for requests from extension pages: status and settings here; each domain adds its own table."""
+
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING, Any
+
+from .. import PROTOCOL_VERSION, __version__
+from .. import settings as settings_store
+from ..paths import config_dir, data_dir
+from ..protocol.admin.status import GetSettings, SetSettings, Status
+from .responder import Responder
+
+if TYPE_CHECKING:
+    from ..app import App
+
+# Domains that contribute admin handlers: "module:function(app) -> {MessageClass: handler}".
+DOMAINS: tuple[str, ...] = ()
+
+
+class AdminHandlers:
+    def __init__(self, app: App):
+        self.app = app
+
+    def table(self) -> dict[type, Any]:
+        table: dict[type, Any] = {Status: self.status, GetSettings: self.get_settings, SetSettings: self.set_settings}
+        for spec in DOMAINS:
+            module, _, attr = spec.partition(":")
+            table.update(getattr(importlib.import_module(module), attr)(self.app))
+        return table
+
+    async def status(self, req: Status, out: Responder) -> dict:
+        return {
+            "host": __version__,
+            "protocol": PROTOCOL_VERSION,
+            "dataDir": str(data_dir()),
+            "configDir": str(config_dir()),
+            "providers": self.app.router.capabilities()["providers"],
+            "sessions": len(self.app.sessions),
+        }
+
+    async def get_settings(self, req: GetSettings, out: Responder) -> dict:
+        return settings_store.public(self.app.settings)
+
+    async def set_settings(self, req: SetSettings, out: Responder) -> dict:
+        settings_store.update(req.values)
+        self.app.reload_settings()
+        return settings_store.public(self.app.settings)

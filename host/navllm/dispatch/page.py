@@ -1,0 +1,207 @@
+"""Handlers for page requests: the Prompt API sessions, embeddings and model listing.
+
+Every request passes policy (the gate) before a provider runs, and its outcome is recorded.
+"""
+
+from __future__ import annotations
+
+import time
+from typing import Any
+
+from .. import PROTOCOL_VERSION, __version__
+from ..policy import Action, Gate, UsageRecord
+from ..protocol.common import Caller, Message, TextPart, ToolCallPart
+from ..protocol.errors import ErrorName, NavError
+from ..protocol.page import (
+    Append,
+    Availability,
+    Clone,
+    CreateSession,
+    Destroy,
+    Embed,
+    Hello,
+    ListModels,
+    Measure,
+    Params,
+    Prompt,
+)
+from ..providers.base import Generation, Provider, Usage
+from ..providers.router import Router
+from .responder import Responder
+from .sessions import Session, SessionTable, owner_of
+
+
+class PageHandlers:
+    def __init__(self, gate: Gate, router: Router, sessions: SessionTable):
+        self.gate = gate
+        self.router = router
+        self.sessions = sessions
+
+    def table(self) -> dict[type, Any]:
+        return {
+            Hello: self.hello,
+            Availability: self.availability,
+            Params: self.params,
+            CreateSession: self.create,
+            Prompt: self.prompt,
+            Append: self.append,
+            Measure: self.measure,
+            Clone: self.clone,
+            Destroy: self.destroy,
+            Embed: self.embed,
+            ListModels: self.models,
+        }
+
+    async def hello(self, req: Hello, out: Responder) -> dict:
+        if req.protocol != PROTOCOL_VERSION:
+            raise NavError(ErrorName.NOT_SUPPORTED, f"the extension speaks protocol {req.protocol}, this host speaks {PROTOCOL_VERSION}; update both")
+        return {"host": __version__, "protocol": PROTOCOL_VERSION, "capabilities": self.router.capabilities()}
+
+    async def availability(self, req: Availability, out: Responder) -> str:
+        if not self.gate.eligible(req.caller):
+            return "unavailable"
+        candidates = self.router.candidates(req.options)
+        best = "unavailable"
+        order = ["unavailable", "downloadable", "downloading", "available"]
+        for provider in candidates:
+            state = await provider.availability(req.options)
+            best = max(best, state, key=order.index)
+        return best
+
+    async def params(self, req: Params, out: Responder) -> dict | None:
+        candidates = self.router.candidates(req.options)
+        return candidates[0].sampling_limits().wire() if candidates else None
+
+    async def _admitted(self, caller: Caller, action: Action, options) -> list[Provider]:
+        candidates = self.router.candidates(options)
+        if not candidates:
+            raise NavError(ErrorName.NOT_SUPPORTED, "no model is configured; add one in navllm's settings")
+        return await self.gate.admit(caller, action, candidates)
+
+    async def create(self, req: CreateSession, out: Responder) -> dict:
+        providers = await self._admitted(req.caller, "create", req.options)
+        out.progress(0.0)
+        conversation, provider = await self.router.open(providers, req.options, out.progress)
+        out.progress(1.0)
+        session = Session(
+            id=self.sessions.new_id(),
+            owner=owner_of(req.caller),
+            provider=provider.name,
+            conversation=conversation,
+            options=req.options,
+            initial=list(req.initial_prompts),
+        )
+        session.usage = await session.measure(session.initial)
+        if session.usage > conversation.context_window:
+            await conversation.close()
+            raise NavError(
+                ErrorName.QUOTA_EXCEEDED,
+                f"the initial prompts need {session.usage} of the {conversation.context_window} tokens of the context window",
+                requested=session.usage,
+                quota=conversation.context_window,
+            )
+        self.sessions.add(session)
+        return self._info(session)
+
+    @staticmethod
+    def _info(session: Session) -> dict:
+        return {
+            "session": session.id,
+            "provider": session.provider,
+            "model": session.conversation.model,
+            "contextUsage": session.usage,
+            "contextWindow": session.conversation.context_window,
+        }
+
+    async def prompt(self, req: Prompt, out: Responder) -> dict:
+        session = self.sessions.get(req.caller, req.session)
+        async with session.lock:
+            await self.gate.admit(req.caller, "prompt", self.router.by_name([session.provider]))
+            messages = await session.make_room(req.input, req.response_constraint, lambda: out.event("contextoverflow"))
+            generation = Generation(
+                messages=messages,
+                sampling=req.sampling or session.options.sampling,
+                constraint=req.response_constraint,
+                omit_constraint_input=req.omit_response_constraint_input,
+                tools=session.options.tools,
+            )
+            started = time.monotonic()
+            text: list[str] = []
+            calls: list[ToolCallPart] = []
+            usage: Usage | None = None
+            outcome = "AbortError"
+            try:
+                async for chunk in session.conversation.generate(generation):
+                    if isinstance(chunk, str):
+                        text.append(chunk)
+                        out.delta(chunk)
+                    elif isinstance(chunk, ToolCallPart):
+                        calls.append(chunk)
+                        out.tool_call(chunk)
+                    else:
+                        usage = chunk
+                outcome = "ok"
+            except NavError as err:
+                outcome = str(err.name)
+                raise
+            finally:
+                reply = "".join(text)
+                self._record(req.caller, "prompt", session, usage, started, outcome, req.input, reply)
+            prefix = _trailing_prefix(req.input)
+            answer = Message(role="assistant", content=[TextPart(value=prefix + reply), *calls])
+            session.turns.append([*(m for m in req.input if not m.prefix), answer])
+            session.usage = await session.measure(session.history)
+            return {"contextUsage": session.usage, "contextWindow": session.conversation.context_window, "provider": session.provider}
+
+    def _record(self, caller: Caller, action: Action, session: Session, usage: Usage | None, started: float, outcome: str, inputs: list[Message], reply: str) -> None:
+        self.gate.record(
+            UsageRecord(
+                caller=caller,
+                action=action,
+                provider=session.provider,
+                model=session.conversation.model,
+                input_tokens=usage.input_tokens if usage else 0,
+                output_tokens=usage.output_tokens if usage else 0,
+                latency_ms=(time.monotonic() - started) * 1000,
+                outcome=outcome,
+                prompt_text="\n".join(m.text for m in inputs),
+                reply_text=reply,
+            )
+        )
+
+    async def append(self, req: Append, out: Responder) -> dict:
+        session = self.sessions.get(req.caller, req.session)
+        async with session.lock:
+            await self.gate.admit(req.caller, "append", self.router.by_name([session.provider]))
+            await session.make_room(req.input, None, lambda: out.event("contextoverflow"))
+            session.turns.append(list(req.input))
+            session.usage = await session.measure(session.history)
+            return {"contextUsage": session.usage, "contextWindow": session.conversation.context_window}
+
+    async def measure(self, req: Measure, out: Responder) -> int:
+        session = self.sessions.get(req.caller, req.session)
+        constraint = None if req.omit_response_constraint_input else req.response_constraint
+        return await session.measure(list(req.input), constraint)
+
+    async def clone(self, req: Clone, out: Responder) -> dict:
+        session = self.sessions.get(req.caller, req.session)
+        async with session.lock:
+            copy = self.sessions.add(session.clone(self.sessions.new_id()))
+        return self._info(copy)
+
+    async def destroy(self, req: Destroy, out: Responder) -> None:
+        session = self.sessions.remove(req.caller, req.session)
+        await session.conversation.close()
+
+    async def embed(self, req: Embed, out: Responder) -> list[list[float]]:
+        providers = await self._admitted(req.caller, "embed", None)
+        return await providers[0].embed(req.texts, req.model)
+
+    async def models(self, req: ListModels, out: Responder) -> list[dict]:
+        if not self.gate.eligible(req.caller):
+            return []
+        return await self.router.models()
+
+
+def _trailing_prefix(messages: list[Message]) -> str:
+    return messages[-1].text if messages and messages[-1].role == "assistant" and messages[-1].prefix else ""

@@ -1,0 +1,112 @@
+"""Sessions: model-agnostic history, context accounting and overflow eviction.
+
+A session belongs to the origin (and browsing mode) that created it; any other caller
+naming its id is told it does not exist. History is kept as the never-evicted initial
+prompts plus turns (input messages and, after a prompt, the reply), and the oldest turns
+are evicted first when a new input would not fit the context window.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+from ..protocol.common import Caller, Constraint, Message
+from ..protocol.errors import ErrorName, NavError, quota_exceeded
+from ..protocol.page import CoreOptions
+from ..providers.base import Conversation
+
+Owner = tuple[str, bool]
+
+
+def owner_of(caller: Caller) -> Owner:
+    return (caller.origin, caller.incognito)
+
+
+@dataclass
+class Session:
+    id: str
+    owner: Owner
+    provider: str
+    conversation: Conversation
+    options: CoreOptions
+    initial: list[Message]
+    turns: list[list[Message]] = field(default_factory=list)
+    usage: int = 0
+    lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+
+    @property
+    def history(self) -> list[Message]:
+        return [*self.initial, *(m for turn in self.turns for m in turn)]
+
+    async def measure(self, messages: list[Message], constraint: Constraint | None = None) -> int:
+        return await self.conversation.measure(messages, constraint=constraint, tools=self.options.tools)
+
+    async def make_room(self, new: list[Message], constraint: Constraint | None, on_overflow: Callable[[], None]) -> list[Message]:
+        """Evict the oldest turns until ``new`` fits; return the messages to feed the model.
+
+        Nothing is evicted when even the initial prompts plus ``new`` cannot fit.
+        """
+        window = self.conversation.context_window
+        needed = await self.measure([*self.initial, *new], constraint)
+        if needed > window:
+            raise quota_exceeded(
+                f"the input needs {needed} of the {window} tokens this session's context window holds",
+                requested=needed,
+                quota=window,
+            )
+        evicted = 0
+        while await self.measure([*self.initial, *self._turn_messages(evicted), *new], constraint) > window:
+            evicted += 1
+        if evicted:
+            del self.turns[:evicted]
+            on_overflow()
+        return [*self.history, *new]
+
+    def _turn_messages(self, skip: int) -> list[Message]:
+        return [m for turn in self.turns[skip:] for m in turn]
+
+    def clone(self, new_id: str) -> Session:
+        return Session(
+            id=new_id,
+            owner=self.owner,
+            provider=self.provider,
+            conversation=self.conversation.clone(),
+            options=self.options,
+            initial=list(self.initial),
+            turns=[list(t) for t in self.turns],
+            usage=self.usage,
+        )
+
+
+class SessionTable:
+    def __init__(self) -> None:
+        self._live: dict[str, Session] = {}
+        self._destroyed: dict[str, Owner] = {}
+
+    @staticmethod
+    def new_id() -> str:
+        return secrets.token_urlsafe(12)
+
+    def add(self, session: Session) -> Session:
+        self._live[session.id] = session
+        return session
+
+    def get(self, caller: Caller, session_id: str) -> Session:
+        session = self._live.get(session_id)
+        if session is not None and session.owner == owner_of(caller):
+            return session
+        if self._destroyed.get(session_id) == owner_of(caller):
+            raise NavError(ErrorName.INVALID_STATE, "the session has been destroyed")
+        raise NavError(ErrorName.NOT_FOUND, "no such session")
+
+    def remove(self, caller: Caller, session_id: str) -> Session:
+        session = self.get(caller, session_id)
+        del self._live[session_id]
+        self._destroyed[session_id] = session.owner
+        return session
+
+    def __len__(self) -> int:
+        return len(self._live)

@@ -1,0 +1,109 @@
+"""The native-messaging host: ``python -m navllm.host`` as launched by the browser.
+
+The protocol pipes are taken before anything else is imported (see ``wire.stdio``).
+"""
+
+if __name__ == "__main__":
+    from navllm.wire.stdio import take_protocol_pipes
+
+    _PIPES = take_protocol_pipes()
+
+import asyncio
+import logging
+import os
+import sys
+
+from navllm.wire.channel import Closed, start_reader
+from navllm.wire.framing import FrameReader, FrameWriter, encode
+
+log = logging.getLogger("navllm.host")
+
+CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
+
+
+def caller_of(argv: list[str]) -> str | None:
+    """The extension that started us: Chrome passes ``chrome-extension://ID/``, Firefox ``<manifest> <id>``."""
+    for arg in argv:
+        if arg.startswith("chrome-extension://"):
+            return arg
+    if len(argv) >= 2 and argv[0].endswith(".json"):
+        return argv[1]
+    return None
+
+
+def check_caller(argv: list[str], allowed: str | None) -> str | None:
+    """Return an error message if the caller is not one this host was installed for."""
+    if allowed is None:
+        return None  # started by hand or by tests without an installer-written launcher
+    caller = caller_of(argv)
+    if caller is None or caller not in allowed.split():
+        return f"navllm host refuses caller {caller!r}: it was installed only for {allowed}"
+    return None
+
+
+def setup_logging() -> None:
+    from navllm.paths import log_dir
+
+    path = log_dir() / "host.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    os.chmod(path, 0o600)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=os.environ.get("NAVLLM_LOG_LEVEL", "INFO"), handlers=[handler])
+
+
+async def serve(proto_in: int, proto_out: int) -> int:
+    from navllm.app import App
+    from navllm.dispatch.dispatcher import Dispatcher
+    from navllm.wire.framing import SAFE_FRAME
+
+    writer = FrameWriter(proto_out)
+
+    def send(reply) -> None:
+        body = encode(reply.wire())
+        if len(body) <= SAFE_FRAME:
+            writer.write_bytes(body)
+            return
+        # Too big for one frame: send the encoded reply in parts the extension reassembles.
+        text = body.decode("utf-8")
+        step = SAFE_FRAME // 8
+        for start in range(0, len(text), step):
+            writer.write({"id": reply.id, "type": "part", "more": start + step < len(text), "body": text[start : start + step]})
+
+    loop = asyncio.get_running_loop()
+    queue = start_reader(FrameReader(os.fdopen(proto_in, "rb", buffering=0), cap=_input_cap()), loop)
+    dispatcher = Dispatcher(send, App().handlers())
+    while True:
+        message = await queue.get()
+        if isinstance(message, Closed):
+            await asyncio.wait_for(dispatcher.close(), timeout=0.8)
+            if message.error:
+                print(f"navllm host: stopping, the browser's message stream is unusable: {message.error}", file=sys.stderr)
+                return 2
+            return 0
+        try:
+            dispatcher.submit(message)
+        except BrokenPipeError:
+            return 0
+
+
+def _input_cap() -> int:
+    from navllm.wire.framing import DEFAULT_INPUT_CAP
+
+    return int(os.environ.get("NAVLLM_MAX_INPUT", DEFAULT_INPUT_CAP))
+
+
+def main() -> int:
+    refusal = check_caller(sys.argv[1:], os.environ.get(CALLER_ENV))
+    if refusal:
+        print(refusal, file=sys.stderr)
+        return 3
+    setup_logging()
+    proto_in, proto_out = _PIPES
+    try:
+        return asyncio.run(serve(proto_in, proto_out))
+    except BrokenPipeError:
+        return 0
+
+
+if __name__ == "__main__":
+    os._exit(main())

@@ -1,0 +1,46 @@
+"""Policy: who may use which provider, how much, and the record of what they used.
+
+Dispatch consults a ``Gate`` before any provider runs and reports every outcome to it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Literal, Protocol
+
+from ..protocol.common import Caller
+from ..providers.base import Provider
+
+Action = Literal["create", "prompt", "append", "embed"]
+
+
+@dataclass(frozen=True)
+class UsageRecord:
+    caller: Caller
+    action: Action
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    latency_ms: float
+    outcome: str  # "ok" or the error name
+    prompt_text: str | None = None
+    reply_text: str | None = None
+
+
+class Gate(Protocol):
+    async def admit(self, caller: Caller, action: Action, candidates: list[Provider]) -> list[Provider]:
+        """The candidates this caller may use now, in order.
+
+        Raises ``PermissionNeeded`` when the user has not decided, ``NavError(NotAllowedError)``
+        when denied or ineligible, ``NavError(QuotaExceededError, retryAfter=…)`` when over a quota.
+        """
+        ...
+
+    def eligible(self, caller: Caller) -> bool:
+        """Whether this caller could ever be granted access (used by ``availability``)."""
+        ...
+
+    def record(self, record: UsageRecord) -> None:
+        """Log one finished request and charge its tokens against the caller's budgets."""
+        ...

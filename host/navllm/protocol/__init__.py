@@ -1,0 +1,66 @@
+"""The message protocol between the extension background and the host.
+
+Messages are pydantic models discriminated by ``type`` and correlated by ``id``.
+``docs/protocol.md`` documents them; ``navllm protocol schema`` exports the JSON Schema.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pydantic import ValidationError
+
+from .admin import ADMIN_MESSAGES
+from .admin.base import AdminRequest
+from .common import Caller, Message, Model
+from .errors import ErrorName, NavError
+from .page import PAGE_MESSAGES, Envelope
+
+REQUESTS: dict[str, type[Envelope]] = {
+    cls.model_fields["type"].default: cls for cls in (*PAGE_MESSAGES, *ADMIN_MESSAGES)
+}
+
+
+def request_id(raw: Any) -> str | None:
+    """The id of a raw message if it has a usable one, so even a rejected request gets its answer."""
+    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and 0 < len(raw["id"]) <= 64:
+        return raw["id"]
+    return None
+
+
+def parse_request(raw: Any) -> Envelope:
+    """Validate one incoming message; raise NavError(TypeError) with a readable reason."""
+    if not isinstance(raw, dict):
+        raise NavError(ErrorName.TYPE, "a message must be a JSON object")
+    kind = raw.get("type")
+    cls = REQUESTS.get(kind) if isinstance(kind, str) else None
+    if cls is None:
+        raise NavError(ErrorName.NOT_SUPPORTED, f"unknown message type {str(kind)[:64]!r}")
+    try:
+        return cls.model_validate(raw)
+    except ValidationError as exc:
+        raise NavError(ErrorName.TYPE, f"invalid {kind!r} message: {_describe(exc)}") from None
+
+
+def _describe(exc: ValidationError) -> str:
+    problems = []
+    for err in exc.errors(include_url=False, include_input=False)[:3]:
+        where = ".".join(str(p) for p in err["loc"]) or "message"
+        problems.append(f"{where}: {err['msg']}")
+    return "; ".join(problems)
+
+
+__all__ = [
+    "ADMIN_MESSAGES",
+    "PAGE_MESSAGES",
+    "REQUESTS",
+    "AdminRequest",
+    "Caller",
+    "Envelope",
+    "ErrorName",
+    "Message",
+    "Model",
+    "NavError",
+    "parse_request",
+    "request_id",
+]

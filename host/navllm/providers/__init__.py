@@ -1,0 +1,1 @@
+"""Backends that run a conversation: local ONNX engine, OpenAI-compatible, Anthropic, echo."""

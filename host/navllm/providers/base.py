@@ -1,0 +1,106 @@
+"""The provider interface: what dispatch needs from any backend.
+
+A ``Provider`` is one configured backend (the local engine, a remote account, echo).
+A ``Conversation`` is its per-session state; it is handed the whole message list on every
+call, so stateless remote APIs and the KV-caching local engine share one interface (the
+local engine reuses its cache for the common prefix).
+"""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+from ..protocol.common import Availability, Constraint, Message, Sampling, ToolCallPart, ToolSpec
+from ..protocol.errors import ErrorName, NavError
+from ..protocol.page import CoreOptions
+
+ProgressCallback = Callable[[float], None]
+
+
+@dataclass(frozen=True)
+class Usage:
+    """Token counts reported by the backend for one generation."""
+
+    input_tokens: int
+    output_tokens: int
+
+
+Chunk = str | ToolCallPart | Usage
+
+
+@dataclass(frozen=True)
+class Generation:
+    messages: list[Message]
+    sampling: Sampling = Sampling()
+    constraint: Constraint | None = None
+    omit_constraint_input: bool = False
+    tools: list[ToolSpec] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class SamplingLimits:
+    """What ``LanguageModel.params()`` reports."""
+
+    default_top_k: int
+    max_top_k: int
+    default_temperature: float
+    max_temperature: float
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "defaultTopK": self.default_top_k,
+            "maxTopK": self.max_top_k,
+            "defaultTemperature": self.default_temperature,
+            "maxTemperature": self.max_temperature,
+        }
+
+
+class Conversation(ABC):
+    context_window: int
+    model: str
+
+    @abstractmethod
+    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: list[ToolSpec] = ()) -> int:
+        """Exact context usage of ``messages`` as this backend would feed them."""
+
+    @abstractmethod
+    def generate(self, request: Generation) -> AsyncIterator[Chunk]:
+        """Stream text deltas and tool calls, then (optionally) one Usage. Cancellation stops it promptly."""
+
+    @abstractmethod
+    def clone(self) -> Conversation:
+        """An independent copy that shares nothing mutable (the local engine copies its KV cache)."""
+
+    async def close(self) -> None:  # noqa: B027 - most conversations hold nothing to release
+        """Release per-session resources."""
+
+
+class Provider(ABC):
+    name: str
+    remote: bool
+
+    @abstractmethod
+    async def availability(self, options: CoreOptions) -> Availability: ...
+
+    @abstractmethod
+    async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
+        """Get ready (download, load) reporting progress in [0, 1], then start a conversation."""
+
+    def sampling_limits(self) -> SamplingLimits:
+        return SamplingLimits(default_top_k=3, max_top_k=128, default_temperature=1.0, max_temperature=2.0)
+
+    async def models(self) -> list[dict[str, Any]]:
+        return []
+
+    async def embed(self, texts: list[str], model: str | None) -> list[list[float]]:
+        raise NavError(ErrorName.NOT_SUPPORTED, f"provider {self.name!r} does not compute embeddings")
+
+
+def check_expected(options: CoreOptions, accepts: frozenset[str]) -> bool:
+    """True if every expected input/output type is one this backend handles."""
+    wanted = {e.type for e in (*options.expected_inputs, *options.expected_outputs)}
+    outputs = {e.type for e in options.expected_outputs}
+    return wanted <= accepts and not outputs & {"image", "audio"}

@@ -1,0 +1,87 @@
+"""Turn the user's provider chain into providers, and pick the ones a request may try, in order."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from ..protocol.errors import ErrorName, NavError
+from ..protocol.page import CoreOptions, ModelChoice
+from ..settings import ProviderConfig, Settings
+from .base import Conversation, ProgressCallback, Provider
+
+# kind -> "module:factory"; imported only when a provider of that kind is first used.
+FACTORIES = {
+    "echo": "navllm.providers.echo:from_config",
+    "local": "navllm.providers.local:from_config",
+    "openai": "navllm.providers.openai:from_config",
+    "anthropic": "navllm.providers.anthropic:from_config",
+}
+
+
+def _factory(kind: str) -> Callable[[ProviderConfig, Settings], Provider]:
+    module, _, attr = FACTORIES[kind].partition(":")
+    return getattr(importlib.import_module(module), attr)
+
+
+class Router:
+    def __init__(self, settings: Callable[[], Settings]):
+        self._settings = settings
+        self._built: dict[str, tuple[ProviderConfig, Provider]] = {}
+
+    def configs(self) -> list[ProviderConfig]:
+        """The enabled providers in the user's order; the echo backend leads when enabled for tests."""
+        settings = self._settings()
+        configs = [c for c in settings.providers if c.enabled and c.kind != "echo"]
+        if settings.echo_enabled:
+            configs.insert(0, ProviderConfig(name="echo", kind="echo", label="Echo (testing)"))
+        return configs
+
+    def chain(self) -> list[Provider]:
+        settings = self._settings()
+        return [self._provider(config, settings) for config in self.configs()]
+
+    def _provider(self, config: ProviderConfig, settings: Settings) -> Provider:
+        cached = self._built.get(config.name)
+        if cached is None or cached[0] != config:
+            cached = (config, _factory(config.kind)(config, settings))
+            self._built[config.name] = cached
+        return cached[1]
+
+    def candidates(self, choice: ModelChoice | None) -> list[Provider]:
+        """The provider the page asked for first (if configured), then the rest of the chain."""
+        chain = self.chain()
+        if choice is not None and choice.provider:
+            asked = [p for p in chain if p.name == choice.provider]
+            if not asked:
+                raise NavError(ErrorName.NOT_SUPPORTED, f"no provider named {choice.provider!r} is configured")
+            chain = asked + [p for p in chain if p.name != choice.provider]
+        return chain
+
+    def by_name(self, names: list[str]) -> list[Provider]:
+        return [p for p in self.chain() if p.name in names]
+
+    async def open(self, providers: list[Provider], options: CoreOptions, progress: ProgressCallback) -> tuple[Conversation, Provider]:
+        """Open a conversation on the first provider that can serve ``options``."""
+        failure: NavError | None = None
+        for provider in providers:
+            if await provider.availability(options) == "unavailable":
+                failure = failure or NavError(ErrorName.NOT_SUPPORTED, f"{provider.name} cannot serve these options")
+                continue
+            try:
+                return await provider.open(options, progress), provider
+            except NavError as err:
+                failure = err
+        raise failure or NavError(ErrorName.NOT_SUPPORTED, "no provider can serve this request")
+
+    def capabilities(self) -> dict[str, Any]:
+        """Cheap to answer: built from the configuration, without loading any provider."""
+        return {"providers": [{"name": c.name, "kind": c.kind, "label": c.label} for c in self.configs()]}
+
+    async def models(self) -> list[dict[str, Any]]:
+        listed = []
+        for provider in self.chain():
+            for model in await provider.models():
+                listed.append({"provider": provider.name, **model})
+        return listed

@@ -1,0 +1,79 @@
+"""User settings, one JSON file written atomically. Only extension pages and the CLI change them."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic.alias_generators import to_camel
+
+from .atomic import write_atomic
+from .paths import config_dir
+from .protocol.errors import ErrorName, NavError
+
+
+class _Stored(BaseModel):
+    # camelCase like every other message on the wire; snake_case accepted from the CLI.
+    model_config = ConfigDict(extra="forbid", alias_generator=to_camel, populate_by_name=True)
+
+
+class ProviderConfig(_Stored):
+    """One entry of the user's provider chain (the order is the fallback order)."""
+
+    name: str = Field(pattern=r"^[a-z0-9][a-z0-9_-]{0,31}$")
+    kind: Literal["local", "openai", "anthropic", "echo"]
+    label: str = Field(default="", max_length=80)
+    base_url: str | None = Field(default=None, max_length=2048)
+    model: str | None = Field(default=None, max_length=256)
+    preset: str | None = Field(default=None, max_length=64)
+    enabled: bool = True
+
+
+class Settings(_Stored):
+    echo_enabled: bool = False
+    echo_delay_ms: int = Field(default=0, ge=0, le=10_000)
+    threads: int | None = Field(default=None, ge=1, le=256)
+    history_enabled: bool = False
+    history_retention_days: int = Field(default=30, ge=1, le=3650)
+    replace_native_prompt_api: bool = False
+    providers: list[ProviderConfig] = Field(default_factory=lambda: [ProviderConfig(name="local", kind="local", label="On this device")])
+
+
+def settings_path() -> Path:
+    return config_dir() / "settings.json"
+
+
+def load() -> Settings:
+    path = settings_path()
+    try:
+        return Settings.model_validate_json(path.read_bytes())
+    except FileNotFoundError:
+        return Settings()
+
+
+def save(settings: Settings) -> None:
+    write_atomic(settings_path(), settings.model_dump_json(indent=2, by_alias=True).encode())
+
+
+def update(values: dict) -> Settings:
+    """Apply ``values`` to the stored settings; invalid input changes nothing."""
+    current = load().model_dump(by_alias=True)
+    known = {name for field in Settings.model_fields.items() for name in (field[0], field[1].alias)}
+    unknown = set(values) - known
+    if unknown:
+        raise NavError(ErrorName.TYPE, f"unknown setting(s): {', '.join(sorted(unknown))}")
+    try:
+        values = {Settings.model_fields[k].alias if k in Settings.model_fields else k: v for k, v in values.items()}
+        updated = Settings.model_validate({**current, **values})
+    except ValidationError as exc:
+        first = exc.errors(include_url=False, include_input=False)[0]
+        where = ".".join(str(p) for p in first["loc"])
+        raise NavError(ErrorName.TYPE, f"invalid setting {where}: {first['msg']}") from None
+    save(updated)
+    return updated
+
+
+def public(settings: Settings) -> dict:
+    return json.loads(settings.model_dump_json(by_alias=True))

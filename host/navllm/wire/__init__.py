@@ -1,0 +1,1 @@
+"""Native-messaging transport: stdio hardening, framing, and the reader thread."""
