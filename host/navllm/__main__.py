@@ -1,0 +1,3 @@
+from navllm.cli import main
+
+raise SystemExit(main())
