@@ -1,8 +1,13 @@
 """A deterministic backend that echoes its input, as the mock model browser conformance tests assume.
 
-Usage is counted in characters (plus 100 per image or audio part), the context window is
-1000, and the reply is a fixed preamble followed by everything the user side said since the
-last reply. It exists for tests and conformance; pages reach it only when the user enables it.
+It mirrors the browser's test mock exactly, so that pages and conformance suites get the
+same answers through navllm: usage is the UTF-8 length of text plus 100 per non-text part,
+the context window is 1000, only English is supported, and the reply is a fixed preamble
+followed by everything said since the last reply (the initial prompts on the first reply).
+With tools declared, an input starting with ``<GenerateSimpleToolCalls>`` or
+``<GenerateMultipleToolCalls>`` (stripped from the echo) also yields one call per tool, its
+arguments taken from ``Args: {json}`` in the tool's description. It exists for tests and
+conformance; pages reach it only when the user enables it.
 """
 
 from __future__ import annotations
@@ -17,7 +22,10 @@ from .base import Chunk, Conversation, Generation, ProgressCallback, Provider, U
 
 PREAMBLE = "On-device model is not available in Chromium, this API is just echoing back the input:\n"
 CONTEXT_WINDOW = 1000
-MEDIA_COST = 100
+PART_COST = 100
+LANGUAGES = frozenset({"en"})
+TOOL_TRIGGERS = ("<GenerateMultipleToolCalls>", "<GenerateSimpleToolCalls>")
+ARGS_HINT = "Args: "
 _ACCEPTS = frozenset({"text", "image", "audio", "tool-call", "tool-response"})
 
 
@@ -27,21 +35,57 @@ def render_part(part: object) -> str:
     if isinstance(part, MediaPart):
         return f"<{part.type}>"
     if isinstance(part, ToolResponsePart):
+        if part.result is not None:
+            return f"<tool-success id='{part.call_id}' name='{part.name}' result=[{', '.join(p.value for p in part.result)}]>"
         if part.error_message is not None:
             return f"<tool-error id='{part.call_id}' name='{part.name}' message='{part.error_message}'>"
-        result = ",".join(p.value for p in part.result or [])
-        return f"<tool-success id='{part.call_id}' name='{part.name}' result=[{result}]>"
+        return "<tool-response>"
     if isinstance(part, ToolCallPart):
         return ""
     raise TypeError(f"unexpected part {part!r}")
 
 
+def part_cost(part: object) -> int:
+    if isinstance(part, TextPart):
+        return len(part.value.encode())
+    # The mock keeps only the text of its replies, so the tool calls in a reply cost nothing.
+    return 0 if isinstance(part, ToolCallPart) else PART_COST
+
+
 def usage_of(messages: list[Message]) -> int:
-    total = 0
-    for message in messages:
-        for part in message.content:
-            total += MEDIA_COST if isinstance(part, MediaPart) else len(render_part(part))
-    return total
+    return sum(part_cost(part) for message in messages for part in message.content)
+
+
+def languages_supported(options: CoreOptions) -> bool:
+    tags = (tag for e in (*options.expected_inputs, *options.expected_outputs) for tag in e.languages)
+    return all(tag.split("-")[0].lower() in LANGUAGES for tag in tags)
+
+
+def _split_trigger(text: str) -> tuple[str | None, str]:
+    for trigger in TOOL_TRIGGERS:
+        if text.startswith(trigger):
+            return trigger, text[len(trigger) :]
+    return None, text
+
+
+def _arguments(description: str) -> dict:
+    """The JSON object right after ``Args: `` in a description, up to its first closing brace."""
+    start = description.find(ARGS_HINT)
+    if start < 0:
+        return {}
+    start += len(ARGS_HINT)
+    end = description.find("}", start)
+    if not description.startswith("{", start) or end < 0:
+        return {}
+    try:
+        parsed = json.loads(description[start : end + 1])
+    except json.JSONDecodeError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def tool_calls(tools: list[ToolSpec]) -> list[ToolCallPart]:
+    return [ToolCallPart(call_id=f"call_{i + 1}", name=t.name, arguments=_arguments(t.description)) for i, t in enumerate(tools)]
 
 
 class EchoConversation(Conversation):
@@ -54,42 +98,29 @@ class EchoConversation(Conversation):
         return usage_of(messages)
 
     async def generate(self, request: Generation) -> AsyncIterator[Chunk]:
-        messages = request.messages
-        last_reply = max((i for i, m in enumerate(messages) if m.role == "assistant" and not m.prefix), default=-1)
-        pending = [m for m in messages[last_reply + 1 :] if not m.prefix]
-        echoed = "".join(render_part(p) for m in pending for p in m.content)
+        messages = [m for m in request.messages if not m.prefix]
+        last_reply = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
+        pending = messages[last_reply + 1 :]
+        # The trailing user messages are this call's input; a trigger may open it.
+        first_input = len(pending)
+        while first_input > 0 and pending[first_input - 1].role == "user":
+            first_input -= 1
+        earlier = "".join(render_part(p) for m in pending[:first_input] for p in m.content)
+        current = "".join(render_part(p) for m in pending[first_input:] for p in m.content)
+        trigger = None
+        if request.tools:
+            trigger, current = _split_trigger(current)
         await asyncio.sleep(self._delay)
-        calls = _tool_calls(echoed, request.tools)
-        if calls:
-            for call in calls:
+        yield PREAMBLE
+        if earlier + current:
+            yield earlier + current
+        if trigger is not None:
+            for call in tool_calls(request.tools):
                 yield call
-        else:
-            for piece in (PREAMBLE, echoed):
-                if piece:
-                    yield piece
-        yield Usage(input_tokens=usage_of(messages), output_tokens=len(PREAMBLE) + len(echoed))
+        yield Usage(input_tokens=usage_of(request.messages), output_tokens=len((PREAMBLE + earlier + current).encode()))
 
     def clone(self) -> EchoConversation:
         return EchoConversation(self._delay)
-
-
-_SIMPLE_CALLS = "<GenerateSimpleToolCalls>"
-
-
-def _tool_calls(text: str, tools: list[ToolSpec]) -> list[ToolCallPart]:
-    """A prompt starting with the simple-tool-call marker asks for one call per declared tool,
-    with arguments taken from ``Args: {json}`` in that tool's description."""
-    if not tools or not text.startswith(_SIMPLE_CALLS):
-        return []
-    calls = []
-    for index, tool in enumerate(tools):
-        _, _, args = tool.description.partition("Args:")
-        try:
-            arguments = json.loads(args) if args.strip() else {}
-        except json.JSONDecodeError:
-            arguments = {}
-        calls.append(ToolCallPart(call_id=f"call_{index}", name=tool.name, arguments=arguments if isinstance(arguments, dict) else {}))
-    return calls
 
 
 class EchoProvider(Provider):
@@ -100,7 +131,7 @@ class EchoProvider(Provider):
         self._delay = delay
 
     async def availability(self, options: CoreOptions):
-        return "available" if check_expected(options, _ACCEPTS) else "unavailable"
+        return "available" if check_expected(options, _ACCEPTS) and languages_supported(options) else "unavailable"
 
     async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
         progress(0.0)
