@@ -29,6 +29,9 @@ class ProviderConfig(_Stored):
     model: str | None = Field(default=None, max_length=256)
     preset: str | None = Field(default=None, max_length=64)
     enabled: bool = True
+    # Remote providers: tokens the model accepts (else the preset's figure), and seconds to wait for a byte.
+    context_window: int | None = Field(default=None, ge=256, le=10_000_000)
+    timeout: float = Field(default=60.0, gt=0, le=600)
 
 
 class Settings(_Stored):
