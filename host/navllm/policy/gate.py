@@ -1,25 +1,213 @@
-"""INTERIM gate (to be replaced by the grant store): eligibility rules only, every eligible origin admitted."""
+"""The host's policy gate: every page request passes it before a provider runs.
+
+Order of checks: the origin must be eligible (secure, not opaque); a cross-origin frame must
+have been delegated by its top-level origin; an embargo or a denial refuses; a grant (persistent
+or "allow once") must cover a provider, else the user is asked; then the quotas are charged.
+Extension pages (the user's own settings and chat) skip the prompt.
+"""
 
 from __future__ import annotations
 
-from . import Action, UsageRecord
+import sqlite3
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+
 from ..protocol.common import Caller
 from ..protocol.errors import not_allowed
+from ..protocol.replies import PermissionAsk
+from ..providers.base import Provider
+from ..settings import Settings
+from . import Action, UsageRecord
+from .grants import LOCAL, Grants, OnceGrants, covers
+from .origins import eligible, normalise
+from .quotas import Quotas
+from .usage import DAY, Entry, Usage
+
+RETENTION_CHECK_SECONDS = 3600
+INCOGNITO_LOG_ORIGIN = "incognito"
 
 
-def open_gate(settings):
-    return _InterimGate()
+def open_gate(settings: Callable[[], Settings]) -> PolicyGate:
+    return PolicyGate(settings)
 
 
-class _InterimGate:
+@dataclass
+class Store:
+    """Grants, quotas and usage sharing one database."""
+
+    db: sqlite3.Connection
+
+    @cached_property
+    def grants(self) -> Grants:
+        return Grants(self.db)
+
+    @cached_property
+    def quotas(self) -> Quotas:
+        return Quotas(self.db)
+
+    @cached_property
+    def usage(self) -> Usage:
+        return Usage(self.db)
+
+
+class PolicyGate:
+    def __init__(self, settings: Callable[[], Settings], clock: Callable[[], float] = time.time, path=None):
+        self._settings = settings
+        self._clock = clock
+        self._path = path
+        self._persistent: Store | None = None
+        self._incognito: Store | None = None
+        self._retention_checked = 0.0
+        self.once = OnceGrants()
+
+    # -- stores, opened on first use so host start-up touches no database
+
+    @property
+    def persistent(self) -> Store:
+        if self._persistent is None:
+            from .db import connect
+
+            self._persistent = Store(connect(self._path))
+        return self._persistent
+
+    @property
+    def incognito(self) -> Store:
+        """Private-window decisions, quotas and usage: a memory database, never on disk."""
+        if self._incognito is None:
+            from .db import MEMORY, connect
+
+            self._incognito = Store(connect(MEMORY))
+        return self._incognito
+
+    def store(self, incognito: bool) -> Store:
+        return self.incognito if incognito else self.persistent
+
+    def end_incognito(self) -> None:
+        """The last private window closed: forget everything decided in it."""
+        if self._incognito is not None:
+            self._incognito.db.close()
+            self._incognito = None
+        self.once.forget_incognito()
+
+    def now(self) -> float:
+        return self._clock()
+
+    # -- the Gate protocol
+
+    def frame_of(self, caller: Caller) -> tuple[str, str]:
+        """(origin, top-level origin) of a page caller, or NotAllowedError without any prompt."""
+        origin = normalise(caller.origin)
+        if origin is None or not eligible(origin):
+            raise not_allowed(f"{caller.origin or 'this page'} cannot use navllm: only https: sites and http://localhost may ask")
+        top = normalise(caller.top_origin) if caller.top_origin else origin
+        if top is None or not eligible(top):
+            raise not_allowed(f"a frame inside {caller.top_origin} cannot use navllm: the page it is embedded in is not a secure site")
+        if top != origin and not self.persistent.grants.delegated(top, origin):
+            raise not_allowed(f"{origin} is embedded in {top}, which has not let its frames use navllm")
+        return origin, top
+
     def eligible(self, caller: Caller) -> bool:
-        o = caller.origin
-        return caller.kind == "extension" or o.startswith("https://") or o.startswith(("http://localhost", "http://127.0.0.1"))
+        if caller.is_admin:
+            return True
+        try:
+            self.frame_of(caller)
+        except Exception:
+            return False
+        return True
 
-    async def admit(self, caller: Caller, action: Action, candidates):
-        if not self.eligible(caller):
-            raise not_allowed(f"{caller.origin} may not use navllm")
-        return candidates
+    async def admit(self, caller: Caller, action: Action, candidates: list[Provider]) -> list[Provider]:
+        if caller.is_admin:
+            return candidates
+        from ..dispatch.dispatcher import PermissionNeeded
+
+        origin, top = self.frame_of(caller)
+        store = self.store(caller.incognito)
+        now = self.now()
+        until = store.grants.embargo(origin, top, now)
+        if until is not None:
+            raise not_allowed(f"{origin} is blocked after its prompt was dismissed repeatedly; lift it in navllm's settings", embargoedUntil=until)
+        grant = store.grants.get(origin, top, now)
+        if grant is not None and grant.state == "denied":
+            raise not_allowed(f"you denied {origin} the use of navllm; change it in navllm's settings")
+        scope = set(grant.providers if grant else ()) | set(self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id) or ())
+        allowed = [p for p in candidates if covers(tuple(scope), p.name, p.remote)]
+        if not allowed:
+            raise PermissionNeeded(
+                PermissionAsk(
+                    origin=origin,
+                    top_origin=top if top != origin else None,
+                    incognito=caller.incognito,
+                    providers=[p.name for p in candidates],
+                    remote=any(p.remote for p in candidates),
+                )
+            )
+        store.quotas.admit(origin, now)
+        return allowed
 
     def record(self, record: UsageRecord) -> None:
-        pass
+        caller = record.caller
+        now = self.now()
+        if caller.is_admin:
+            origin = top = caller.origin
+        else:
+            origin = normalise(caller.origin) or caller.origin
+            top = normalise(caller.top_origin) if caller.top_origin else origin
+        settings = self._settings()
+        keep_text = settings.history_enabled and not caller.incognito
+        self.store(caller.incognito).usage.record(
+            Entry(
+                ts=now,
+                origin=origin,
+                top_origin=top or origin,
+                action=record.action,
+                provider=record.provider,
+                model=record.model,
+                input_tokens=record.input_tokens,
+                output_tokens=record.output_tokens,
+                latency_ms=record.latency_ms,
+                outcome=record.outcome,
+                prompt_text=record.prompt_text if keep_text else None,
+                reply_text=record.reply_text if keep_text else None,
+            )
+        )
+        self.enforce_retention(now)
+
+    def enforce_retention(self, now: float, force: bool = False) -> int:
+        """Drop history text past the retention period (checked at most hourly)."""
+        if not force and now - self._retention_checked < RETENTION_CHECK_SECONDS:
+            return 0
+        self._retention_checked = now
+        return self.persistent.usage.forget_text_before(now - self._settings().history_retention_days * DAY)
+
+    # -- decisions from the prompt window and settings
+
+    def decide(self, *, origin: str, top_origin: str, incognito: bool, tab_id: int | None, document_id: str | None, decision: str, providers: list[str], expires_at: float | None) -> dict:
+        store = self.store(incognito)
+        now = self.now()
+        if decision == "dismiss":
+            until = store.grants.dismiss(origin, top_origin, now)
+            return {"state": "prompt" if until is None else "embargoed", "embargoedUntil": until}
+        if decision == "deny":
+            self.once.forget(origin, top_origin, incognito)
+            store.grants.set(origin, top_origin, "denied", [], expires_at, now)
+            return {"state": "denied"}
+        if decision == "once":
+            self.once.add(origin, top_origin, incognito, tab_id, document_id, providers)
+            store.grants.lift(origin, top_origin)
+            return {"state": "granted", "once": True}
+        existing = store.grants.get(origin, top_origin, now)
+        held = existing.providers if existing is not None and existing.state == "granted" else ()
+        store.grants.set(origin, top_origin, "granted", [*held, *providers], expires_at, now)
+        return {"state": "granted", "once": False}
+
+    def revoke(self, origin: str, top_origin: str | None, incognito: bool) -> int:
+        self.once.forget(origin, top_origin, incognito)
+        return self.store(incognito).grants.revoke(origin, top_origin)
+
+
+def consent_scope(names: list[str], providers: list[Provider]) -> list[str]:
+    """Name on-device providers by the ``local`` scope; remote ones stay named one by one."""
+    remote = {p.name: p.remote for p in providers}
+    return sorted({LOCAL if remote.get(name) is False else name for name in names})

@@ -1,0 +1,126 @@
+"""The usage log: one row per request (who, which provider and model, tokens, latency, outcome),
+with the prompt and reply text only while the user keeps history on, and only for as long as
+the retention period. Aggregates come out per day × origin × provider, ready to chart.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import sqlite3
+from dataclasses import dataclass
+
+from .db import transaction
+from .quotas import Quotas, utc_day
+
+DAY = 86400
+COLUMNS = ("ts", "day", "origin", "top_origin", "action", "provider", "model", "input_tokens", "output_tokens", "latency_ms", "outcome", "prompt_text", "reply_text")
+WINDOWS = {"today": 1, "7 days": 7, "30 days": 30}
+
+
+@dataclass(frozen=True)
+class Entry:
+    ts: float
+    origin: str
+    top_origin: str
+    action: str
+    provider: str
+    model: str
+    input_tokens: int
+    output_tokens: int
+    latency_ms: float
+    outcome: str
+    prompt_text: str | None = None
+    reply_text: str | None = None
+
+
+class Usage:
+    def __init__(self, db: sqlite3.Connection):
+        self.db = db
+        self.quotas = Quotas(db)
+
+    def record(self, entry: Entry) -> int:
+        """Write the row and charge its tokens to the day totals in one transaction."""
+        day = utc_day(entry.ts)
+        with transaction(self.db, immediate=True):
+            cur = self.db.execute(
+                f"INSERT INTO usage ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
+                (entry.ts, day, entry.origin, entry.top_origin, entry.action, entry.provider, entry.model, entry.input_tokens,
+                 entry.output_tokens, entry.latency_ms, entry.outcome, entry.prompt_text, entry.reply_text),
+            )
+            tokens = entry.input_tokens + entry.output_tokens
+            if tokens > 0:
+                self.quotas.charge_in_transaction(entry.origin, tokens, day)
+        return cur.lastrowid
+
+    def forget_text_before(self, cutoff: float) -> int:
+        """Enforce history retention: drop prompt and reply text older than ``cutoff``."""
+        with transaction(self.db, immediate=True):
+            cur = self.db.execute(
+                "UPDATE usage SET prompt_text = NULL, reply_text = NULL WHERE ts < ? AND (prompt_text IS NOT NULL OR reply_text IS NOT NULL)",
+                (cutoff,),
+            )
+        return cur.rowcount
+
+    def clear(self, origin: str | None = None) -> int:
+        """Delete the log for one origin (as requester or as the embedding page) or all of it.
+        Day totals for quotas stay: clearing history is no way to reset a budget."""
+        with transaction(self.db, immediate=True):
+            if origin is None:
+                cur = self.db.execute("DELETE FROM usage")
+            else:
+                cur = self.db.execute("DELETE FROM usage WHERE origin = ? OR top_origin = ?", (origin, origin))
+        return cur.rowcount
+
+    def rows(self, since: float = 0.0, origin: str | None = None) -> list[dict]:
+        sql = f"SELECT id, {', '.join(COLUMNS)} FROM usage WHERE ts >= ?"
+        args: list = [since]
+        if origin is not None:
+            sql += " AND origin = ?"
+            args.append(origin)
+        return [dict(r) for r in self.db.execute(sql + " ORDER BY ts, id", args)]
+
+    def series(self, days: int, now: float) -> list[dict]:
+        """Per day × origin × provider: requests, errors, tokens in and out, mean latency."""
+        since = utc_day(now - (days - 1) * DAY)
+        rows = self.db.execute(
+            "SELECT day, origin, provider, COUNT(*) AS requests, SUM(outcome != 'ok') AS errors,"
+            " SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, AVG(latency_ms) AS mean_latency_ms"
+            " FROM usage WHERE day >= ? GROUP BY day, origin, provider ORDER BY day, origin, provider",
+            (since,),
+        )
+        return [_camel(dict(r)) for r in rows]
+
+    def summary(self, now: float) -> dict:
+        """Totals per origin and per provider for today, the last 7 days and the last 30 days."""
+        out: dict = {"byOrigin": {}, "byProvider": {}}
+        for window, days in WINDOWS.items():
+            since = utc_day(now - (days - 1) * DAY)
+            for key, column in (("byOrigin", "origin"), ("byProvider", "provider")):
+                rows = self.db.execute(
+                    f"SELECT {column} AS name, COUNT(*) AS requests, SUM(input_tokens + output_tokens) AS tokens,"
+                    " SUM(outcome != 'ok') AS errors"
+                    f" FROM usage WHERE day >= ? GROUP BY {column}",
+                    (since,),
+                )
+                for r in rows:
+                    out[key].setdefault(r["name"], {})[window] = {"requests": r["requests"], "tokens": r["tokens"], "errors": r["errors"]}
+        return out
+
+    def export(self, fmt: str, since: float = 0.0) -> str:
+        rows = self.rows(since)
+        if fmt == "json":
+            import json
+
+            return json.dumps(rows, ensure_ascii=False, indent=1)
+        buffer = io.StringIO()
+        writer = csv.DictWriter(buffer, fieldnames=["id", *COLUMNS], lineterminator="\n")
+        writer.writeheader()
+        writer.writerows(rows)
+        return buffer.getvalue()
+
+
+def _camel(row: dict) -> dict:
+    from pydantic.alias_generators import to_camel
+
+    return {to_camel(k): v for k, v in row.items()}
