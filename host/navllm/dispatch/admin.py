@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..app import App
 
 # Domains that contribute admin handlers: "module:function(app) -> {MessageClass: handler}".
-DOMAINS: tuple[str, ...] = ()
+DOMAINS: tuple[str, ...] = ("navllm.policy.admin:handlers",)
 
 
 class AdminHandlers:

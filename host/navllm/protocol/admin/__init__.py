@@ -4,6 +4,8 @@ Each domain keeps its messages in its own module; the host refuses them from pag
 """
 
 from .base import AdminRequest
+from .grants import MESSAGES as _grants
 from .status import MESSAGES as _status
+from .usage import MESSAGES as _usage
 
-ADMIN_MESSAGES: tuple[type[AdminRequest], ...] = (*_status,)
+ADMIN_MESSAGES: tuple[type[AdminRequest], ...] = (*_status, *_grants, *_usage)
