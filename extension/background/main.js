@@ -1,0 +1,14 @@
+// The background: routes ports by name. Listeners are registered synchronously at start-up
+// so a port opened while the worker was asleep wakes it and is delivered.
+import { ADMIN_PORT, onAdminPort } from "./admin.js";
+import { PAGE_PORT, onPagePort } from "./pages.js";
+
+const api = globalThis.browser ?? globalThis.chrome;
+
+const ROUTES = { [PAGE_PORT]: onPagePort, [ADMIN_PORT]: onAdminPort };
+
+api.runtime.onConnect.addListener((port) => {
+  const route = Object.hasOwn(ROUTES, port.name) ? ROUTES[port.name] : null;
+  if (route) route(port);
+  else port.disconnect();
+});
