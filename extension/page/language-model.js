@@ -1,0 +1,841 @@
+// MAIN world: the Prompt API (`LanguageModel`), served by the navllm host.
+//
+// Installed only where the browser has no LanguageModel of its own. Everything a page passes
+// is validated here, in the order the specification gives, so pages see the same errors as
+// in a browser with a built-in model; the host then does the model work, keeps the session
+// history and accounts for the context window. Where the specification and the browser that
+// ships the API differ (a destroyed session rejects with InvalidStateError, tool calls carry
+// `callID`), the shipped behaviour wins, so pages written against it run unchanged.
+(() => {
+  "use strict";
+  const ns = globalThis.__navllmBuild;
+  const I = ns.intrinsics;
+  const { request } = ns.transport;
+  const { abortReason } = ns.errors;
+  const { DOMException, TypeError, RangeError, Promise, freeze, defineProperty } = I;
+  const canonicalLocales = Intl.getCanonicalLocales;
+  const stringify = JSON.stringify;
+  const parseJSON = JSON.parse;
+  const getPrototypeOf = Object.getPrototypeOf;
+  const ObjectProto = Object.prototype;
+  const ArrayProto = Array.prototype;
+  const toStringTag = (v) => I.apply(ObjectProto.toString, v, []);
+  const setTimeoutNative = globalThis.setTimeout;
+  const nowMs = () => performance.now();
+  const NativeEventTarget = EventTarget;
+  const NativeEvent = Event;
+  const NativeProgressEvent = ProgressEvent;
+  const dispatch = EventTarget.prototype.dispatchEvent;
+  const listen = EventTarget.prototype.addEventListener;
+  const unlisten = EventTarget.prototype.removeEventListener;
+  const userActivation = I.navigator.userActivation;
+  const sticky = typeof UserActivation === "function" ? Object.getOwnPropertyDescriptor(UserActivation.prototype, "hasBeenActive").get : undefined;
+
+  const SAMPLING_MODES = ["most-predictable", "predictable", "slightly-predictable", "balanced", "slightly-creative", "creative", "most-creative"];
+  // What each mode asks of the model; "balanced" leaves the model's defaults alone.
+  const MODE_SAMPLING = {
+    __proto__: null,
+    "most-predictable": { temperature: 0, topK: 1 },
+    predictable: { temperature: 0.3, topK: 8 },
+    "slightly-predictable": { temperature: 0.6, topK: 20 },
+    balanced: {},
+    "slightly-creative": { temperature: 0.9, topK: 64 },
+    creative: { temperature: 1.2, topK: 128 },
+    "most-creative": { temperature: 1.5, topK: 256 },
+  };
+  const MESSAGE_TYPES = ["text", "image", "audio", "tool-call", "tool-response"];
+  const ROLES = ["system", "user", "assistant"];
+  const PROGRESS_STEP = 0x10000;
+  const PROGRESS_INTERVAL_MS = 50;
+
+  const domError = (name, message) => new DOMException(message, name);
+  const destroyedError = () => domError("InvalidStateError", "The session has been destroyed.");
+  const isObject = (v) => v !== null && (typeof v === "object" || typeof v === "function");
+  const aborted = (signal) => signal !== undefined && I.apply(I.signalAborted, signal, []);
+
+  // ---- WebIDL-style conversions -------------------------------------------------------
+
+  const dictionary = (value, what) => {
+    if (value === undefined || value === null) return {};
+    if (!isObject(value)) throw new TypeError(`${what} must be an object.`);
+    return value;
+  };
+
+  const sequence = (value, what) => {
+    if (!isObject(value) || typeof value[Symbol.iterator] !== "function") throw new TypeError(`${what} must be a sequence.`);
+    return Array.from(value);
+  };
+
+  const enumeration = (value, allowed, what) => {
+    const text = I.String(value);
+    if (!I.apply(ArrayProto.includes, allowed, [text])) throw new TypeError(`'${text}' is not a valid value for ${what}.`);
+    return text;
+  };
+
+  const required = (dict, key, what) => {
+    const value = dict[key];
+    if (value === undefined) throw new TypeError(`${what} is missing its required member '${key}'.`);
+    return value;
+  };
+
+  const signalOption = (dict, what) => {
+    const signal = dict.signal;
+    if (signal === undefined) return undefined;
+    if (!(signal instanceof I.AbortSignal)) throw new TypeError(`${what}.signal must be an AbortSignal.`);
+    return signal;
+  };
+
+  // ---- Options ---------------------------------------------------------------------------
+
+  const expectedList = (value, what) => {
+    if (value === undefined) return [];
+    return sequence(value, what).map((item) => {
+      const dict = dictionary(item, what);
+      const type = enumeration(required(dict, "type", what), MESSAGE_TYPES, `${what}[].type`);
+      const languages = dict.languages === undefined ? [] : sequence(dict.languages, `${what}[].languages`).map(I.String);
+      return { type, languages };
+    });
+  };
+
+  // Invalid tags throw RangeError; valid ones are canonicalised ('EN' -> 'en').
+  const canonicalise = (list) => list.map((e) => ({ type: e.type, languages: canonicalLocales(e.languages) }));
+
+  const validateSchema = (schema, what) => {
+    if (!isObject(schema)) throw new TypeError(`${what}.inputSchema must be an object.`);
+    if (schema.type !== "object") throw new TypeError(`${what}.inputSchema.type must be "object".`);
+    const properties = schema.properties;
+    if (properties !== undefined && (!isObject(properties) || I.isArray(properties))) {
+      throw new TypeError(`${what}.inputSchema.properties must be an object.`);
+    }
+    const requiredNames = schema.required;
+    if (requiredNames !== undefined && !I.isArray(requiredNames)) throw new TypeError(`${what}.inputSchema.required must be an array.`);
+    // Circular schemas throw TypeError here; a throwing toJSON or getter propagates as is.
+    return parseJSON(stringify(schema));
+  };
+
+  const toolList = (value) => {
+    if (value === undefined) return [];
+    const names = new Set();
+    return sequence(value, "tools").map((item, index) => {
+      const what = `tools[${index}]`;
+      const dict = dictionary(item, what);
+      const name = I.String(required(dict, "name", what));
+      const description = I.String(required(dict, "description", what));
+      const inputSchema = validateSchema(required(dict, "inputSchema", what), what);
+      if (name === "") throw new TypeError(`${what}.name must not be empty.`);
+      if (description === "") throw new TypeError(`${what}.description must not be empty.`);
+      if (names.has(name)) throw new TypeError(`Tool names must be unique; '${name}' appears twice.`);
+      names.add(name);
+      return { name, description, inputSchema };
+    });
+  };
+
+  // The options availability() and create() share; `what` names the method in errors.
+  const coreOptions = (raw, what) => {
+    const dict = dictionary(raw, what);
+    const expectedInputs = expectedList(dict.expectedInputs, "expectedInputs");
+    const expectedOutputs = expectedList(dict.expectedOutputs, "expectedOutputs");
+    const samplingMode = dict.samplingMode === undefined ? undefined : enumeration(dict.samplingMode, SAMPLING_MODES, "samplingMode");
+    const temperature = dict.temperature === undefined ? undefined : Number(dict.temperature);
+    const topK = dict.topK === undefined ? undefined : Number(dict.topK);
+    const tools = toolList(dict.tools);
+    if (samplingMode !== undefined && (temperature !== undefined || topK !== undefined)) {
+      throw new TypeError("samplingMode cannot be combined with topK or temperature.");
+    }
+    if (temperature !== undefined || topK !== undefined) {
+      console.warn("LanguageModel: topK and temperature are ignored on web pages; use samplingMode.");
+    }
+    return {
+      dict,
+      samplingMode,
+      expectedInputs: canonicalise(expectedInputs),
+      expectedOutputs: canonicalise(expectedOutputs),
+      tools,
+    };
+  };
+
+  const requireToolCallOutput = (core) => {
+    if (core.tools.length > 0 && !core.expectedOutputs.some((e) => e.type === "tool-call")) {
+      throw new TypeError("Declaring tools requires expectedOutputs to include {type: 'tool-call'}.");
+    }
+  };
+
+  const declaredInputs = (core) => new Set(["text", ...core.expectedInputs.map((e) => e.type)]);
+
+  const wireOptions = (core) => ({
+    sampling: { ...MODE_SAMPLING[core.samplingMode ?? "balanced"] },
+    expectedInputs: core.expectedInputs,
+    expectedOutputs: core.expectedOutputs,
+    tools: core.tools,
+  });
+
+  // ---- Permissions policy ----------------------------------------------------------------
+
+  // A page script cannot read the frame's permissions policy reliably: same-origin frames
+  // inherit the default 'self' allowance, and elsewhere the browser's own answer is used when
+  // it offers one; without it a cross-origin frame is treated as not allowed.
+  const policyAllows = () => {
+    try {
+      if (globalThis.top === globalThis || globalThis.top.location.origin === I.pageOrigin) return true;
+    } catch {
+      // cross-origin top: fall through to the browser's answer
+    }
+    const policy = document.featurePolicy ?? document.permissionsPolicy;
+    if (policy && typeof policy.allowsFeature === "function") {
+      try {
+        return policy.allowsFeature("language-model");
+      } catch {
+        return false;
+      }
+    }
+    return false;
+  };
+
+  const fullyActive = () => {
+    try {
+      return globalThis.document?.defaultView === globalThis;
+    } catch {
+      return false;
+    }
+  };
+
+  const requireActive = () => {
+    if (!fullyActive()) throw domError("InvalidStateError", "The document is not fully active.");
+  };
+
+  // ---- Tool classes ------------------------------------------------------------------------
+
+  class LanguageModelToolCall {
+    #callID;
+    #name;
+    #arguments;
+    constructor(init) {
+      const dict = dictionary(init, "LanguageModelToolCall");
+      this.#callID = I.String(dict.callID ?? dict.callId ?? "");
+      this.#name = I.String(dict.name ?? "");
+      this.#arguments = isObject(dict.arguments) ? dict.arguments : {};
+    }
+    get callID() {
+      return this.#callID;
+    }
+    get callId() {
+      return this.#callID;
+    }
+    get name() {
+      return this.#name;
+    }
+    get arguments() {
+      return this.#arguments;
+    }
+    toJSON() {
+      return { callID: this.#callID, name: this.#name, arguments: this.#arguments };
+    }
+  }
+
+  const toolResponseInit = (init, what) => {
+    const dict = dictionary(init, what);
+    const callID = dict.callID ?? dict.callId;
+    if (callID === undefined) throw new TypeError(`${what} is missing its required member 'callID'.`);
+    return { callID: I.String(callID), name: I.String(required(dict, "name", what)), dict };
+  };
+
+  class LanguageModelToolSuccess {
+    #callID;
+    #name;
+    #result;
+    constructor(init) {
+      const { callID, name, dict } = toolResponseInit(init, "LanguageModelToolSuccess");
+      this.#callID = callID;
+      this.#name = name;
+      this.#result = sequence(required(dict, "result", "LanguageModelToolSuccess"), "result").map((item) => {
+        const part = dictionary(item, "LanguageModelToolSuccess.result[]");
+        return { type: I.String(required(part, "type", "result[]")), value: part.value };
+      });
+    }
+    get callID() {
+      return this.#callID;
+    }
+    get callId() {
+      return this.#callID;
+    }
+    get name() {
+      return this.#name;
+    }
+    get result() {
+      return this.#result.map((p) => ({ type: p.type, value: p.value }));
+    }
+  }
+
+  class LanguageModelToolError {
+    #callID;
+    #name;
+    #errorMessage;
+    constructor(init) {
+      const { callID, name, dict } = toolResponseInit(init, "LanguageModelToolError");
+      this.#callID = callID;
+      this.#name = name;
+      this.#errorMessage = I.String(required(dict, "errorMessage", "LanguageModelToolError"));
+    }
+    get callID() {
+      return this.#callID;
+    }
+    get callId() {
+      return this.#callID;
+    }
+    get name() {
+      return this.#name;
+    }
+    get errorMessage() {
+      return this.#errorMessage;
+    }
+  }
+
+  // Tool results travel as text: strings as they are, other plain data as JSON. Functions,
+  // BigInts, cycles and platform objects cannot be represented and are a DataError.
+  const plainData = (value, seen) => {
+    if (value === null || typeof value === "string" || typeof value === "boolean") return;
+    if (typeof value === "number") return;
+    if (typeof value !== "object") throw domError("DataError", `A tool result cannot hold a ${typeof value}.`);
+    if (seen.has(value)) throw domError("DataError", "A tool result cannot hold a circular structure.");
+    const proto = getPrototypeOf(value);
+    if (proto !== ObjectProto && proto !== ArrayProto && proto !== null) {
+      throw domError("DataError", `A tool result cannot hold a ${toStringTag(value)}.`);
+    }
+    seen.add(value);
+    for (const key of Object.keys(value)) plainData(value[key], seen);
+    seen.delete(value);
+  };
+
+  const toolResultText = (part) => {
+    if (part.type === "image" || part.type === "audio") {
+      throw domError("NotSupportedError", `Tool results of type '${part.type}' are not supported.`);
+    }
+    if (typeof part.value === "string") return part.value;
+    plainData(part.value, new Set());
+    return stringify(part.value) ?? "null";
+  };
+
+  const toolResponsePart = (value) => {
+    if (value instanceof LanguageModelToolSuccess) {
+      return { type: "tool-response", callID: value.callID, name: value.name, result: value.result.map((p) => ({ type: "text", value: toolResultText(p) })) };
+    }
+    if (value instanceof LanguageModelToolError) {
+      return { type: "tool-response", callID: value.callID, name: value.name, errorMessage: value.errorMessage };
+    }
+    throw new TypeError("A tool-response value must be a LanguageModelToolSuccess or LanguageModelToolError.");
+  };
+
+  // ---- Media --------------------------------------------------------------------------------
+
+  const base64 = (bytes) => {
+    let binary = "";
+    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
+    return btoa(binary);
+  };
+
+  const IMAGE_SOURCES = ["Blob", "ImageData", "ImageBitmap", "HTMLImageElement", "SVGImageElement", "HTMLCanvasElement", "OffscreenCanvas", "HTMLVideoElement", "VideoFrame"];
+  const AUDIO_SOURCES = ["AudioBuffer", "Blob", "ArrayBuffer"];
+  const isInstance = (value, names) => names.some((n) => typeof globalThis[n] === "function" && value instanceof globalThis[n]);
+
+  // Every image reaches the host as PNG; decoding it here also surfaces the spec's errors
+  // (a cross-origin canvas is a SecurityError, undecodable bytes an EncodingError).
+  const encodeImage = async (value) => {
+    let bitmap;
+    try {
+      bitmap = await createImageBitmap(value);
+    } catch (err) {
+      if (err?.name === "SecurityError") throw err;
+      throw domError("EncodingError", "The image could not be decoded.");
+    }
+    const canvas = new OffscreenCanvas(bitmap.width || 1, bitmap.height || 1);
+    canvas.getContext("2d").drawImage(bitmap, 0, 0);
+    const blob = await canvas.convertToBlob({ type: "image/png" });
+    return { type: "image", mimeType: "image/png", data: base64(new Uint8Array(await blob.arrayBuffer())) };
+  };
+
+  const wav = (buffer) => {
+    const channels = buffer.numberOfChannels;
+    const frames = buffer.length;
+    const out = new DataView(new ArrayBuffer(44 + frames * channels * 2));
+    const text = (offset, s) => {
+      for (let i = 0; i < s.length; i++) out.setUint8(offset + i, s.charCodeAt(i));
+    };
+    text(0, "RIFF");
+    out.setUint32(4, 36 + frames * channels * 2, true);
+    text(8, "WAVEfmt ");
+    out.setUint32(16, 16, true);
+    out.setUint16(20, 1, true);
+    out.setUint16(22, channels, true);
+    out.setUint32(24, buffer.sampleRate, true);
+    out.setUint32(28, buffer.sampleRate * channels * 2, true);
+    out.setUint16(32, channels * 2, true);
+    out.setUint16(34, 16, true);
+    text(36, "data");
+    out.setUint32(40, frames * channels * 2, true);
+    const data = [];
+    for (let c = 0; c < channels; c++) data.push(buffer.getChannelData(c));
+    let offset = 44;
+    for (let f = 0; f < frames; f++) {
+      for (let c = 0; c < channels; c++) {
+        const s = Math.max(-1, Math.min(1, data[c][f]));
+        out.setInt16(offset, s < 0 ? s * 0x8000 : s * 0x7fff, true);
+        offset += 2;
+      }
+    }
+    return new Uint8Array(out.buffer);
+  };
+
+  const encodeAudio = async (value) => {
+    let buffer = value;
+    if (!(typeof AudioBuffer === "function" && value instanceof AudioBuffer)) {
+      const bytes = value instanceof Blob ? await value.arrayBuffer() : ArrayBuffer.isView(value) ? value.buffer.slice(0) : value.slice(0);
+      try {
+        buffer = await new OfflineAudioContext(1, 1, 16000).decodeAudioData(bytes);
+      } catch {
+        throw domError("EncodingError", "The audio could not be decoded.");
+      }
+    }
+    return { type: "audio", mimeType: "audio/wav", data: base64(wav(buffer)) };
+  };
+
+  // ---- Messages -------------------------------------------------------------------------
+
+  // Converts prompt input to checked messages. Media are kept as their JS values here and
+  // encoded later (asynchronously), after every synchronous check has passed.
+  // `declared`: the input types the session accepts; `allowSystemFirst`: a system message
+  // may open the input (the session has no history yet).
+  const messages = (input, declared, { allowSystemFirst, allowPrefix }) => {
+    let list;
+    if (isObject(input) && typeof input[Symbol.iterator] === "function") {
+      list = Array.from(input, (item) => dictionary(item, "LanguageModelMessage"));
+    } else {
+      list = [{ role: "user", content: I.String(input) }];
+    }
+    if (list.length === 0) list = [{ role: "user", content: [] }];
+    return list.map((dict, index) => {
+      const role = enumeration(required(dict, "role", "LanguageModelMessage"), ROLES, "role");
+      const content = required(dict, "content", "LanguageModelMessage");
+      const prefix = Boolean(dict.prefix);
+      if (role === "system" && !(index === 0 && allowSystemFirst)) {
+        throw new TypeError("A system message is only allowed first, before any other message.");
+      }
+      if (prefix && !(allowPrefix && role === "assistant" && index === list.length - 1)) {
+        throw domError("SyntaxError", "Only a final assistant message can be a prefix.");
+      }
+      const parts = typeof content === "string" ? [{ type: "text", value: content }] : sequence(content, "content").map((p) => dictionary(p, "content"));
+      const checked = parts.map((p) => {
+        const type = enumeration(required(p, "type", "LanguageModelMessageContent"), MESSAGE_TYPES, "content type");
+        const value = required(p, "value", "LanguageModelMessageContent");
+        if (role === "assistant" && type !== "text") throw domError("NotSupportedError", "Assistant messages can only hold text.");
+        if (type === "text") {
+          if (typeof value !== "string") throw new TypeError("A text part's value must be a string.");
+          return { type, value };
+        }
+        if (type === "tool-call") throw domError("NotSupportedError", "Tool calls come from the model; they cannot be input.");
+        if (!declared.has(type)) throw domError("NotSupportedError", `Input of type '${type}' was not declared in expectedInputs.`);
+        if (type === "tool-response") return toolResponsePart(value);
+        if (!isInstance(value, type === "image" ? IMAGE_SOURCES : AUDIO_SOURCES) && !(type === "audio" && ArrayBuffer.isView(value))) {
+          throw new TypeError(`The value is not a valid ${type} source.`);
+        }
+        return { type, media: value };
+      });
+      return { role, content: checked, prefix };
+    });
+  };
+
+  const encodeMessages = async (list) => {
+    const out = [];
+    for (const message of list) {
+      const content = [];
+      for (const part of message.content) {
+        if (part.media === undefined) content.push(part);
+        else content.push(await (part.type === "image" ? encodeImage(part.media) : encodeAudio(part.media)));
+      }
+      out.push({ role: message.role, content, prefix: message.prefix });
+    }
+    return out;
+  };
+
+  const responseConstraint = (dict) => {
+    const value = dict.responseConstraint;
+    const omit = Boolean(dict.omitResponseConstraintInput);
+    if (value === undefined) {
+      if (omit) throw new TypeError("omitResponseConstraintInput needs a responseConstraint.");
+      return { constraint: undefined, omit };
+    }
+    if (toStringTag(value) === "[object RegExp]") return { constraint: { kind: "regex", pattern: value.source, flags: value.flags }, omit };
+    if (!isObject(value) || typeof value === "function") throw new TypeError("responseConstraint must be a JSON Schema object or a RegExp.");
+    let schema;
+    try {
+      schema = parseJSON(stringify(value));
+    } catch {
+      throw domError("NotSupportedError", "The response constraint schema cannot be serialised.");
+    }
+    return { constraint: { kind: "json-schema", schema }, omit };
+  };
+
+  // ---- Download progress --------------------------------------------------------------------
+
+  class CreateMonitor extends NativeEventTarget {
+    #handler = null;
+    get ondownloadprogress() {
+      return this.#handler;
+    }
+    set ondownloadprogress(value) {
+      if (this.#handler) I.apply(unlisten, this, ["downloadprogress", this.#handler]);
+      this.#handler = typeof value === "function" || isObject(value) ? value : null;
+      if (this.#handler) I.apply(listen, this, ["downloadprogress", this.#handler]);
+    }
+  }
+
+  // Fires 0 first and 1 last, strictly increasing multiples of 1/65536, at most one
+  // intermediate event per 50 ms, and nothing once stopped (resolved or aborted).
+  const progressReporter = (monitor) => {
+    let last = -1;
+    let lastAt = -Infinity;
+    let stopped = false;
+    const fire = (loaded) => {
+      if (stopped || monitor === null || loaded <= last) return;
+      last = loaded;
+      lastAt = nowMs();
+      const event = new NativeProgressEvent("downloadprogress", { loaded, total: 1, lengthComputable: true });
+      // Browsers whose ProgressEvent keeps integer byte counts would truncate the fraction.
+      if (event.loaded !== loaded) defineProperty(event, "loaded", { value: loaded });
+      if (event.total !== 1) defineProperty(event, "total", { value: 1 });
+      I.apply(dispatch, monitor, [event]);
+    };
+    return {
+      start: () => fire(0),
+      update: (fraction) => {
+        if (last < 0) fire(0);
+        const loaded = Math.floor(Math.min(Math.max(Number(fraction) || 0, 0), 1) * PROGRESS_STEP) / PROGRESS_STEP;
+        if (loaded < 1 && nowMs() - lastAt >= PROGRESS_INTERVAL_MS) fire(loaded);
+      },
+      finish: () => {
+        if (last < 0) fire(0);
+        fire(1);
+      },
+      stop: () => {
+        stopped = true;
+      },
+    };
+  };
+
+  // ---- Sessions ------------------------------------------------------------------------------
+
+  const sessionToken = Symbol("navllm session");
+  const nextTask = () => new Promise((resolve) => setTimeoutNative(resolve, 0));
+
+  class LanguageModel extends NativeEventTarget {
+    #id;
+    #usage;
+    #window;
+    #samplingMode;
+    #inputTypes;
+    #core;
+    #hasHistory;
+    #destroyed = null;
+    #inflight = new Set();
+    #handlers = { __proto__: null, contextoverflow: null, quotaoverflow: null };
+
+    constructor(token, info, core, hasHistory, createSignal) {
+      if (token !== sessionToken) throw new TypeError("Illegal constructor.");
+      super();
+      this.#id = info.session;
+      this.#usage = info.contextUsage;
+      this.#window = info.contextWindow;
+      this.#core = core;
+      this.#samplingMode = core.samplingMode ?? "balanced";
+      this.#inputTypes = declaredInputs(core);
+      this.#hasHistory = hasHistory;
+      if (createSignal !== undefined) {
+        I.apply(I.addEventListener, createSignal, ["abort", () => this.#end(abortReason(createSignal)), { once: true }]);
+      }
+    }
+
+    // ---- statics ----
+
+    static availability(options = {}) {
+      try {
+        requireActive();
+        const core = coreOptions(options, "availability");
+        if (!policyAllows()) return Promise.resolve("unavailable");
+        return request("availability", { options: wireOptions(core) });
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+
+    static params() {
+      try {
+        requireActive();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+      return I.apply(I.then, request("params", {}), [(p) => (p ? freeze({ ...p }) : null)]);
+    }
+
+    static create(options = {}) {
+      try {
+        requireActive();
+        const core = coreOptions(options, "create");
+        requireToolCallOutput(core);
+        const initial = core.dict.initialPrompts === undefined ? [] : sequence(core.dict.initialPrompts, "initialPrompts");
+        const initialMessages = initial.length === 0 ? [] : messages(initial, declaredInputs(core), { allowSystemFirst: true, allowPrefix: false });
+        const signal = signalOption(core.dict, "create options");
+        if (aborted(signal)) return Promise.reject(abortReason(signal));
+        if (!policyAllows()) throw domError("NotAllowedError", "The 'language-model' permissions policy does not allow this frame to use the Prompt API.");
+        let monitorTarget = null;
+        const monitor = core.dict.monitor;
+        if (monitor !== undefined) {
+          if (typeof monitor !== "function") throw new TypeError("monitor must be a function.");
+          monitorTarget = new CreateMonitor();
+          monitor(monitorTarget);
+        }
+        return LanguageModel.#open(core, initialMessages, signal, progressReporter(monitorTarget));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+
+    static async #open(core, initialMessages, signal, progress) {
+      const body = { options: wireOptions(core) };
+      const state = await request("availability", body);
+      if (state === "unavailable") throw domError("NotSupportedError", "No model configured in navllm can serve these options.");
+      if (state === "downloadable" && sticky && !I.apply(sticky, userActivation, [])) {
+        throw domError("NotAllowedError", "Downloading the model needs a user gesture on this page first.");
+      }
+      if (aborted(signal)) throw abortReason(signal);
+      progress.start();
+      const encoded = await encodeMessages(initialMessages);
+      try {
+        const info = await request("create", { ...body, initialPrompts: encoded }, { signal, onProgress: progress.update });
+        progress.finish();
+        // Let listeners of the final event act (they may abort) before the session is handed out.
+        await nextTask();
+        if (aborted(signal)) {
+          request("destroy", { session: info.session }).catch(() => {});
+          throw abortReason(signal);
+        }
+        return new LanguageModel(sessionToken, info, core, initialMessages.length > 0, signal);
+      } finally {
+        progress.stop();
+      }
+    }
+
+    // ---- attributes ----
+
+    get contextUsage() {
+      return this.#usage;
+    }
+    get contextWindow() {
+      return this.#window;
+    }
+    get inputUsage() {
+      return this.#usage;
+    }
+    get inputQuota() {
+      return this.#window;
+    }
+    get samplingMode() {
+      return this.#samplingMode;
+    }
+    get topK() {
+      return undefined;
+    }
+    get temperature() {
+      return undefined;
+    }
+
+    get oncontextoverflow() {
+      return this.#handlers.contextoverflow;
+    }
+    set oncontextoverflow(value) {
+      this.#setHandler("contextoverflow", value);
+    }
+    get onquotaoverflow() {
+      return this.#handlers.quotaoverflow;
+    }
+    set onquotaoverflow(value) {
+      this.#setHandler("quotaoverflow", value);
+    }
+
+    #setHandler(type, value) {
+      if (this.#handlers[type]) I.apply(unlisten, this, [type, this.#handlers[type]]);
+      this.#handlers[type] = typeof value === "function" || isObject(value) ? value : null;
+      if (this.#handlers[type]) I.apply(listen, this, [type, this.#handlers[type]]);
+    }
+
+    #overflowed = () => {
+      I.apply(dispatch, this, [new NativeEvent("contextoverflow")]);
+      I.apply(dispatch, this, [new NativeEvent("quotaoverflow")]);
+    };
+
+    // ---- calls ----
+
+    // Runs one host request for this session. The call ends with the caller's abort reason,
+    // or with the session's end reason (destroy, or the create signal), exactly as given.
+    async #call(type, body, signal, extra = {}) {
+      if (this.#destroyed) throw this.#destroyed;
+      if (aborted(signal)) throw abortReason(signal);
+      const controller = new AbortController();
+      const stop = () => controller.abort(abortReason(signal));
+      if (signal !== undefined) I.apply(I.addEventListener, signal, ["abort", stop, { once: true }]);
+      this.#inflight.add(controller);
+      try {
+        return await request(type, { session: this.#id, ...body }, { ...extra, signal: controller.signal });
+      } catch (err) {
+        if (controller.signal.aborted) throw controller.signal.reason;
+        throw err;
+      } finally {
+        this.#inflight.delete(controller);
+        if (signal !== undefined) I.apply(I.removeEventListener, signal, ["abort", stop]);
+      }
+    }
+
+    #end(reason) {
+      if (this.#destroyed) return;
+      this.#destroyed = reason;
+      for (const controller of this.#inflight) controller.abort(reason);
+      this.#inflight.clear();
+      request("destroy", { session: this.#id }).catch(() => {});
+    }
+
+    #check(input, options, what, { allowPrefix }) {
+      if (this.#destroyed) throw this.#destroyed;
+      requireActive();
+      const dict = dictionary(options, `${what} options`);
+      const list = messages(input, this.#inputTypes, { allowSystemFirst: !this.#hasHistory, allowPrefix });
+      return { dict, list, signal: signalOption(dict, `${what} options`) };
+    }
+
+    // Checks a prompt synchronously; `run(signal, onChunk)` then generates the reply.
+    #generation(input, options) {
+      const { dict, list, signal } = this.#check(input, options, "prompt", { allowPrefix: true });
+      const { constraint, omit } = responseConstraint(dict);
+      return {
+        signal,
+        run: async (runSignal, onChunk) => {
+          const encoded = await encodeMessages(list);
+          const body = { input: encoded, omitResponseConstraintInput: omit };
+          if (constraint) body.responseConstraint = constraint;
+          const done = await this.#call("prompt", body, runSignal, { onChunk, onEvent: this.#overflowed });
+          this.#usage = done.contextUsage;
+          this.#hasHistory = true;
+        },
+      };
+    }
+
+    prompt(input, options = {}) {
+      let text = "";
+      const calls = [];
+      const onChunk = (chunk) => {
+        if (typeof chunk.delta === "string") text += chunk.delta;
+        if (chunk.toolCall) calls.push(toolCallPart(chunk.toolCall));
+      };
+      try {
+        if (arguments.length === 0) throw new TypeError("prompt() needs an input.");
+        const { signal, run } = this.#generation(input, options);
+        return run(signal, onChunk).then(() => (calls.length ? [...(text ? [{ type: "text", value: text }] : []), ...calls] : text));
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+
+    promptStreaming(input, options = {}) {
+      if (arguments.length === 0) throw new TypeError("promptStreaming() needs an input.");
+      let controllerRef;
+      const onChunk = (chunk) => {
+        if (typeof chunk.delta === "string" && chunk.delta !== "") controllerRef.enqueue(chunk.delta);
+        if (chunk.toolCall) controllerRef.enqueue(toolCallPart(chunk.toolCall));
+      };
+      const { signal, run } = this.#generation(input, options);
+      if (aborted(signal)) throw abortReason(signal);
+      // cancel() on the stream stops the work without an error reaching anyone.
+      const cancelled = new AbortController();
+      const combined = signal === undefined ? cancelled.signal : I.AbortSignal.any([signal, cancelled.signal]);
+      return new I.ReadableStream({
+        start: (controller) => {
+          controllerRef = controller;
+          run(combined, onChunk).then(
+            () => controller.close(),
+            (err) => {
+              if (!cancelled.signal.aborted) controller.error(err);
+            },
+          );
+        },
+        cancel: () => cancelled.abort(),
+      });
+    }
+
+    append(input, options = {}) {
+      try {
+        if (arguments.length === 0) throw new TypeError("append() needs an input.");
+        const { list, signal } = this.#check(input, options, "append", { allowPrefix: false });
+        return (async () => {
+          const encoded = await encodeMessages(list);
+          const done = await this.#call("append", { input: encoded }, signal, { onEvent: this.#overflowed });
+          this.#usage = done.contextUsage;
+          this.#hasHistory = true;
+        })();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+
+    measureContextUsage(input, options = {}) {
+      try {
+        if (arguments.length === 0) throw new TypeError("measureContextUsage() needs an input.");
+        const { dict, list, signal } = this.#check(input, options, "measureContextUsage", { allowPrefix: true });
+        const { constraint, omit } = responseConstraint(dict);
+        return (async () => {
+          const body = { input: await encodeMessages(list), omitResponseConstraintInput: omit };
+          if (constraint) body.responseConstraint = constraint;
+          return this.#call("measure", body, signal);
+        })();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+
+    measureInputUsage(input, options = {}) {
+      return this.measureContextUsage(input, options);
+    }
+
+    clone(options = {}) {
+      try {
+        if (this.#destroyed) throw this.#destroyed;
+        requireActive();
+        const signal = signalOption(dictionary(options, "clone options"), "clone options");
+        return (async () => {
+          const info = await this.#call("clone", {}, signal);
+          if (aborted(signal)) {
+            request("destroy", { session: info.session }).catch(() => {});
+            throw abortReason(signal);
+          }
+          return new LanguageModel(sessionToken, info, this.#core, this.#hasHistory, signal);
+        })();
+      } catch (err) {
+        return Promise.reject(err);
+      }
+    }
+
+    destroy() {
+      this.#end(destroyedError());
+    }
+  }
+
+  const toolCallPart = (wire) =>
+    freeze({
+      type: "tool-call",
+      value: new LanguageModelToolCall({ callID: ns.own(wire, "callID"), name: ns.own(wire, "name"), arguments: ns.own(wire, "arguments") }),
+    });
+
+  for (const cls of [LanguageModel, LanguageModelToolCall, LanguageModelToolSuccess, LanguageModelToolError]) {
+    defineProperty(cls.prototype, Symbol.toStringTag, { value: cls.name, configurable: true });
+  }
+  ns.provide("LanguageModel", LanguageModel);
+  ns.provide("LanguageModelToolSuccess", LanguageModelToolSuccess);
+  ns.provide("LanguageModelToolError", LanguageModelToolError);
+  ns.provide("LanguageModelToolCall", LanguageModelToolCall);
+})();
