@@ -1,0 +1,59 @@
+"""Rendering a model's own chat template (``tokenizer.chat_template``) with jinja2, sandboxed.
+
+The template comes from a downloaded file, so it runs in jinja2's immutable sandbox: it can format
+strings and loop over messages, but cannot reach Python attributes or mutate what it is given.
+Globals match what Hugging Face templates expect: ``raise_exception``, ``bos_token``,
+``eos_token``, ``add_generation_prompt``, ``strftime_now``.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+
+from ...protocol.errors import ErrorName, NavError
+
+
+class ChatTemplate:
+    def __init__(self, template: str, bos: str | None, eos: str | None):
+        from jinja2 import TemplateSyntaxError
+        from jinja2.sandbox import ImmutableSandboxedEnvironment
+
+        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+        env.filters["tojson"] = _tojson
+        env.globals.update(raise_exception=_raise, strftime_now=lambda fmt: datetime.now().strftime(fmt))
+        try:
+            self._template = env.from_string(template)
+        except TemplateSyntaxError as exc:
+            raise NavError(ErrorName.DATA, f"the model's chat template does not parse: {exc.message}") from exc
+        self.source = template
+        self.bos = bos or ""
+        self.eos = eos or ""
+
+    def render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+        """The prompt text for ``messages`` (dicts with ``role`` and ``content``)."""
+        from jinja2 import TemplateError
+
+        try:
+            return self._template.render(
+                messages=messages,
+                add_generation_prompt=add_generation_prompt,
+                bos_token=self.bos,
+                eos_token=self.eos,
+            )
+        except _TemplateRaised as exc:
+            raise NavError(ErrorName.NOT_SUPPORTED, f"the model's chat template refused the messages: {exc}") from exc
+        except TemplateError as exc:
+            raise NavError(ErrorName.OPERATION, f"the model's chat template failed: {exc}") from exc
+
+
+class _TemplateRaised(Exception):
+    pass
+
+
+def _raise(message: str):
+    raise _TemplateRaised(message)
+
+
+def _tojson(value, indent=None, **_ignored) -> str:
+    return json.dumps(value, ensure_ascii=False, indent=indent)

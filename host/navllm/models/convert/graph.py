@@ -1,0 +1,269 @@
+"""The Llama-family decoder as an ONNX graph on onnxruntime's fused contrib ops, straight from GGUF tensors.
+
+Per layer: SkipSimplifiedLayerNormalization → QKV MatMulNBits (fused when the three share a format)
+→ GroupQueryAttention (KV cache, in-op rotary) → output MatMulNBits → skip-norm → gate+up fused
+MatMulNBits → SiLU·up → down MatMulNBits. The embedding is GatherBlockQuantized over the same bytes
+the (tied) lm_head reads, and the head only sees the last position.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from ...protocol.errors import ErrorName, NavError
+from . import quants
+from .gguf_source import GGUFSource
+from .spec import ModelSpec
+
+MS = "com.microsoft"
+OPSET = 21
+# int8 activations inside MatMulNBits: the fast path on CPUs with VNNI (see the research note).
+ACCURACY_LEVEL = 4
+
+
+def load_weight(src: GGUFSource, name: str) -> quants.Blockwise | np.ndarray:
+    """A [N, K] weight as exact MatMulNBits codes, or as float32 when the GGUF stores floats."""
+    kind = src.tensor_type(name)
+    n, k = src.shape(name)
+    if kind in quants.DENSE:
+        return quants.dense(kind, src.raw(name), n, k)
+    if kind in quants.BLOCKS:
+        return quants.blockwise(kind, src.raw(name), n, k)
+    raise NavError(
+        ErrorName.NOT_SUPPORTED,
+        f"tensor {name} has type {kind}, which is not supported (supported: {', '.join(quants.SUPPORTED)})",
+    )
+
+
+def _fusable(ws: list) -> bool:
+    if all(isinstance(w, np.ndarray) for w in ws):
+        return True
+    if not all(isinstance(w, quants.Blockwise) for w in ws):
+        return False
+    first = ws[0]
+    return all(
+        (w.bits, w.block, w.offsets is None) == (first.bits, first.block, first.offsets is None) for w in ws
+    )
+
+
+def _concat(ws: list) -> quants.Blockwise | np.ndarray:
+    if len(ws) == 1:
+        return ws[0]
+    if isinstance(ws[0], np.ndarray):
+        return np.concatenate(ws, axis=0)
+    offsets = None if ws[0].offsets is None else np.concatenate([w.offsets for w in ws])
+    return quants.Blockwise(
+        ws[0].bits,
+        ws[0].block,
+        np.concatenate([w.codes for w in ws]),
+        np.concatenate([w.scales for w in ws]),
+        offsets,
+    )
+
+
+class GraphBuilder:
+    def __init__(self):
+        from onnx import helper
+
+        self.helper = helper
+        self.nodes: list = []
+        self.initializers: list = []
+        self._names: set[str] = set()
+        self._blocksums: dict[tuple[str, int], str] = {}
+        self._consts: dict[tuple, str] = {}
+
+    def name(self, base: str) -> str:
+        unique, i = base, 1
+        while unique in self._names:
+            unique, i = f"{base}_{i}", i + 1
+        self._names.add(unique)
+        return unique
+
+    def init(self, base: str, array: np.ndarray) -> str:
+        from onnx import numpy_helper
+
+        name = self.name(base)
+        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        return name
+
+    def const(self, values, dtype=np.int64) -> str:
+        """A small shared constant (shapes, axes, indices)."""
+        key = (tuple(np.ravel(values).tolist()), np.shape(values), np.dtype(dtype).str)
+        if key not in self._consts:
+            self._consts[key] = self.init("const", np.asarray(values, dtype=dtype))
+        return self._consts[key]
+
+    def op(self, op_type: str, inputs: list[str], base: str, outputs: int = 1, domain: str = "", fixed=(), **attrs):
+        """Add a node; ``fixed`` gives graph-output names for its first outputs (None: generated)."""
+        names = [self.name(f"{base}/{op_type}" + (f"_{j}" if outputs > 1 else "")) for j in range(outputs)]
+        names[: len(fixed)] = [f or n for f, n in zip(fixed, names)]
+        self.nodes.append(
+            self.helper.make_node(op_type, inputs, names, name=self.name(f"{base}/{op_type}_node"), domain=domain, **attrs)
+        )
+        return names[0] if outputs == 1 else names
+
+    def blocksum(self, x: str, k: int, block: int) -> str:
+        """Sum of ``x`` over each K-block: [.., S, K] → [.., S, K/block], shared by all users of ``x``."""
+        key = (x, block)
+        if key not in self._blocksums:
+            blocks = self.op("Reshape", [x, self.const([0, 0, k // block, block])], f"{x}/blocks")
+            self._blocksums[key] = self.op("ReduceSum", [blocks, self.const([-1])], f"{x}/blocksum", keepdims=0)
+        return self._blocksums[key]
+
+    def linear(self, x: str, w: quants.Blockwise | np.ndarray, base: str, b_name: str | None = None) -> str:
+        """x @ wᵀ. ``b_name`` reuses already-stored MatMulNBits bytes (the tied embedding)."""
+        if isinstance(w, np.ndarray):
+            return self.op("MatMul", [x, self.init(f"{base}.weight", w.T)], base)
+        n, k = w.shape
+        b = b_name or self.init(f"{base}.qweight", w.packed())
+        y = self.op(
+            "MatMulNBits",
+            [x, b, self.init(f"{base}.scales", w.scales)],
+            base,
+            domain=MS,
+            K=k,
+            N=n,
+            bits=w.bits,
+            block_size=w.block,
+            accuracy_level=ACCURACY_LEVEL,
+        )
+        if w.offsets is None:
+            return y
+        # The per-block offsets contribute blocksum(x) @ offsetsᵀ exactly, in fp32.
+        fix = self.op("MatMul", [self.blocksum(x, k, w.block), self.init(f"{base}.offsets", w.offsets.T)], f"{base}/offsets")
+        return self.op("Add", [y, fix], f"{base}/corrected")
+
+    def linears(self, x: str, ws: list, base: str) -> list[str]:
+        """Several projections of one input: one fused MatMulNBits when their formats agree."""
+        if _fusable(ws):
+            return [self.linear(x, _concat(ws), base)]
+        return [self.linear(x, w, f"{base}.{j}") for j, w in enumerate(ws)]
+
+
+def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None]):
+    """The ModelProto for ``src``; ``progress`` receives the fraction of layers built."""
+    from onnx import TensorProto, helper
+
+    g = GraphBuilder()
+    kv_dim = spec.kv_heads * spec.head_dim
+
+    input_ids = "input_ids"
+    mask = "attention_mask"
+    inputs = [
+        helper.make_tensor_value_info(input_ids, TensorProto.INT64, [1, "sequence_length"]),
+        helper.make_tensor_value_info(mask, TensorProto.INT64, [1, "total_sequence_length"]),
+    ]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 1, spec.vocab])]
+    g._names.update([input_ids, mask, "logits"])
+
+    # GroupQueryAttention's lengths, from the all-ones mask: seqlens_k = T - 1, total = T.
+    total64 = g.op("ReduceSum", [mask, g.const([1])], "mask/sum", keepdims=0)
+    seqlens_k = g.op("Cast", [g.op("Sub", [total64, g.const([1])], "mask/last")], "seqlens_k", to=TensorProto.INT32)
+    total = g.op("Cast", [g.op("Shape", [mask], "mask/shape", start=1, end=2)], "total_len", to=TensorProto.INT32)
+    total = g.op("Squeeze", [total], "total_sequence_length")
+    cos, sin = spec.rope_tables(src)
+    cos, sin = g.init("cos_cache", cos), g.init("sin_cache", sin)
+
+    # Embedding (and lm_head, which reuses the bytes when the embedding is tied).
+    embd = load_weight(src, "token_embd.weight")
+    embd_bytes = None
+    if isinstance(embd, np.ndarray):
+        x = g.op("Gather", [g.init("embed.weight", embd), input_ids], "embed")
+    else:
+        embd_bytes = g.init("embed.qweight", embd.packed())
+        x = g.op(
+            "GatherBlockQuantized",
+            [embd_bytes, input_ids, g.init("embed.gather_scales", embd.scales[..., None])],
+            "embed",
+            domain=MS,
+            bits=embd.bits,
+            block_size=embd.block,
+            quantize_axis=2,
+            gather_axis=0,
+        )  # [1, S, K/block, block]
+        if embd.offsets is not None:
+            off = g.op("Gather", [g.init("embed.offsets", embd.offsets), input_ids], "embed/offsets")
+            x = g.op("Add", [x, g.op("Unsqueeze", [off, g.const([-1])], "embed/offsets3")], "embed/shifted")
+        x = g.op("Reshape", [x, g.const([0, 0, spec.hidden])], "embed/flat")
+
+    def norm_weight(name: str) -> str:
+        return g.init(name, quants.dense(src.tensor_type(name), src.raw(name), 1, src.shape(name)[-1]).reshape(-1))
+
+    residual = x
+    normed = g.op(
+        "SimplifiedLayerNormalization", [x, norm_weight("blk.0.attn_norm.weight")], "blk.0/attn_norm",
+        epsilon=spec.rms_eps, axis=-1, stash_type=1,
+    )
+    for i in range(spec.layers):
+        p = f"blk.{i}"
+        # Attention.
+        qkv_ws = [load_weight(src, f"{p}.attn_{t}.weight") for t in "qkv"]
+        qkv = g.linears(normed, qkv_ws, f"{p}.attn_qkv")
+        biases = [f"{p}.attn_{t}.bias" for t in "qkv"]
+        if any(b in src.tensors for b in biases):
+            qkv = _add_biases(g, src, qkv, biases, f"{p}.attn_qkv")
+        past_k, past_v = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
+        present_k, present_v = f"present.{i}.key", f"present.{i}.value"
+        for name in (past_k, past_v):
+            inputs.append(
+                helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, spec.kv_heads, "past_sequence_length", spec.head_dim])
+            )
+        for name in (present_k, present_v):
+            outputs.append(
+                helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, spec.kv_heads, "present_sequence_length", spec.head_dim])
+            )
+        g._names.update([past_k, past_v, present_k, present_v])
+        q, k, v = qkv if len(qkv) == 3 else (qkv[0], "", "")
+        attn = g.op("GroupQueryAttention", [q, k, v, past_k, past_v, seqlens_k, total, cos, sin], f"{p}/attn", outputs=3,
+                    domain=MS, num_heads=spec.heads, kv_num_heads=spec.kv_heads, do_rotary=1,
+                    rotary_interleaved=int(spec.rope_interleaved), fixed=(None, present_k, present_v))
+        out = g.linear(attn[0], load_weight(src, f"{p}.attn_output.weight"), f"{p}.attn_output")
+        normed, _, _, residual = g.op(
+            "SkipSimplifiedLayerNormalization", [out, residual, norm_weight(f"{p}.ffn_norm.weight")], f"{p}/ffn_norm",
+            outputs=4, domain=MS, epsilon=spec.rms_eps,
+        )
+        # SwiGLU MLP.
+        gate_up = g.linears(normed, [load_weight(src, f"{p}.ffn_{t}.weight") for t in ("gate", "up")], f"{p}.ffn_gate_up")
+        if len(gate_up) == 1:
+            gate_up = g.op("Split", [gate_up[0], g.const([spec.ffn, spec.ffn])], f"{p}/ffn_split", outputs=2, axis=-1)
+        gate, up = gate_up
+        act = g.op("Mul", [gate, g.op("Sigmoid", [gate], f"{p}/ffn_sigmoid")], f"{p}/ffn_silu")
+        hidden = g.linear(g.op("Mul", [act, up], f"{p}/ffn_gated"), load_weight(src, f"{p}.ffn_down.weight"), f"{p}.ffn_down")
+        if i + 1 < spec.layers:
+            normed, _, _, residual = g.op(
+                "SkipSimplifiedLayerNormalization", [hidden, residual, norm_weight(f"blk.{i + 1}.attn_norm.weight")],
+                f"blk.{i + 1}/attn_norm", outputs=4, domain=MS, epsilon=spec.rms_eps,
+            )
+        progress((i + 1) / spec.layers)
+
+    # Only the last position reaches the final norm and the head.
+    last = g.const([-1])
+    final = g.op(
+        "SkipSimplifiedLayerNormalization",
+        [g.op("Gather", [hidden, last], "last/hidden", axis=1), g.op("Gather", [residual, last], "last/residual", axis=1),
+         norm_weight("output_norm.weight")],
+        "output_norm", domain=MS, epsilon=spec.rms_eps,
+    )
+    if "output.weight" in src.tensors:
+        logits = g.linear(final, load_weight(src, "output.weight"), "lm_head")
+    else:
+        logits = g.linear(final, embd, "lm_head", b_name=embd_bytes)
+    g.nodes.append(helper.make_node("Identity", [logits], ["logits"], name="logits"))
+
+    graph = helper.make_graph(g.nodes, "navllm-" + spec.architecture, inputs, outputs, g.initializers)
+    return helper.make_model(
+        graph,
+        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)],
+        ir_version=10,  # the newest onnxruntime still loads; onnx would otherwise stamp its own
+        producer_name="navllm",
+    )
+
+
+def _add_biases(g: GraphBuilder, src: GGUFSource, qkv: list[str], biases: list[str], base: str) -> list[str]:
+    """Qwen2's Q/K/V biases, concatenated to match a fused projection."""
+    vectors = [quants.dense(src.tensor_type(b), src.raw(b), 1, src.shape(b)[-1]).reshape(-1) for b in biases]
+    if len(qkv) == 1:
+        return [g.op("Add", [qkv[0], g.init(f"{base}.bias", np.concatenate(vectors))], f"{base}/bias")]
+    return [g.op("Add", [y, g.init(f"{b}", v)], f"{b}/add") for y, b, v in zip(qkv, biases, vectors)]
