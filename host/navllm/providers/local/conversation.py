@@ -1,0 +1,135 @@
+"""A conversation on the local model: chat template → token ids → the engine, keeping its KV cache.
+
+Dispatch hands over the whole message list on every call. The conversation renders it with the
+model's chat template and lets the engine reuse the longest token prefix already in the cache,
+so a follow-up prompt prefills only its new tokens.
+
+Response constraints and tools are the job of ``navllm.providers.local.constrain`` (constrained
+decoding). When a request needs them, that module must provide:
+
+- ``prepare(messages, *, constraint, tools, omit_constraint_input) -> list[Message]``: the
+  messages to render (instructions added, tool calls and results written out as text);
+- ``decoder(generation, model) -> ConstrainedDecoder``: the token mask for the sampler and the
+  conversion of the generated text into reply chunks (text and tool calls).
+"""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import AsyncIterator, Sequence
+from typing import TYPE_CHECKING, Protocol
+
+from ...protocol.common import Constraint, Message, TextPart, ToolSpec
+from ...protocol.errors import ErrorName, NavError, quota_exceeded
+from ..base import Chunk, Conversation, Generation, Usage
+from .engine import Job, engine_for
+from .kv_cache import KVCache
+from .sampler import Sampler, SamplerConfig, TokenConstraint
+
+if TYPE_CHECKING:
+    from .runtime import LoadedModel
+
+
+class ConstrainedDecoder(Protocol):
+    constraint: TokenConstraint
+
+    def feed(self, text: str) -> list[Chunk]:
+        """Chunks to emit for newly generated text (tool calls may wait for ``end``)."""
+
+    def end(self) -> list[Chunk]:
+        """The remaining chunks once generation has stopped."""
+
+
+def _constrain():
+    try:
+        return importlib.import_module(f"{__package__}.constrain")
+    except ModuleNotFoundError as exc:
+        if exc.name != f"{__package__}.constrain":
+            raise
+        raise NavError(ErrorName.NOT_SUPPORTED, "the local model cannot follow response constraints or tools yet") from None
+
+
+def _needs_constrain(messages: Sequence[Message], constraint: Constraint | None, tools: Sequence[ToolSpec]) -> bool:
+    return constraint is not None or bool(tools) or any(not isinstance(p, TextPart) for m in messages for p in m.content)
+
+
+class LocalConversation(Conversation):
+    def __init__(self, model: LoadedModel, context_window: int, defaults: SamplerConfig, cache: KVCache | None = None):
+        from ...models.convert.chat_template import ChatTemplate
+
+        info = model.info
+        self.model = info.name
+        self.context_window = min(context_window, info.context_length)
+        self._loaded = model
+        self._defaults = defaults
+        self._cache = cache if cache is not None else KVCache(model.cache_shape(self.context_window))
+        self._binding = model.new_binding()
+        tok = model.tokenizer
+        bos = "" if info.bos_token_id is None else tok.id_to_token(info.bos_token_id)
+        self._template = ChatTemplate(info.chat_template, bos, tok.id_to_token(info.eos_token_ids[0]))
+
+    @property
+    def cached_tokens(self) -> list[int]:
+        return list(self._cache.tokens)
+
+    def encode(self, messages: Sequence[Message]) -> list[int]:
+        """Token ids the model is fed for ``messages``: the generation prompt follows, unless the last
+        message is an assistant ``prefix``, whose text the reply continues."""
+        prefix = messages[-1].text if messages and messages[-1].role == "assistant" and messages[-1].prefix else None
+        body = messages[:-1] if prefix is not None else messages
+        text = self._template.render([{"role": m.role, "content": m.text} for m in body], add_generation_prompt=True)
+        info = self._loaded.info
+        ids = self._loaded.tokenizer.encode(text + (prefix or ""), add_special_tokens=False).ids
+        if info.add_bos and info.bos_token_id is not None and ids[:1] != [info.bos_token_id]:
+            ids.insert(0, info.bos_token_id)
+        return ids
+
+    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
+        if _needs_constrain(messages, constraint, tools):
+            messages = _constrain().prepare(messages, constraint=constraint, tools=list(tools), omit_constraint_input=False)
+        return len(self.encode(messages))
+
+    def sampler_config(self, request: Generation) -> SamplerConfig:
+        s, d = request.sampling, self._defaults
+        return SamplerConfig(
+            temperature=d.temperature if s.temperature is None else s.temperature,
+            top_k=d.top_k if s.top_k is None else s.top_k,
+            top_p=d.top_p if s.top_p is None else s.top_p,
+            seed=s.seed,
+            repetition_penalty=d.repetition_penalty if s.repetition_penalty is None else s.repetition_penalty,
+        )
+
+    async def generate(self, request: Generation) -> AsyncIterator[Chunk]:
+        messages, decoder = request.messages, None
+        if _needs_constrain(messages, request.constraint, request.tools):
+            constrain = _constrain()
+            messages = constrain.prepare(
+                messages, constraint=request.constraint, tools=request.tools, omit_constraint_input=request.omit_constraint_input
+            )
+            decoder = constrain.decoder(request, self._loaded)
+        ids = self.encode(messages)
+        if len(ids) >= self.context_window:
+            raise quota_exceeded(
+                f"the prompt needs {len(ids)} of the {self.context_window} tokens of the context window",
+                requested=len(ids),
+                quota=self.context_window,
+            )
+        job = Job(
+            prompt=ids,
+            sampler=Sampler(self.sampler_config(request)),
+            max_tokens=request.sampling.max_tokens or self.context_window,
+            stop=list(request.sampling.stop),
+            constraint=decoder.constraint if decoder else None,
+        )
+        async for item in engine_for(self._loaded).generate(job, self._cache, self._binding):
+            if decoder is None:
+                yield item
+                continue
+            for chunk in [*decoder.end(), item] if isinstance(item, Usage) else decoder.feed(item):
+                yield chunk
+
+    def clone(self) -> LocalConversation:
+        return LocalConversation(self._loaded, self.context_window, self._defaults, cache=self._cache.copy())
+
+    async def close(self) -> None:
+        self._cache.release()

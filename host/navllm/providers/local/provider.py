@@ -1,0 +1,125 @@
+"""The ``local`` provider: models from the store, run on this machine by our own engine.
+
+Availability follows the store: ``available`` once the default chat model is installed,
+``downloading`` while this host pulls it, ``downloadable`` before. ``open`` pulls the model if
+needed (reporting progress), loads it once per host, and starts a conversation.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from ...protocol.common import Availability
+from ...protocol.errors import ErrorName, NavError
+from ...protocol.page import CoreOptions
+from ..base import Conversation, ProgressCallback, Provider, SamplingLimits, check_expected
+from .sampler import SamplerConfig
+
+if TYPE_CHECKING:
+    from ...models.store import InstalledModel
+    from .runtime import LoadedModel
+
+DEFAULT_CONTEXT = 2048  # bounds KV memory per session for the small default model
+_ACCEPTS = frozenset({"text", "tool-call", "tool-response"})
+_LANGUAGES = frozenset({"en"})  # the default model, SmolLM2, is trained on English
+LIMITS = SamplingLimits(default_top_k=3, max_top_k=128, default_temperature=0.7, max_temperature=2.0)
+
+
+class LocalProvider(Provider):
+    remote = False
+
+    def __init__(self, name: str = "local", model: str | None = None, threads: int | None = None, context_window: int | None = None):
+        self.name = name
+        self._model_name = model
+        self._threads = threads
+        self._context = context_window or DEFAULT_CONTEXT
+        self._pull: asyncio.Future | None = None  # the download this host is running, shared by every opener
+        self._progress: list[ProgressCallback] = []
+
+    @staticmethod
+    def _store():
+        from ...models.store import ModelStore
+
+        return ModelStore()
+
+    def _installed(self, options: CoreOptions | None = None) -> InstalledModel | None:
+        name = (options.model if options else None) or self._model_name
+        store = self._store()
+        return store.get(name) if name else store.default(kind="chat")
+
+    async def availability(self, options: CoreOptions) -> Availability:
+        if not check_expected(options, _ACCEPTS) or not _speaks(options):
+            return "unavailable"
+        if await asyncio.to_thread(self._installed, options) is not None:
+            return "available"
+        if options.model or self._model_name:
+            return "unavailable"  # a named model that is not installed is not ours to fetch
+        return "downloading" if self._pull is not None else "downloadable"
+
+    async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
+        from .conversation import LocalConversation
+
+        if not check_expected(options, _ACCEPTS) or not _speaks(options):
+            raise NavError(ErrorName.NOT_SUPPORTED, "the local model reads and writes English text only")
+        installed = await asyncio.to_thread(self._installed, options)
+        if installed is None:
+            if options.model or self._model_name:
+                raise NavError(ErrorName.NOT_SUPPORTED, f"no local model named {options.model or self._model_name!r} is installed")
+            installed = await self._download(progress)
+        loaded = await self._load(installed)
+        return LocalConversation(loaded, self._context, _defaults())
+
+    async def _load(self, installed: InstalledModel) -> LoadedModel:
+        from . import runtime
+
+        return await asyncio.to_thread(runtime.load, installed.path, self._threads)
+
+    async def _download(self, progress: ProgressCallback) -> InstalledModel:
+        """Pull the default chat model once, however many sessions wait for it."""
+        self._progress.append(progress)
+        try:
+            if self._pull is None:
+                self._pull = asyncio.ensure_future(self._run_pull())
+            return await asyncio.shield(self._pull)
+        finally:
+            self._progress.remove(progress)
+
+    async def _run_pull(self) -> InstalledModel:
+        from ...models.store import DEFAULT_CHAT_SOURCE
+
+        loop = asyncio.get_running_loop()
+
+        def report(fraction: float, stage: str = "") -> None:
+            loop.call_soon_threadsafe(self._report, fraction)
+
+        try:
+            return await asyncio.to_thread(self._store().pull, DEFAULT_CHAT_SOURCE, progress=report)
+        finally:
+            self._pull = None
+
+    def _report(self, fraction: float) -> None:
+        for callback in list(self._progress):
+            callback(min(max(fraction, 0.0), 1.0))
+
+    def sampling_limits(self) -> SamplingLimits:
+        return LIMITS
+
+    async def models(self) -> list[dict[str, Any]]:
+        listed = await asyncio.to_thread(lambda: self._store().list())
+        return [{"model": m.name, "kind": m.kind} for m in listed]
+
+    async def embed(self, texts: list[str], model: str | None) -> list[list[float]]:
+        from .embedder import embed
+
+        return await asyncio.to_thread(embed, texts, model)
+
+
+def _defaults() -> SamplerConfig:
+    return SamplerConfig(temperature=LIMITS.default_temperature, top_k=LIMITS.default_top_k)
+
+
+def _speaks(options: CoreOptions) -> bool:
+    """True if every language the page expects is one the model handles ("en-GB" counts as "en")."""
+    wanted = {lang.split("-")[0].lower() for e in (*options.expected_inputs, *options.expected_outputs) for lang in e.languages}
+    return wanted <= _LANGUAGES
