@@ -10,6 +10,7 @@ import sys
 GROUPS = (
     "navllm.cli.protocol",
     "navllm.cli.settings",
+    "navllm.cli.install",
 )
 
 
