@@ -1,0 +1,54 @@
+#!/usr/bin/env python3
+"""Install navllm for this user: a virtual environment next to this file, the navllm package
+in it, then ``navllm install`` with the arguments given here (see ``install.py --help``).
+
+Safe to run again: each step is skipped when already done, and every step is printed.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import venv
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent
+VENV = ROOT / ".venv"
+
+
+def venv_python() -> Path:
+    return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
+
+
+def installed_here(python: Path) -> bool:
+    """True when the venv imports navllm from this checkout (an editable install)."""
+    probe = subprocess.run(
+        [str(python), "-c", "import navllm, pathlib; print(pathlib.Path(navllm.__file__).resolve())"],
+        capture_output=True,
+        text=True,
+    )
+    return probe.returncode == 0 and Path(probe.stdout.strip()).is_relative_to(ROOT / "host")
+
+
+def main(argv: list[str]) -> int:
+    if sys.version_info < (3, 11):
+        print(f"install.py: navllm needs Python 3.11 or newer (this is {sys.version.split()[0]})", file=sys.stderr)
+        return 1
+    python = venv_python()
+    if python.exists():
+        print(f"using the virtual environment {VENV}")
+    else:
+        print(f"creating a virtual environment in {VENV}")
+        venv.create(VENV, with_pip=True)
+    if installed_here(python):
+        print("navllm is already installed in it")
+    else:
+        print("installing navllm and its dependencies into it (this takes a while the first time)")
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--editable", str(ROOT)], check=True)
+    # The browsers start the host with this interpreter, so the launcher must name it.
+    return subprocess.run([str(python), "-m", "navllm", "install", *argv]).returncode
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
