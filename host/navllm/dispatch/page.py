@@ -151,14 +151,14 @@ class PageHandlers:
             answer = Message(role="assistant", content=[TextPart(value=prefix + reply), *calls])
             session.turns.append([*(m for m in req.input if not m.prefix), answer])
             session.usage = await session.measure(session.history)
-            return {"contextUsage": session.usage, "contextWindow": session.conversation.context_window, "provider": session.provider}
+            return {"contextUsage": session.usage, "contextWindow": session.conversation.context_window, "provider": _served_by(session)}
 
     def _record(self, caller: Caller, action: Action, session: Session, usage: Usage | None, started: float, outcome: str, inputs: list[Message], reply: str) -> None:
         self.gate.record(
             UsageRecord(
                 caller=caller,
                 action=action,
-                provider=session.provider,
+                provider=_served_by(session),
                 model=session.conversation.model,
                 input_tokens=usage.input_tokens if usage else 0,
                 output_tokens=usage.output_tokens if usage else 0,
@@ -201,6 +201,11 @@ class PageHandlers:
         if not self.gate.eligible(req.caller):
             return []
         return await self.router.models()
+
+
+def _served_by(session: Session) -> str:
+    """The provider that answered last: a fallback may have stood in for the session's own."""
+    return getattr(session.conversation, "served_by", session.provider)
 
 
 def _trailing_prefix(messages: list[Message]) -> str:

@@ -1,4 +1,8 @@
-"""Turn the user's provider chain into providers, and pick the ones a request may try, in order."""
+"""Turn the user's provider chain into providers, and pick the ones a request may try, in order.
+
+The user's order is the fallback chain: a session opens on the first provider that can
+serve it and keeps the ones after it as fallbacks (``FallbackConversation``).
+"""
 
 from __future__ import annotations
 
@@ -10,6 +14,7 @@ from ..protocol.errors import ErrorName, NavError
 from ..protocol.page import CoreOptions, ModelChoice
 from ..settings import ProviderConfig, Settings
 from .base import Conversation, ProgressCallback, Provider
+from .fallback import FallbackConversation
 
 # kind -> "module:factory"; imported only when a provider of that kind is first used.
 FACTORIES = {
@@ -39,40 +44,39 @@ class Router:
         return configs
 
     def chain(self) -> list[Provider]:
-        settings = self._settings()
-        return [self._provider(config, settings) for config in self.configs()]
+        return [self.build(config) for config in self.configs()]
 
-    def _provider(self, config: ProviderConfig, settings: Settings) -> Provider:
+    def build(self, config: ProviderConfig) -> Provider:
+        """The provider for ``config``, rebuilt only when its configuration changed."""
         cached = self._built.get(config.name)
         if cached is None or cached[0] != config:
-            cached = (config, _factory(config.kind)(config, settings))
+            cached = (config, _factory(config.kind)(config, self._settings()))
             self._built[config.name] = cached
         return cached[1]
 
     def candidates(self, choice: ModelChoice | None) -> list[Provider]:
-        """The provider the page asked for first (if configured), then the rest of the chain."""
+        """The provider the page asked for first (if the user enabled it), then the rest of the chain."""
         chain = self.chain()
         if choice is not None and choice.provider:
-            asked = [p for p in chain if p.name == choice.provider]
-            if not asked:
-                raise NavError(ErrorName.NOT_SUPPORTED, f"no provider named {choice.provider!r} is configured")
-            chain = asked + [p for p in chain if p.name != choice.provider]
+            chain = sorted(chain, key=lambda p: p.name != choice.provider)
         return chain
 
     def by_name(self, names: list[str]) -> list[Provider]:
         return [p for p in self.chain() if p.name in names]
 
     async def open(self, providers: list[Provider], options: CoreOptions, progress: ProgressCallback) -> tuple[Conversation, Provider]:
-        """Open a conversation on the first provider that can serve ``options``."""
+        """Open a conversation on the first provider that can serve ``options``; the rest back it up."""
         failure: NavError | None = None
-        for provider in providers:
+        for index, provider in enumerate(providers):
             if await provider.availability(options) == "unavailable":
                 failure = failure or NavError(ErrorName.NOT_SUPPORTED, f"{provider.name} cannot serve these options")
                 continue
             try:
-                return await provider.open(options, progress), provider
+                conversation = await provider.open(options, progress)
             except NavError as err:
                 failure = err
+                continue
+            return FallbackConversation(conversation, provider, providers[index + 1 :], options), provider
         raise failure or NavError(ErrorName.NOT_SUPPORTED, "no provider can serve this request")
 
     def capabilities(self) -> dict[str, Any]:

@@ -7,6 +7,7 @@ Servers sometimes echo a key, whole or masked (``sk-abc...wxyz``), so any run of
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 
 FRAGMENT = 6
 MASK = "[redacted]"
@@ -21,8 +22,9 @@ def remember(secret: str) -> None:
     _known.add(secret)
 
 
-def scrub(text: str, secrets: set[str] | frozenset[str] | None = None) -> str:
-    for secret in secrets if secrets is not None else _known:
+def scrub(text: str, also: Iterable[str] = ()) -> str:
+    """``text`` without any known key (or ``also``), whole or in fragments."""
+    for secret in {*_known, *also}:
         if secret in text:
             text = text.replace(secret, MASK)
         if len(secret) >= FRAGMENT * 2:

@@ -1,0 +1,336 @@
+"""What every remote provider shares: the key, retries, error mapping and token estimates.
+
+Retries are ours, not the SDKs' (clients are built with ``max_retries=0``), so the policy
+is visible and testable: only failures before the first streamed byte are retried, only
+429/408/409/5xx, with exponential backoff or the server's ``Retry-After`` when it gives one.
+A failure is mapped to a DOMException name with a message of our own words: a server's
+text is passed on only after scrubbing anything that looks like part of the key.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import email.utils
+import json
+import logging
+import math
+import random
+import time
+from abc import abstractmethod
+from collections.abc import AsyncIterator, Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+from urllib.parse import urlparse
+
+from ..protocol.common import Constraint, MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
+from ..protocol.errors import ErrorName, NavError
+from ..protocol.page import CoreOptions
+from ..secrets import redact
+from ..settings import ProviderConfig
+from .base import Chunk, Conversation, Generation, ProgressCallback, Provider, check_expected
+from .presets import LOCAL_CONTEXT, Preset, is_local, preset_for
+
+log = logging.getLogger(__name__)
+
+RETRYABLE = frozenset({408, 409, 429, 500, 502, 503, 504, 529})
+# Words servers use when the prompt exceeds the model's context window.
+CONTEXT_WORDS = ("context length", "context_length", "context window", "too long", "too many tokens", "maximum context")
+# Token estimate when the provider offers no counting: a documented rule of thumb for English.
+CHARS_PER_TOKEN = 4
+MEDIA_TOKENS = 256
+MESSAGE_OVERHEAD = 4
+# Sent as the key to servers that need none, since the SDKs insist on one.
+NO_KEY = "no-key-needed"
+
+
+@dataclass(frozen=True)
+class RetryPolicy:
+    attempts: int = 3
+    base_delay: float = 0.5
+    max_delay: float = 8.0
+    # A Retry-After longer than this is passed to the page (retryAfter) instead of waited out.
+    max_wait: float = 20.0
+
+    def delay(self, attempt: int, retry_after: float | None) -> float:
+        if retry_after is not None:
+            return retry_after
+        return min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+
+
+@dataclass(frozen=True)
+class SdkErrors:
+    """The exception classes of one SDK (openai and anthropic name theirs alike)."""
+
+    status: type[Exception]
+    timeout: type[Exception]
+    connection: type[Exception]
+
+
+@dataclass(frozen=True)
+class Failure:
+    error: NavError
+    retryable: bool = False
+    retry_after: float | None = None
+
+
+class StreamCut(Exception):
+    """The server closed the stream before saying the reply was complete."""
+
+
+def retry_after_of(headers: Any) -> float | None:
+    """Seconds from ``retry-after-ms`` or ``Retry-After`` (seconds or an HTTP date)."""
+    if headers is None:
+        return None
+    if (ms := headers.get("retry-after-ms")) is not None:
+        try:
+            return max(0.0, float(ms) / 1000)
+        except ValueError:
+            pass
+    value = headers.get("retry-after")
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        parsed = email.utils.parsedate_to_datetime(value) if value else None
+        return max(0.0, parsed.timestamp() - time.time()) if parsed else None
+
+
+def _server_message(exc: Exception) -> str:
+    body = getattr(exc, "body", None)
+    if isinstance(body, dict):
+        inner = body.get("error", body)
+        message = inner.get("message") if isinstance(inner, dict) else inner
+        if isinstance(message, str):
+            return message
+    return ""
+
+
+def classify(exc: Exception, errors: SdkErrors, provider: str, secret: str | None) -> Failure:
+    """Map one SDK or transport exception to a NavError the page can see."""
+    import httpx2
+
+    def said(limit: int = 300) -> str:
+        text = redact.scrub(_server_message(exc), [secret] if secret else [])[:limit]
+        return f": {text}" if text else ""
+
+    if isinstance(exc, (errors.timeout, httpx2.TimeoutException)):
+        return Failure(NavError(ErrorName.TIMEOUT, f"{provider} did not answer in time"))
+    if isinstance(exc, errors.status):
+        status = exc.status_code
+        if status == 401:
+            return Failure(NavError(ErrorName.NOT_ALLOWED, f"{provider} rejected the API key (HTTP 401); set a valid key in navllm's settings or with `navllm keys set {provider}`"))
+        if status == 403:
+            return Failure(NavError(ErrorName.NOT_ALLOWED, f"{provider} refused this request (HTTP 403){said()}"))
+        if status == 404:
+            return Failure(NavError(ErrorName.NOT_FOUND, f"{provider} does not know this model or endpoint (HTTP 404){said()}"))
+        if status == 413 or (status in (400, 422) and any(w in _server_message(exc).lower() for w in CONTEXT_WORDS)):
+            return Failure(NavError(ErrorName.QUOTA_EXCEEDED, f"the input is too long for the model at {provider}{said()}"))
+        if status in RETRYABLE:
+            retry_after = retry_after_of(getattr(exc, "response", None) and exc.response.headers)
+            if status == 429:
+                details = {"retryAfter": retry_after} if retry_after is not None else {}
+                error = NavError(ErrorName.QUOTA_EXCEEDED, f"{provider} is rate limiting requests (HTTP 429){said()}", **details)
+            else:
+                error = NavError(ErrorName.OPERATION, f"{provider} failed (HTTP {status}){said()}")
+            return Failure(error, retryable=True, retry_after=retry_after)
+        return Failure(NavError(ErrorName.OPERATION, f"{provider} could not process the request (HTTP {status}){said()}"))
+    if isinstance(exc, errors.connection):
+        return Failure(NavError(ErrorName.NETWORK, f"could not reach {provider}"))
+    if isinstance(exc, (httpx2.TransportError, StreamCut)):
+        return Failure(NavError(ErrorName.NETWORK, f"the connection to {provider} was lost before the reply finished"))
+    if isinstance(exc, (ValueError, KeyError, TypeError, AttributeError)):
+        return Failure(NavError(ErrorName.OPERATION, f"{provider} sent a malformed reply stream"))
+    return Failure(NavError(ErrorName.OPERATION, f"{provider} failed ({type(exc).__name__})"))
+
+
+async def stream_with_retries(
+    start: Callable[[], Awaitable[Any]],
+    chunks: Callable[[Any], AsyncIterator[Chunk]],
+    errors: SdkErrors,
+    provider: str,
+    secret: str | None,
+    policy: RetryPolicy,
+) -> AsyncIterator[Chunk]:
+    """Open a stream with ``start`` and relay ``chunks(stream)``, retrying before the first chunk.
+
+    The stream is closed on every exit, including cancellation, so the HTTP connection goes too.
+    """
+    attempt = 0
+    while True:
+        delivered = False
+        try:
+            stream = await start()
+            try:
+                async for chunk in chunks(stream):
+                    delivered = True
+                    yield chunk
+            finally:
+                await stream.close()
+            return
+        except Exception as exc:
+            failure = classify(exc, errors, provider, secret)
+            attempt += 1
+            wait = policy.delay(attempt - 1, failure.retry_after) if failure.retryable else 0.0
+            if delivered or not failure.retryable or attempt >= policy.attempts or wait > policy.max_wait:
+                if failure.retryable and failure.error.name == ErrorName.QUOTA_EXCEEDED and "retryAfter" not in failure.error.details:
+                    failure.error.details["retryAfter"] = round(wait, 3)
+                log.info("%s: %s (%s)", provider, failure.error.name, type(exc).__name__)
+                raise failure.error from None
+            log.info("%s: %s, retry %d in %.2fs", provider, failure.error.name, attempt, wait)
+            await asyncio.sleep(wait)
+
+
+def estimate_tokens(messages: list[Message], constraint: Constraint | None = None, tools: list[ToolSpec] = ()) -> int:
+    """ceil(characters / 4) plus a small overhead per message and a flat cost per image."""
+    chars = 0
+    tokens = 0
+    for message in messages:
+        tokens += MESSAGE_OVERHEAD
+        for part in message.content:
+            if isinstance(part, TextPart):
+                chars += len(part.value)
+            elif isinstance(part, MediaPart):
+                tokens += MEDIA_TOKENS
+            elif isinstance(part, ToolCallPart):
+                chars += len(part.name) + len(json.dumps(part.arguments))
+            elif isinstance(part, ToolResponsePart):
+                chars += len(part.name) + len(part.error_message or "") + sum(len(p.value) for p in part.result or [])
+    for tool in tools:
+        chars += len(tool.name) + len(tool.description) + len(json.dumps(tool.input_schema))
+    if constraint is not None:
+        chars += len(json.dumps(constraint.model_dump(by_alias=True)))
+    return tokens + math.ceil(chars / CHARS_PER_TOKEN)
+
+
+def json_schema_of(constraint: Constraint | None) -> dict[str, Any] | None:
+    """The JSON Schema to enforce, or None; regular expressions are not offered by remote APIs."""
+    if constraint is None:
+        return None
+    if constraint.kind == "regex":
+        raise NavError(ErrorName.NOT_SUPPORTED, "remote providers cannot constrain replies to a regular expression")
+    schema = constraint.schema_
+    return None if schema is True or schema == {} else schema if isinstance(schema, dict) else {"not": {}}
+
+
+_ACCEPTS = frozenset({"text", "image", "tool-call", "tool-response"})
+
+
+class RemoteConversation(Conversation):
+    """Stateless: the whole history goes with every request."""
+
+    def __init__(self, provider: RemoteProvider, model: str, secret: str | None):
+        self.provider = provider
+        self.model = model
+        self.context_window = provider.context_window
+        self.secret = secret
+
+    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: list[ToolSpec] = ()) -> int:
+        return estimate_tokens(messages, constraint, tools)
+
+    def generate(self, request: Generation) -> AsyncIterator[Chunk]:
+        return stream_with_retries(
+            lambda: self.start(request),
+            self.chunks,
+            self.provider.errors(),
+            self.provider.name,
+            self.secret,
+            self.provider.retry,
+        )
+
+    @abstractmethod
+    async def start(self, request: Generation) -> Any:
+        """Send the request; return the SDK's stream (anything with ``close()``)."""
+
+    @abstractmethod
+    def chunks(self, stream: Any) -> AsyncIterator[Chunk]:
+        """Translate the SDK's stream events into text, tool calls and usage."""
+
+    def clone(self) -> RemoteConversation:
+        return type(self)(self.provider, self.model, self.secret)
+
+
+class RemoteProvider(Provider):
+    remote = True
+    conversation_class: type[RemoteConversation]
+
+    def __init__(self, config: ProviderConfig, retry: RetryPolicy = RetryPolicy()):
+        self.name = config.name
+        self.config = config
+        self.preset: Preset = preset_for(config.kind, config.preset)
+        self.base_url = config.base_url or self.preset.base_url
+        custom_local = config.base_url is not None and config.preset is None and is_local(self.base_url)
+        self.key_needed = not is_local(self.base_url) if config.base_url else self.preset.key_needed
+        self.context_window = config.context_window or (LOCAL_CONTEXT if custom_local else self.preset.context_window)
+        self.timeout = config.timeout
+        self.retry = retry
+        self._clients: dict[str, Any] = {}
+        self._listed: list[str] | None = None
+
+    @property
+    def host(self) -> str:
+        return urlparse(self.base_url).netloc
+
+    @abstractmethod
+    def errors(self) -> SdkErrors: ...
+
+    @abstractmethod
+    def make_client(self, secret: str) -> Any: ...
+
+    @abstractmethod
+    async def list_model_ids(self, client: Any) -> list[str]: ...
+
+    def secret(self) -> str | None:
+        from ..secrets.store import keystore
+
+        secret = keystore().provider_secret(self.name)
+        if secret is None and self.key_needed:
+            raise NavError(ErrorName.NOT_ALLOWED, f"no API key is set for {self.name}; add one in navllm's settings or with `navllm keys set {self.name}`")
+        return secret
+
+    def client(self, secret: str | None) -> Any:
+        """One SDK client per key (a new key gets a new client), reusing connections."""
+        key = secret or NO_KEY
+        if key not in self._clients:
+            self._clients = {key: self.make_client(key)}
+        return self._clients[key]
+
+    async def availability(self, options: CoreOptions):
+        if not check_expected(options, _ACCEPTS):
+            return "unavailable"
+        if self.key_needed:
+            from ..secrets.store import keystore
+
+            if not keystore().status(self.name)["present"]:
+                return "unavailable"
+        return "available"
+
+    async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
+        secret = self.secret()
+        asked = options.model if options.provider == self.name else None
+        model = asked or self.config.model or self.preset.model or await self._first_listed(secret)
+        progress(1.0)
+        return self.conversation_class(self, model, secret)
+
+    async def _first_listed(self, secret: str | None) -> str:
+        ids = await self._model_ids(secret)
+        if not ids:
+            raise NavError(ErrorName.NOT_SUPPORTED, f"{self.name} lists no models; name one in its settings")
+        return ids[0]
+
+    async def _model_ids(self, secret: str | None) -> list[str]:
+        try:
+            return await self.list_model_ids(self.client(secret))
+        except Exception as exc:
+            raise classify(exc, self.errors(), self.name, secret).error from None
+
+    async def models(self) -> list[dict[str, Any]]:
+        """What the endpoint lists (cached per process); the configured model if listing fails."""
+        if self._listed is None:
+            try:
+                self._listed = await self._model_ids(self.secret())
+            except NavError as err:
+                log.info("%s: listing models failed: %s", self.name, err.name)
+                configured = self.config.model or self.preset.model
+                return [{"model": configured, "remote": True}] if configured else []
+        return [{"model": m, "remote": True} for m in self._listed]
