@@ -250,6 +250,28 @@ class RemoteConversation(Conversation):
         return type(self)(self.provider, self.model, self.secret)
 
 
+@dataclass(frozen=True)
+class Endpoint:
+    """Where a remote entry points and what it needs, from the entry with its preset filling gaps."""
+
+    preset: Preset
+    base_url: str
+    key_needed: bool
+    context_window: int
+
+    @classmethod
+    def of(cls, config: ProviderConfig) -> Endpoint:
+        preset = preset_for(config.kind, config.preset)
+        base_url = config.base_url or preset.base_url
+        if urlparse(base_url).scheme not in ("http", "https") or not urlparse(base_url).hostname:
+            raise NavError(ErrorName.TYPE, f"the base URL of {config.name} must be an http(s) URL")
+        # A URL of one's own overrides the preset: servers on this machine need no key.
+        key_needed = not is_local(base_url) if config.base_url else preset.key_needed
+        custom_local = config.base_url is not None and config.preset is None and is_local(base_url)
+        window = config.context_window or (LOCAL_CONTEXT if custom_local else preset.context_window)
+        return cls(preset, base_url, key_needed, window)
+
+
 class RemoteProvider(Provider):
     remote = True
     conversation_class: type[RemoteConversation]
@@ -257,11 +279,11 @@ class RemoteProvider(Provider):
     def __init__(self, config: ProviderConfig, retry: RetryPolicy = RetryPolicy()):
         self.name = config.name
         self.config = config
-        self.preset: Preset = preset_for(config.kind, config.preset)
-        self.base_url = config.base_url or self.preset.base_url
-        custom_local = config.base_url is not None and config.preset is None and is_local(self.base_url)
-        self.key_needed = not is_local(self.base_url) if config.base_url else self.preset.key_needed
-        self.context_window = config.context_window or (LOCAL_CONTEXT if custom_local else self.preset.context_window)
+        endpoint = Endpoint.of(config)
+        self.preset = endpoint.preset
+        self.base_url = endpoint.base_url
+        self.key_needed = endpoint.key_needed
+        self.context_window = endpoint.context_window
         self.timeout = config.timeout
         self.retry = retry
         self._clients: dict[str, Any] = {}
