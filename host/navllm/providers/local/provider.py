@@ -8,6 +8,7 @@ needed (reporting progress), loads it once per host, and starts a conversation.
 from __future__ import annotations
 
 import asyncio
+import threading
 from typing import TYPE_CHECKING, Any
 
 from ...protocol.common import Availability
@@ -34,8 +35,6 @@ class LocalProvider(Provider):
         self._model_name = model
         self._threads = threads
         self._context = context_window or DEFAULT_CONTEXT
-        self._pull: asyncio.Future | None = None  # the download this host is running, shared by every opener
-        self._progress: list[ProgressCallback] = []
 
     @staticmethod
     def _store():
@@ -43,64 +42,60 @@ class LocalProvider(Provider):
 
         return ModelStore()
 
-    def _installed(self, options: CoreOptions | None = None) -> InstalledModel | None:
-        name = (options.model if options else None) or self._model_name
-        store = self._store()
-        return store.get(name) if name else store.default(kind="chat")
+    def _wanted(self, options: CoreOptions) -> str | None:
+        return options.model or self._model_name
+
+    def _installed(self, options: CoreOptions) -> InstalledModel | None:
+        store, name = self._store(), self._wanted(options)
+        if name is None:
+            return store.default(kind="chat")
+        try:
+            return store.get(name)
+        except NavError:
+            return None
+
+    def _state(self, options: CoreOptions) -> Availability:
+        from ...models.store import DEFAULT_CHAT_SOURCE
+
+        if self._installed(options) is not None:
+            return "available"
+        if self._wanted(options):
+            return "unavailable"  # a named model that is not installed is not ours to fetch
+        return "downloading" if DEFAULT_CHAT_SOURCE in self._store().pulls() else "downloadable"
 
     async def availability(self, options: CoreOptions) -> Availability:
         if not check_expected(options, _ACCEPTS) or not _speaks(options):
             return "unavailable"
-        if await asyncio.to_thread(self._installed, options) is not None:
-            return "available"
-        if options.model or self._model_name:
-            return "unavailable"  # a named model that is not installed is not ours to fetch
-        return "downloading" if self._pull is not None else "downloadable"
+        return await asyncio.to_thread(self._state, options)
 
     async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
+        from . import runtime
         from .conversation import LocalConversation
 
         if not check_expected(options, _ACCEPTS) or not _speaks(options):
             raise NavError(ErrorName.NOT_SUPPORTED, "the local model reads and writes English text only")
         installed = await asyncio.to_thread(self._installed, options)
         if installed is None:
-            if options.model or self._model_name:
-                raise NavError(ErrorName.NOT_SUPPORTED, f"no local model named {options.model or self._model_name!r} is installed")
+            if self._wanted(options):
+                raise NavError(ErrorName.NOT_SUPPORTED, f"no local model named {self._wanted(options)!r} is installed")
             installed = await self._download(progress)
-        loaded = await self._load(installed)
+        loaded = await asyncio.to_thread(runtime.load, installed.path, self._threads)
         return LocalConversation(loaded, self._context, _defaults())
 
-    async def _load(self, installed: InstalledModel) -> LoadedModel:
-        from . import runtime
-
-        return await asyncio.to_thread(runtime.load, installed.path, self._threads)
-
     async def _download(self, progress: ProgressCallback) -> InstalledModel:
-        """Pull the default chat model once, however many sessions wait for it."""
-        self._progress.append(progress)
-        try:
-            if self._pull is None:
-                self._pull = asyncio.ensure_future(self._run_pull())
-            return await asyncio.shield(self._pull)
-        finally:
-            self._progress.remove(progress)
-
-    async def _run_pull(self) -> InstalledModel:
+        """Pull the default chat model; the store runs one pull however many sessions wait for it."""
         from ...models.store import DEFAULT_CHAT_SOURCE
 
         loop = asyncio.get_running_loop()
+        cancel = threading.Event()
 
-        def report(fraction: float, stage: str = "") -> None:
-            loop.call_soon_threadsafe(self._report, fraction)
+        def report(fraction: float, stage: str) -> None:
+            loop.call_soon_threadsafe(progress, min(max(fraction, 0.0), 1.0))
 
         try:
-            return await asyncio.to_thread(self._store().pull, DEFAULT_CHAT_SOURCE, progress=report)
+            return await asyncio.to_thread(self._store().pull, DEFAULT_CHAT_SOURCE, report, cancel)
         finally:
-            self._pull = None
-
-    def _report(self, fraction: float) -> None:
-        for callback in list(self._progress):
-            callback(min(max(fraction, 0.0), 1.0))
+            cancel.set()  # this waiter is gone (done or aborted); the pull itself carries on for others
 
     def sampling_limits(self) -> SamplingLimits:
         return LIMITS
