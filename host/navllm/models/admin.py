@@ -1,0 +1,86 @@
+"""Side-panel handlers for the model store. Pulls stream ``progress`` replies (``downloadprogress``)."""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+import threading
+from typing import TYPE_CHECKING, Any
+
+from ..dispatch.responder import Responder
+from ..protocol.admin.models import (
+    ModelsDefault,
+    ModelsImport,
+    ModelsInfo,
+    ModelsList,
+    ModelsPull,
+    ModelsRemove,
+    ModelsVerify,
+)
+from .store import InstalledModel, ModelStore
+
+if TYPE_CHECKING:
+    from ..app import App
+
+
+def handlers(app: App) -> dict[type, Any]:
+    return {
+        ModelsList: list_models,
+        ModelsPull: pull,
+        ModelsImport: import_file,
+        ModelsInfo: info,
+        ModelsVerify: verify,
+        ModelsRemove: remove,
+        ModelsDefault: set_default,
+    }
+
+
+async def list_models(req: ModelsList, out: Responder) -> dict[str, Any]:
+    def listing() -> dict[str, Any]:
+        store = ModelStore()
+        return {
+            "models": [m.wire() for m in store.list()],
+            "defaults": {kind: m.name for kind in ("chat", "embedding") if (m := store.default(kind))},
+            "pulling": store.pulls(),
+            "freeBytes": shutil.disk_usage(store.root).free,
+        }
+
+    return await asyncio.to_thread(listing)
+
+
+async def pull(req: ModelsPull, out: Responder) -> dict[str, Any]:
+    return (await _pulling(out, lambda store, report, cancel: store.pull(req.source, report, cancel, name=req.name))).wire()
+
+
+async def import_file(req: ModelsImport, out: Responder) -> dict[str, Any]:
+    return (await _pulling(out, lambda store, report, cancel: store.import_gguf(req.path, req.name, report, cancel))).wire()
+
+
+async def info(req: ModelsInfo, out: Responder) -> dict[str, Any]:
+    return (await asyncio.to_thread(lambda: ModelStore().get(req.name))).wire()
+
+
+async def verify(req: ModelsVerify, out: Responder) -> dict[str, Any]:
+    return (await asyncio.to_thread(lambda: ModelStore().verify(req.name))).wire()
+
+
+async def remove(req: ModelsRemove, out: Responder) -> dict[str, Any]:
+    return (await asyncio.to_thread(lambda: ModelStore().remove(req.name))).wire()
+
+
+async def set_default(req: ModelsDefault, out: Responder) -> dict[str, Any]:
+    return (await asyncio.to_thread(lambda: ModelStore().set_default(req.name))).wire()
+
+
+async def _pulling(out: Responder, work) -> InstalledModel:
+    """Run a pull in a thread, relaying its progress; a cancelled request stops waiting for it."""
+    loop = asyncio.get_running_loop()
+    cancel = threading.Event()
+
+    def report(fraction: float, stage: str) -> None:
+        loop.call_soon_threadsafe(out.progress, fraction)
+
+    try:
+        return await asyncio.to_thread(lambda: work(ModelStore(), report, cancel))
+    finally:
+        cancel.set()  # when this waiter leaves, a pull nobody else waits for stops
