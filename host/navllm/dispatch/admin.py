@@ -15,7 +15,7 @@ if TYPE_CHECKING:
     from ..app import App
 
 # Domains that contribute admin handlers: "module:function(app) -> {MessageClass: handler}".
-DOMAINS: tuple[str, ...] = ("navllm.policy.admin:handlers", "navllm.providers.admin:handlers", "navllm.secrets.admin:handlers")
+DOMAINS: tuple[str, ...] = ("navllm.policy.admin:handlers", "navllm.providers.admin:handlers", "navllm.secrets.admin:handlers", "navllm.models.admin:handlers")
 
 
 class AdminHandlers:
