@@ -1,0 +1,253 @@
+"""Constrained decoding on the local model: JSON Schema, RegExp and tool calls as token masks.
+
+A page's ``responseConstraint`` and ``tools`` become one llguidance grammar; a
+``GrammarConstraint`` (the sampler's ``TokenConstraint``) computes, before each token, which
+vocabulary ids keep the output inside that grammar, so the result is valid by construction
+rather than by retrying. End-of-sequence is allowed only once the output is complete, and is
+the only choice left when nothing more can follow. The constraint's text is also shown to the
+model (unless ``omitResponseConstraintInput``), since a mask alone leaves a small model guessing.
+
+The engine (``conversation.py``) calls two functions:
+
+- ``prepare(messages, constraint=, tools=, omit_constraint_input=)``: the messages its chat
+  template renders (tools listed in the system turn, the constraint appended to the last user
+  turn, tool calls and results written out as text);
+- ``decoder(request, model)``: a ``LocalDecoder`` holding the token mask for the sampler and
+  turning the generated text into reply chunks (text and ``ToolCallPart``).
+
+llguidance and numpy are imported lazily: nothing here runs at host start-up.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ...protocol.common import Constraint, JsonSchemaConstraint, Message, RegexConstraint, TextPart, ToolSpec
+from ...protocol.errors import ErrorName, NavError
+from ..base import Chunk, Generation
+from .js_regex import js_regex_to_rust
+from .schema_refs import check_refs
+from .tool_calls import ToolCallSplitter, call_schema, calls_grammar, render_tool_parts, tools_instruction
+
+if TYPE_CHECKING:
+    import llguidance
+    import numpy as np
+
+    from .runtime import LoadedModel
+
+# Compact-ish JSON: a little whitespace where JSON allows it (so ``{"a": 1}`` and pre-filled
+# prefixes written by hand fit) but bounded, so a model can't pad forever. Options the page
+# could otherwise set through an ``x-guidance`` key are pinned here.
+JSON_OPTIONS: dict[str, Any] = {
+    "whitespace_pattern": r"[\x20\x0A\x0D\x09]{0,8}",
+    "lenient": False,
+    "coerce_one_of": False,
+}
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """A model's tokenizer as llguidance sees it, with the logits' width and the EOS ids."""
+
+    tokenizer: llguidance.LLTokenizer
+    size: int
+    eos_ids: tuple[int, ...]
+
+    @staticmethod
+    @functools.lru_cache(maxsize=4)
+    def load(tokenizer_json: Path, size: int, eos_ids: tuple[int, ...]) -> Vocabulary:
+        """Build once per model (~0.4 s: llguidance indexes every token's bytes)."""
+        import llguidance
+
+        text = Path(tokenizer_json).read_text(encoding="utf-8")
+        return Vocabulary(llguidance.LLTokenizer(text, n_vocab=size, eos_token=list(eos_ids)), size, tuple(eos_ids))
+
+
+def prepare(
+    messages: Sequence[Message], *, constraint: Constraint | None, tools: Sequence[ToolSpec], omit_constraint_input: bool
+) -> list[Message]:
+    """The conversation as the model should see it."""
+    out = [render_tool_parts(m) for m in messages]
+    if tools:
+        out = _add_to_system(out, tools_instruction(list(tools)))
+    if constraint is not None and not omit_constraint_input:
+        out = _add_to_last_user(out, constraint_instruction(constraint))
+    return out
+
+
+def decoder(request: Generation, model: LoadedModel) -> LocalDecoder:
+    info = model.info
+    vocabulary = Vocabulary.load(model.folder / "tokenizer.json", info.vocab_size, tuple(info.eos_token_ids))
+    splitter = ToolCallSplitter(prefix=_prefix(request.messages)) if request.tools else None
+    return LocalDecoder(build_constraint(request, vocabulary), splitter)
+
+
+class LocalDecoder:
+    """What one constrained generation needs: the mask (None when nothing constrains the tokens)
+    and the reading of the reply into chunks."""
+
+    def __init__(self, constraint: GrammarConstraint | None, splitter: ToolCallSplitter | None):
+        self.constraint = constraint
+        self._splitter = splitter
+
+    def feed(self, text: str) -> list[Chunk]:
+        return list(self._splitter.feed(text)) if self._splitter else [text]
+
+    def end(self) -> list[Chunk]:
+        return list(self._splitter.finish()) if self._splitter else []
+
+
+def constraint_instruction(constraint: JsonSchemaConstraint | RegexConstraint) -> str:
+    if isinstance(constraint, RegexConstraint):
+        return f"Reply only with text that matches this regular expression: /{constraint.pattern}/{constraint.flags}"
+    schema = json.dumps(constraint.schema_, ensure_ascii=False)
+    return f"Reply only with JSON, and no other text, that conforms to this JSON Schema:\n{schema}"
+
+
+def build_constraint(request: Generation, vocabulary: Vocabulary) -> GrammarConstraint | None:
+    """The token mask for this generation, already advanced past an assistant pre-fill.
+
+    Raises NotSupportedError for a feature the grammar can't express (naming it), SyntaxError for
+    a constraint no output can satisfy, NotSupportedError for a pre-fill the constraint rejects.
+    """
+    if request.constraint is None and not request.tools:
+        return None
+    grammar = _grammar(request.constraint, request.tools)
+    constraint = GrammarConstraint(grammar, vocabulary)
+    if prefix := _prefix(request.messages):
+        constraint.prefill(prefix)
+    return constraint
+
+
+def _prefix(messages: Sequence[Message]) -> str:
+    """The assistant pre-fill the reply continues (``prefix: true`` on the last message), or ''."""
+    last = messages[-1] if messages else None
+    return last.text if last is not None and last.prefix and last.role == "assistant" else ""
+
+
+class GrammarConstraint:
+    """The sampler's ``TokenConstraint`` over one llguidance matcher."""
+
+    def __init__(self, grammar: str, vocabulary: Vocabulary):
+        import llguidance
+        import numpy as np
+
+        self.vocabulary = vocabulary
+        self._matcher = llguidance.LLMatcher(vocabulary.tokenizer, grammar, log_level=0)
+        if self._matcher.is_error():
+            raise _translate(self._matcher.get_error())
+        self._words = np.full((vocabulary.size + 31) // 32, -1, dtype=np.int32)
+        if not self.mask(()).any():
+            raise NavError(ErrorName.SYNTAX, "no output can satisfy the response constraint")
+
+    def mask(self, tokens: Sequence[int] = ()) -> np.ndarray:
+        """Allowed ids (bool, vocabulary-wide) for the next token; llguidance tracks the state."""
+        import numpy as np
+
+        self._matcher.unsafe_compute_mask_ptr(self._words.ctypes.data, self._words.nbytes)
+        return np.unpackbits(self._words.view(np.uint8), count=self.vocabulary.size, bitorder="little").view(bool)
+
+    def advance(self, token: int) -> None:
+        if not self._matcher.consume_token(token):
+            raise NavError(ErrorName.OPERATION, f"constrained decoding rejected token {token}: {self._matcher.get_error()}")
+
+    @property
+    def done(self) -> bool:
+        """True when the output is complete and nothing may follow (only EOS is allowed)."""
+        return self._matcher.is_stopped()
+
+    @property
+    def accepting(self) -> bool:
+        return self._matcher.is_accepting()
+
+    def prefill(self, text: str) -> None:
+        tokens = self.vocabulary.tokenizer.tokenize_str(text)
+        if self._matcher.try_consume_tokens(tokens) != len(tokens):
+            raise NavError(ErrorName.NOT_SUPPORTED, "the assistant prefix contradicts the response constraint")
+
+
+def _grammar(constraint: JsonSchemaConstraint | RegexConstraint | None, tools: list[ToolSpec]) -> str:
+    import llguidance
+
+    if not tools:
+        if isinstance(constraint, RegexConstraint):
+            return _checked(llguidance.LLMatcher.grammar_from_regex(js_regex_to_rust(constraint.pattern, constraint.flags)))
+        assert constraint is not None
+        schema = _prepared(constraint.schema_, "the response constraint")
+        return _checked(llguidance.LLMatcher.grammar_from_json_schema(schema, overrides=JSON_OPTIONS))
+    answer = None
+    if isinstance(constraint, RegexConstraint):
+        answer = "/" + llguidance.regex_to_lark(js_regex_to_rust(constraint.pattern, constraint.flags), "") + "/"
+    elif constraint is not None:
+        answer = _json_rule(_prepared(constraint.schema_, "the response constraint"))
+    rules = []
+    for tool in tools:
+        schema = _prepared(tool.input_schema, f"the inputSchema of tool {tool.name!r}")
+        rules.append(_json_rule(call_schema(tool, schema)))
+    return _checked(llguidance.LLMatcher.grammar_from_lark(calls_grammar(rules, answer)))
+
+
+def _prepared(schema: dict[str, Any] | bool, what: str) -> dict[str, Any] | bool:
+    """The page's schema checked for what we refuse, without llguidance's own option key."""
+    if isinstance(schema, bool):
+        if not schema:
+            raise NavError(ErrorName.SYNTAX, f"{what} is the schema false, which nothing satisfies")
+        return schema
+    check_refs(schema, what)
+    return {k: v for k, v in schema.items() if k != "x-guidance"}
+
+
+def _json_rule(schema: dict[str, Any] | bool) -> str:
+    body = {"x-guidance": JSON_OPTIONS} if schema is True else {**schema, "x-guidance": JSON_OPTIONS}
+    return "%json " + json.dumps(body)
+
+
+def _checked(grammar: str) -> str:
+    import llguidance
+
+    is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(grammar)
+    if is_error:
+        raise _translate(messages[0])
+    return grammar
+
+
+def _translate(error: str) -> NavError:
+    """llguidance's compile error as the Prompt API error: unsatisfiable → SyntaxError, else
+    NotSupportedError naming the feature."""
+    first = error.strip().splitlines()[0] if error.strip() else "unknown error"
+    if "Unsatisfiable schema:" in first:
+        reason = first.split("Unsatisfiable schema:", 1)[1].strip()
+        return NavError(ErrorName.SYNTAX, f"no output can satisfy the response constraint: {reason}")
+    if "Unimplemented keys:" in first:
+        keys = first.split("Unimplemented keys:", 1)[1].strip()
+        return NavError(ErrorName.NOT_SUPPORTED, f"JSON Schema keywords not supported in a response constraint: {keys}")
+    if "Unknown format:" in first:
+        fmt = first.split("Unknown format:", 1)[1].strip()
+        return NavError(ErrorName.NOT_SUPPORTED, f"JSON Schema string format {fmt!r} is not supported in a response constraint")
+    if "oneOf constraints are not supported" in first:
+        return NavError(ErrorName.NOT_SUPPORTED, "oneOf whose branches may overlap is not supported in a response constraint; use anyOf")
+    return NavError(ErrorName.NOT_SUPPORTED, f"the response constraint is not supported: {first[:300]}")
+
+
+def _add_to_system(messages: list[Message], text: str) -> list[Message]:
+    if messages and messages[0].role == "system":
+        first = messages[0]
+        return [_with_text(first, first.text + "\n\n" + text), *messages[1:]]
+    return [Message(role="system", content=[TextPart(value=text)]), *messages]
+
+
+def _add_to_last_user(messages: list[Message], text: str) -> list[Message]:
+    for i in range(len(messages) - 1, -1, -1):
+        if messages[i].role == "user":
+            return [*messages[:i], _with_text(messages[i], messages[i].text + "\n\n" + text), *messages[i + 1 :]]
+    return _add_to_system(messages, text)
+
+
+def _with_text(message: Message, text: str) -> Message:
+    others = [p for p in message.content if not isinstance(p, TextPart)]
+    return message.model_copy(update={"content": [TextPart(value=text), *others]})
