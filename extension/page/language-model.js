@@ -17,9 +17,8 @@
   const stringify = JSON.stringify;
   const parseJSON = JSON.parse;
   const getPrototypeOf = Object.getPrototypeOf;
-  const ObjectProto = Object.prototype;
   const ArrayProto = Array.prototype;
-  const toStringTag = (v) => I.apply(ObjectProto.toString, v, []);
+  const toStringTag = (v) => I.apply(Object.prototype.toString, v, []);
   const setTimeoutNative = globalThis.setTimeout;
   const nowMs = () => performance.now();
   const NativeEventTarget = EventTarget;
@@ -297,10 +296,11 @@
     if (typeof value === "number") return;
     if (typeof value !== "object") throw domError("DataError", `A tool result cannot hold a ${typeof value}.`);
     if (seen.has(value)) throw domError("DataError", "A tool result cannot hold a circular structure.");
+    // Plain objects and arrays from any realm (frames) qualify; class instances and
+    // platform objects do not.
     const proto = getPrototypeOf(value);
-    if (proto !== ObjectProto && proto !== ArrayProto && proto !== null) {
-      throw domError("DataError", `A tool result cannot hold a ${toStringTag(value)}.`);
-    }
+    const plain = I.isArray(value) || (toStringTag(value) === "[object Object]" && (proto === null || getPrototypeOf(proto) === null));
+    if (!plain) throw domError("DataError", `A tool result cannot hold a ${toStringTag(value)}.`);
     seen.add(value);
     for (const key of Object.keys(value)) plainData(value[key], seen);
     seen.delete(value);
