@@ -1,0 +1,102 @@
+"""``hf:<org>/<repo>[@revision]``: a Hugging Face Hub repository, fetched with ``huggingface_hub``.
+
+Two layouts are accepted: an ONNX model folder in our contract (``navllm-model.json``,
+``model.onnx``, ``tokenizer.json``, ...), or a BERT sentence-embedding model (``config.json``,
+``model.safetensors``, ``tokenizer.json``) that we convert. The hub endpoint comes from
+``HF_ENDPOINT`` (mirrors, self-hosted hubs), as huggingface_hub itself reads it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import shutil
+from pathlib import Path
+
+from ...protocol.errors import ErrorName, NavError
+from ..download import check_cancel, sha256_file
+from . import Context, Fetched, model_name
+
+REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
+REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
+BERT_FILES = ["config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json", "1_Pooling/config.json"]
+SKIP = [".gitattributes", "*.md", "onnx/*"]  # not part of a model folder in our contract
+
+
+def fetch(spec: str, ctx: Context) -> Fetched:
+    repo, _, revision = spec.partition("@")
+    if not REPO.match(repo) or (revision and not REVISION.match(revision)):
+        raise NavError(ErrorName.TYPE, f"invalid Hugging Face repository {spec[:200]!r}: use org/name[@revision]")
+    from huggingface_hub import HfApi, snapshot_download
+    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    ctx.progress(0.0, f"looking up {repo}")
+    try:
+        info = HfApi(endpoint=endpoint).model_info(repo, revision=revision or None)
+        files = {s.rfilename for s in info.siblings or []}
+        fmt, patterns = _layout(repo, files)
+        folder = Path(
+            snapshot_download(
+                repo,
+                revision=info.sha,
+                endpoint=endpoint,
+                local_dir=ctx.workdir / "hf",
+                allow_patterns=patterns,
+                ignore_patterns=SKIP if patterns is None else None,
+                tqdm_class=_progress_class(ctx),
+                max_workers=2,
+            )
+        )
+    except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
+        raise NavError(ErrorName.NOT_FOUND, f"{spec} was not found on {endpoint or 'the Hugging Face Hub'}: {_first_line(exc)}") from None
+    except HfHubHTTPError as exc:
+        raise NavError(ErrorName.NETWORK, f"downloading {spec} failed: {_first_line(exc)}") from None
+    except OSError as exc:
+        raise NavError(ErrorName.NETWORK, f"downloading {spec} failed: {exc}") from None
+    check_cancel(ctx.cancel)
+    shutil.rmtree(folder / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
+    source_file = folder / ("model.onnx" if fmt == "onnx" else "model.safetensors")
+    return Fetched(path=folder, format=fmt, sha256=sha256_file(source_file, ctx.cancel), name=model_name(repo.split("/")[1]))
+
+
+def _layout(repo: str, files: set[str]) -> tuple[str, list[str] | None]:
+    if {"navllm-model.json", "model.onnx", "tokenizer.json"} <= files:
+        return "onnx", None
+    if {"config.json", "model.safetensors", "tokenizer.json"} <= files:
+        return "bert", BERT_FILES
+    raise NavError(
+        ErrorName.NOT_SUPPORTED,
+        f"{repo} is neither a navllm ONNX model folder (navllm-model.json, model.onnx, tokenizer.json) "
+        "nor a BERT embedding model (config.json, model.safetensors, tokenizer.json)",
+    )
+
+
+def _progress_class(ctx: Context):
+    """A silent tqdm that turns huggingface_hub's byte counts into our progress, and cancels."""
+    from tqdm.auto import tqdm
+
+    class _Sink:
+        def write(self, text: str) -> None:
+            pass
+
+        def flush(self) -> None:
+            pass
+
+    class Progress(tqdm):
+        def __init__(self, *args, **kwargs):
+            kwargs.update(file=_Sink(), disable=False)
+            super().__init__(*args, **kwargs)
+
+        def update(self, n=1):
+            check_cancel(ctx.cancel)
+            shown = super().update(n)
+            if self.unit == "B" and self.total:  # the byte bars (files come and go in the other)
+                ctx.progress(min(1.0, self.n / self.total), "downloading model files")
+            return shown
+
+    return Progress
+
+
+def _first_line(exc: Exception) -> str:
+    return str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
