@@ -161,8 +161,10 @@
 
   const declaredInputs = (core) => new Set(["text", ...core.expectedInputs.map((e) => e.type)]);
 
+  // What the host is asked for; navigator.llm passes its own sampling and provider choice.
   const wireOptions = (core) => ({
-    sampling: { ...MODE_SAMPLING[core.samplingMode ?? "balanced"] },
+    ...core.choice,
+    sampling: core.sampling ?? { ...MODE_SAMPLING[core.samplingMode ?? "balanced"] },
     expectedInputs: core.expectedInputs,
     expectedOutputs: core.expectedOutputs,
     tools: core.tools,
@@ -579,23 +581,41 @@
       try {
         requireActive();
         const core = coreOptions(options, "create");
-        requireToolCallOutput(core);
         const initial = core.dict.initialPrompts === undefined ? [] : sequence(core.dict.initialPrompts, "initialPrompts");
-        const initialMessages = initial.length === 0 ? [] : messages(initial, declaredInputs(core), { allowSystemFirst: true, allowPrefix: false });
-        const signal = signalOption(core.dict, "create options");
-        if (aborted(signal)) return Promise.reject(abortReason(signal));
-        if (!policyAllows()) throw domError("NotAllowedError", "The 'language-model' permissions policy does not allow this frame to use the Prompt API.");
-        let monitorTarget = null;
-        const monitor = core.dict.monitor;
-        if (monitor !== undefined) {
-          if (typeof monitor !== "function") throw new TypeError("monitor must be a function.");
-          monitorTarget = new CreateMonitor();
-          monitor(monitorTarget);
-        }
-        return LanguageModel.#open(core, initialMessages, signal, progressReporter(monitorTarget));
+        return LanguageModel.#begin(core, initial, signalOption(core.dict, "create options"), core.dict.monitor, true);
       } catch (err) {
         return Promise.reject(err);
       }
+    }
+
+    // The synchronous steps of create(), in the specification's order, then the rest.
+    // `policed`: whether the 'language-model' permissions policy applies (not to navigator.llm,
+    // whose frames are governed by the host's delegation rules alone).
+    static #begin(core, initial, signal, monitor, policed) {
+      requireToolCallOutput(core);
+      const initialMessages = initial.length === 0 ? [] : messages(initial, declaredInputs(core), { allowSystemFirst: true, allowPrefix: false });
+      if (aborted(signal)) return Promise.reject(abortReason(signal));
+      if (policed && !policyAllows()) throw domError("NotAllowedError", "The 'language-model' permissions policy does not allow this frame to use the Prompt API.");
+      let monitorTarget = null;
+      if (monitor !== undefined) {
+        if (typeof monitor !== "function") throw new TypeError("monitor must be a function.");
+        monitorTarget = new CreateMonitor();
+        monitor(monitorTarget);
+      }
+      return LanguageModel.#open(core, initialMessages, signal, progressReporter(monitorTarget));
+    }
+
+    static {
+      // navigator.llm (llm.js) opens its sessions through the same engine.
+      ns.promptEngine = freeze({
+        __proto__: null,
+        open: (core, initial, signal, monitor) => {
+          requireActive();
+          return LanguageModel.#begin(core, initial, signal, monitor, false);
+        },
+        toolList,
+        responseConstraint,
+      });
     }
 
     static async #open(core, initialMessages, signal, progress) {

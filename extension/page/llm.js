@@ -1,18 +1,20 @@
-// MAIN world: navigator.llm, the small page surface:
-//   availability() -> "unavailable" | "downloadable" | "downloading" | "available"
-//   createSession({systemPrompt, temperature, topK, maxTokens, signal}) -> session
-//   session.generate({prompt, signal}) -> string
-//   session.generateStreaming({prompt, signal}) -> ReadableStream of text deltas (async-iterable)
-//   session.destroy()
+// MAIN world: navigator.llm, navllm's own page surface, on the same engine as LanguageModel:
+//   availability({provider, model}) -> "unavailable" | "downloadable" | "downloading" | "available"
+//   createSession({systemPrompt, initialPrompts, temperature, topK, maxTokens, provider, model,
+//                  responseConstraint, tools, signal, monitor}) -> session
+//   session.generate({prompt, signal, responseConstraint}) -> string (or parts with tool calls)
+//   session.generateStreaming({prompt, signal, responseConstraint}) -> ReadableStream of deltas
+//   session.append(input, {signal}), session.clone({signal}), session.contextUsage,
+//   session.contextWindow, session.destroy()
+//   prompt(text, options) -> string: a one-shot session
+//   embed(texts, {model}) -> Float32Array[]; models() -> [{provider, name, ...}]
 // It holds no secrets: every decision is made by the extension background and the host.
 (() => {
   "use strict";
   const ns = globalThis.__navllmBuild;
   const I = ns.intrinsics;
-  const own = ns.own;
-  const { request, start } = ns.transport;
-
-  const invalidState = (message) => new I.DOMException(message, "InvalidStateError");
+  const { request } = ns.transport;
+  const Float32 = Float32Array;
 
   // WebIDL-style dictionary reads: undefined/null means "no options", anything else must be an object.
   const dictionary = (value, what) => {
@@ -26,85 +28,134 @@
     return signal;
   };
 
-  const optionalNumber = (value, name, integer) => {
+  const optionalNumber = (value, name, integer, min, max) => {
     if (value === undefined) return undefined;
     if (typeof value !== "number" || value !== value || (integer && !I.isSafeInteger(value))) {
       throw new I.TypeError(`${name} must be ${integer ? "an integer" : "a number"}`);
     }
+    if (value < min || value > max) throw new I.RangeError(`${name} must be between ${min} and ${max}`);
     return value;
   };
 
-  const userTurn = (prompt) => {
-    if (typeof prompt !== "string") throw new I.TypeError("prompt must be a string");
-    return [{ role: "user", content: [{ type: "text", value: prompt }] }];
+  const optionalName = (value, name) => {
+    if (value === undefined) return undefined;
+    if (typeof value !== "string" || value === "") throw new I.TypeError(`${name} must be a non-empty string`);
+    return value;
   };
 
-  const makeSession = (info) => {
-    const id = own(info, "session");
-    let destroyed = false;
+  // A prompt is text, or a list of {role, content} messages as LanguageModel takes them.
+  const promptInput = (prompt) => {
+    if (typeof prompt === "string" || I.isArray(prompt)) return prompt;
+    throw new I.TypeError("prompt must be a string or an array of messages");
+  };
 
-    const promptRequest = (options) => {
-      if (destroyed) throw invalidState("the session has been destroyed");
+  const wrap = (model, defaults) => {
+    const callOptions = (options, what) => {
+      const opts = dictionary(options, what);
+      const call = { signal: checkSignal(opts.signal, what) };
+      const constraint = opts.responseConstraint ?? defaults.responseConstraint;
+      if (constraint !== undefined) call.responseConstraint = constraint;
+      return { opts, call };
+    };
+    const session = {
+      __proto__: null,
+      generate(options) {
+        try {
+          const { opts, call } = callOptions(options, "options");
+          return model.prompt(promptInput(opts.prompt), call);
+        } catch (err) {
+          return I.Promise.reject(err);
+        }
+      },
+      generateStreaming(options) {
+        const { opts, call } = callOptions(options, "options");
+        return model.promptStreaming(promptInput(opts.prompt), call);
+      },
+      append(input, options) {
+        return model.append(input, { signal: checkSignal(dictionary(options, "options").signal, "options") });
+      },
+      async clone(options) {
+        const signal = checkSignal(dictionary(options, "options").signal, "options");
+        return wrap(await model.clone({ signal }), defaults);
+      },
+      get contextUsage() {
+        return model.contextUsage;
+      },
+      get contextWindow() {
+        return model.contextWindow;
+      },
+      destroy() {
+        model.destroy();
+      },
+    };
+    return I.freeze(session);
+  };
+
+  const availability = (options) => {
+    try {
       const opts = dictionary(options, "options");
-      return { signal: checkSignal(opts.signal, "options"), body: { session: id, input: userTurn(opts.prompt) } };
-    };
-
-    const generate = async (options) => {
-      const { signal, body } = promptRequest(options);
-      let text = "";
-      const onChunk = (chunk) => {
-        const delta = chunk.delta;
-        if (typeof delta === "string") text += delta;
-      };
-      await request("prompt", body, { signal, onChunk });
-      return text;
-    };
-
-    const generateStreaming = (options) => {
-      const { signal, body } = promptRequest(options);
-      let handle = null;
-      return new I.ReadableStream({
-        start(controller) {
-          const onChunk = (chunk) => {
-            const delta = chunk.delta;
-            if (typeof delta === "string" && delta !== "") controller.enqueue(delta);
-          };
-          handle = start("prompt", body, { signal, onChunk });
-          I.apply(I.then, handle.promise, [() => controller.close(), (err) => controller.error(err)]);
-        },
-        cancel(reason) {
-          handle?.cancel(reason);
-        },
-      });
-    };
-
-    const destroy = () => {
-      if (destroyed) return;
-      destroyed = true;
-      I.apply(I.then, request("destroy", { session: id }, {}), [undefined, () => {}]);
-    };
-
-    return I.freeze({ __proto__: null, generate, generateStreaming, destroy });
+      const choice = { provider: optionalName(opts.provider, "provider"), model: optionalName(opts.model, "model") };
+      return request("availability", { options: choice }, {});
+    } catch (err) {
+      return I.Promise.reject(err);
+    }
   };
-
-  const availability = () => request("availability", { options: {} }, {});
 
   const createSession = async (options) => {
+    const engine = ns.promptEngine;
     const opts = dictionary(options, "options");
     const signal = checkSignal(opts.signal, "options");
     const sampling = { __proto__: null }; // no inherited setters from a poisoned Object.prototype
-    const temperature = optionalNumber(opts.temperature, "temperature", false);
-    const topK = optionalNumber(opts.topK, "topK", true);
-    const maxTokens = optionalNumber(opts.maxTokens, "maxTokens", true);
+    const temperature = optionalNumber(opts.temperature, "temperature", false, 0, 2);
+    const topK = optionalNumber(opts.topK, "topK", true, 1, 1000);
+    const maxTokens = optionalNumber(opts.maxTokens, "maxTokens", true, 1, 131072);
     if (temperature !== undefined) sampling.temperature = temperature;
     if (topK !== undefined) sampling.topK = topK;
     if (maxTokens !== undefined) sampling.maxTokens = maxTokens;
     const systemPrompt = opts.systemPrompt;
     if (systemPrompt !== undefined && typeof systemPrompt !== "string") throw new I.TypeError("systemPrompt must be a string");
-    const initialPrompts = systemPrompt === undefined ? [] : [{ role: "system", content: [{ type: "text", value: systemPrompt }] }];
-    const info = await request("create", { options: { sampling }, initialPrompts }, { signal });
-    return makeSession(info);
+    const initial = opts.initialPrompts === undefined ? [] : I.apply(Array.prototype.slice, promptInput(opts.initialPrompts), []);
+    if (systemPrompt !== undefined) initial.unshift({ role: "system", content: systemPrompt });
+    const tools = engine.toolList(opts.tools);
+    const outputs = tools.length ? [{ type: "tool-call", languages: [] }] : [];
+    const inputs = tools.length ? [{ type: "tool-response", languages: [] }] : [];
+    const core = {
+      choice: { provider: optionalName(opts.provider, "provider"), model: optionalName(opts.model, "model") },
+      sampling,
+      expectedInputs: inputs,
+      expectedOutputs: outputs,
+      tools,
+    };
+    // Checked now so that a bad default fails at creation, not at the first generate().
+    if (opts.responseConstraint !== undefined) engine.responseConstraint({ responseConstraint: opts.responseConstraint });
+    const model = await engine.open(core, initial, signal, opts.monitor);
+    return wrap(model, { responseConstraint: opts.responseConstraint });
   };
 
-  ns.define(I.navigator, "llm", I.freeze({ __proto__: null, availability, createSession }));
+  const prompt = async (text, options) => {
+    const opts = dictionary(options, "options");
+    const session = await createSession(opts);
+    try {
+      return await session.generate({ prompt: text, signal: opts.signal });
+    } finally {
+      session.destroy();
+    }
+  };
+
+  const embed = async (texts, options) => {
+    const list = typeof texts === "string" ? [texts] : I.isArray(texts) ? texts : null;
+    if (list === null || list.length === 0 || !list.every((t) => typeof t === "string")) {
+      throw new I.TypeError("embed() takes a string or a non-empty array of strings");
+    }
+    const model = optionalName(dictionary(options, "options").model, "model");
+    const vectors = await request("embed", model === undefined ? { texts: list } : { texts: list, model }, {});
+    return vectors.map((v) => new Float32(v));
+  };
+
+  const models = async () => {
+    const listed = await request("models", {}, {});
+    return I.isArray(listed) ? listed.map((m) => I.freeze({ ...m })) : [];
+  };
+
+  ns.define(I.navigator, "llm", I.freeze({ __proto__: null, availability, createSession, prompt, embed, models }));
 })();
