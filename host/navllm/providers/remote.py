@@ -168,6 +168,8 @@ async def stream_with_retries(
             finally:
                 await stream.close()
             return
+        except NavError:
+            raise  # already ours (a refused constraint, a bad part): nothing to retry
         except Exception as exc:
             failure = classify(exc, errors, provider, secret)
             attempt += 1
@@ -258,6 +260,7 @@ class Endpoint:
     base_url: str
     key_needed: bool
     context_window: int
+    default_model: str | None
 
     @classmethod
     def of(cls, config: ProviderConfig) -> Endpoint:
@@ -269,7 +272,9 @@ class Endpoint:
         key_needed = not is_local(base_url) if config.base_url else preset.key_needed
         custom_local = config.base_url is not None and config.preset is None and is_local(base_url)
         window = config.context_window or (LOCAL_CONTEXT if custom_local else preset.context_window)
-        return cls(preset, base_url, key_needed, window)
+        # The preset's model only fits the preset's own endpoint.
+        model = preset.model if config.preset or not config.base_url else None
+        return cls(preset, base_url, key_needed, window, model)
 
 
 class RemoteProvider(Provider):
@@ -284,6 +289,7 @@ class RemoteProvider(Provider):
         self.base_url = endpoint.base_url
         self.key_needed = endpoint.key_needed
         self.context_window = endpoint.context_window
+        self.default_model = endpoint.default_model
         self.timeout = config.timeout
         self.retry = retry
         self._clients: dict[str, Any] = {}
@@ -330,7 +336,7 @@ class RemoteProvider(Provider):
     async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
         secret = self.secret()
         asked = options.model if options.provider == self.name else None
-        model = asked or self.config.model or self.preset.model or await self._first_listed(secret)
+        model = asked or self.config.model or self.default_model or await self._first_listed(secret)
         progress(1.0)
         return self.conversation_class(self, model, secret)
 
@@ -353,6 +359,6 @@ class RemoteProvider(Provider):
                 self._listed = await self._model_ids(self.secret())
             except NavError as err:
                 log.info("%s: listing models failed: %s", self.name, err.name)
-                configured = self.config.model or self.preset.model
+                configured = self.config.model or self.default_model
                 return [{"model": configured, "remote": True}] if configured else []
         return [{"model": m, "remote": True} for m in self._listed]

@@ -1,0 +1,49 @@
+"""Fixtures for provider tests: fake API servers on 127.0.0.1 and keys stored through the real key store.
+
+Keys go to the encrypted vault here (no session bus is visible to these tests, so no OS
+keychain is found); the Secret Service path is covered in ``tests/secrets``.
+"""
+
+from __future__ import annotations
+
+import pytest
+from fake_anthropic import FakeAnthropic
+from fake_openai import FakeOpenAI
+
+from navllm.secrets.store import keystore
+
+KEY = "sk-test-0123456789abcdefSECRETxyz"
+PASSPHRASE = "a long enough passphrase"
+
+
+@pytest.fixture(autouse=True)
+def no_os_keychain(monkeypatch, tmp_path):
+    """Never touch the developer's own keychain from these tests."""
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture
+def store_key():
+    """Store a key through the key store, as the admin path does."""
+
+    def store(provider: str, secret: str = KEY) -> None:
+        store = keystore()
+        if not store.vault.unlocked:
+            store.vault.unlock(PASSPHRASE)
+        store.set(provider, secret)
+
+    return store
+
+
+@pytest.fixture
+def openai_server():
+    with FakeOpenAI(key=KEY) as server:
+        yield server
+
+
+@pytest.fixture
+def anthropic_server():
+    with FakeAnthropic(key=KEY) as server:
+        yield server
