@@ -21,15 +21,31 @@ def tiny(tiny_folder) -> runtime.LoadedModel:
 
 
 @pytest.fixture(scope="session")
-def smollm2_folder(smollm2_gguf, tmp_path_factory) -> Path:
-    """The default chat model converted by our converter, once per test session."""
-    from navllm.models.convert import convert_gguf
+def smollm2_store(smollm2_gguf, tmp_path_factory) -> Path:
+    """A model store holding the default chat model, converted by our converter once per session."""
+    from navllm.models.store import ModelStore
 
-    out = tmp_path_factory.mktemp("smollm2") / "model"
-    convert_gguf(smollm2_gguf, out)
-    return out
+    root = tmp_path_factory.mktemp("store")
+    ModelStore(root).import_gguf(smollm2_gguf)
+    return root
+
+
+@pytest.fixture(scope="session")
+def smollm2_folder(smollm2_store) -> Path:
+    from navllm.models.store import ModelStore
+
+    return ModelStore(smollm2_store).default(kind="chat").path
+
+
+@pytest.fixture
+def installed(smollm2_store, navllm_home) -> Path:
+    """This test's NAVLLM_HOME sees the session's store (the registry names folders relative to it)."""
+    data = navllm_home / "data"
+    data.mkdir(exist_ok=True)
+    (data / "models").symlink_to(smollm2_store, target_is_directory=True)
+    return navllm_home
 
 
 @pytest.fixture(scope="session")
 def smollm2(smollm2_folder) -> runtime.LoadedModel:
-    return runtime.load(smollm2_folder, threads=2)
+    return runtime.load(smollm2_folder, threads=None)  # as the provider loads it: one shared instance
