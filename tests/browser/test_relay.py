@@ -1,0 +1,240 @@
+"""The whole chain in real Chromium and Firefox ESR: page -> MAIN world -> bridge ->
+background -> native port -> host (echo backend) and back."""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from navllm.providers.echo import PREAMBLE
+
+pytestmark = pytest.mark.browser
+
+# Post one raw envelope to the page's own window and collect the bridge's replies to it.
+RAW = """
+const [envelope, waitMs, from] = ARGS;
+const replies = [];
+addEventListener("message", (e) => {
+  if (e.source === window && e.data && e.data.dir === "res" && e.data.id === envelope.id) replies.push(e.data.reply);
+});
+(from === "top" ? window.top : window).postMessage(envelope, "*");
+const until = Date.now() + waitMs;
+while (Date.now() < until && !replies.some((r) => r.type === "done" || r.type === "error")) {
+  await new Promise((r) => setTimeout(r, 10));
+}
+return replies;
+"""
+
+CAUGHT = """
+try { return { ok: await (async () => { BODY })() }; }
+catch (e) { return { name: e.name, message: e.message, isDOMException: e instanceof DOMException }; }
+"""
+
+
+def caught(body: str) -> str:
+    return CAUGHT.replace("BODY", body)
+
+
+@pytest.fixture(scope="module", autouse=True)
+def granted(browser, site):
+    browser.settings(echoEnabled=True, echoDelayMs=0)
+    for host in ("127.0.0.1", "localhost"):
+        browser.grant(site.origin(host))
+
+
+@pytest.fixture
+def delay(browser):
+    """Echo replies only after ``ms``: long enough to act while a request is in flight.
+    The echo backend reads its delay when the host builds it, so the host is restarted."""
+
+    def set_delay(ms: int) -> None:
+        browser.settings(echoDelayMs=ms)
+        browser.kill_host()
+
+    yield set_delay
+    set_delay(0)
+
+
+@pytest.fixture(scope="module")
+def tab(browser, site):
+    return browser.tab(site.url())
+
+
+def test_round_trip(tab):
+    result = tab.run("""
+      const session = await navigator.llm.createSession({ temperature: 0.5, topK: 3, maxTokens: 64 });
+      return [await navigator.llm.availability(), await session.generate({ prompt: "hello" })];
+    """)
+    assert result == ["available", PREAMBLE + "hello"]
+
+
+def test_streaming_is_a_readable_stream_and_async_iterable(tab):
+    result = tab.run("""
+      const session = await navigator.llm.createSession();
+      const stream = session.generateStreaming({ prompt: "abc" });
+      const iterated = [];
+      for await (const delta of stream) iterated.push(delta);
+      const reader = session.generateStreaming({ prompt: "def" }).getReader();
+      const read = [];
+      for (let r = await reader.read(); !r.done; r = await reader.read()) read.push(r.value);
+      return { isStream: stream instanceof ReadableStream, iterated, read };
+    """)
+    assert result["isStream"] is True
+    assert "".join(result["iterated"]) == PREAMBLE + "abc"
+    assert result["read"][0] == PREAMBLE
+    assert "".join(result["read"]) == PREAMBLE + "def"
+
+
+def test_abort_mid_request_rejects_promptly_and_session_survives(tab, delay):
+    delay(1500)
+    result = tab.run(caught("""
+      const session = await navigator.llm.createSession();
+      const controller = new AbortController();
+      const stream = session.generateStreaming({ prompt: "never", signal: controller.signal });
+      const reading = stream.getReader().read();
+      setTimeout(() => controller.abort(), 100);
+      const started = performance.now();
+      let error;
+      try { await reading; } catch (e) { error = e; }
+      const abortedAfter = performance.now() - started;
+      const again = session.generate({ prompt: "x", signal: AbortSignal.abort() }).catch((e) => e.name);
+      return { name: error && error.name, abortedAfter, again: await again };
+    """))
+    ok = result["ok"]
+    assert ok["name"] == "AbortError"
+    assert ok["abortedAfter"] < 1000  # well before the echo would have answered
+    assert ok["again"] == "AbortError"
+
+
+def test_host_killed_mid_request_errors_then_reconnects(browser, tab, delay):
+    delay(3000)
+    tab.run("await navigator.llm.availability();")  # the host is up
+    first = browser.host_pids()
+    assert first
+    tab.run("""
+      globalThis.pending = navigator.llm.createSession().then((s) => s.generate({ prompt: "slow" }))
+        .then((text) => ({ text }), (e) => ({ name: e.name, message: e.message }));
+    """)
+    time.sleep(0.5)  # the prompt is now waiting in the host
+    browser.kill_host()
+    outcome = tab.run("return await globalThis.pending;")
+    assert outcome["name"] == "OperationError"
+    assert outcome["message"].startswith("navllm host disconnected")
+    again = tab.run('const s = await navigator.llm.createSession(); return await s.generate({ prompt: "back" });')
+    assert again == PREAMBLE + "back"
+    assert set(browser.host_pids()).isdisjoint(first)
+
+
+def test_page_cannot_claim_another_origin_or_kind(browser, site):
+    fake = {"kind": "extension", "origin": site.origin("127.0.0.1"), "topOrigin": site.origin("127.0.0.1")}
+    # An origin that may never use navllm, claiming to be a granted one and an extension page.
+    outsider = browser.tab(site.url(host="127.0.0.2"))
+    replies = outsider.run(RAW, {"navllm": 1, "dir": "req", "id": 1, "type": "create", "body": {"caller": fake}}, 5000, "self")
+    assert replies[-1]["type"] == "error"
+    assert replies[-1]["error"]["name"] == "NotAllowedError"
+    assert site.origin("127.0.0.2") in replies[-1]["error"]["message"]
+    # A granted origin claiming an ungranted one is still served as itself.
+    insider = browser.tab(site.url(host="127.0.0.1"))
+    bank = {"kind": "page", "origin": "https://bank.example", "topOrigin": "https://bank.example"}
+    replies = insider.run(RAW, {"navllm": 1, "dir": "req", "id": 2, "type": "create", "body": {"caller": bank}}, 5000, "self")
+    assert replies[-1]["type"] == "done"
+    assert replies[-1]["data"]["provider"] == "echo"
+    outsider.close()
+    insider.close()
+
+
+def test_cross_origin_child_cannot_post_to_the_top_window(browser, site):
+    site.add("frames/parent.html", f'<!doctype html><iframe src="{site.url("index.html", host="localhost")}"></iframe>')
+    parent = browser.tab(site.url("frames/parent.html"))
+    envelope = {"navllm": 1, "dir": "req", "id": 7, "type": "availability", "body": {}}
+    # Control: the parent's own message is answered.
+    assert parent.run(RAW, envelope, 5000, "self")[-1] == {"type": "done", "data": "available"}
+    # The child's message to window.top is ignored by the parent's bridge.
+    listen = """
+      globalThis.heard = [];
+      addEventListener("message", (e) => { if (e.data && e.data.dir === "res") globalThis.heard.push(e.data.id); });
+      const frame = document.querySelector("iframe");
+      frame.contentWindow.postMessage("ready?", "*");
+    """
+    parent.run(listen)
+    if browser.kind == "chromium":
+        child = next(f for f in parent.handle.frames if "localhost" in f.url)
+        child.evaluate("(envelope) => window.top.postMessage(envelope, '*')", {**envelope, "id": 8})
+    else:
+        client = browser.client
+        client.switch_to_frame(client.find_element("css selector", "iframe"))
+        client.execute_script("window.top.postMessage(arguments[0], '*');", script_args=[{**envelope, "id": 8}], sandbox=None)
+        client.switch_to_frame()
+    time.sleep(1.0)
+    assert parent.run("return globalThis.heard;") == []
+    parent.close()
+
+
+def test_poisoned_page_intrinsics_do_not_break_the_bridge(browser, site):
+    page = browser.tab(site.url())
+    result = page.run(caught("""
+      const keys = ["navllm", "dir", "id", "type", "body", "reply", "data", "error", "delta"];
+      const saved = { parse: JSON.parse, stringify: JSON.stringify, post: window.postMessage };
+      for (const key of keys) {
+        Object.defineProperty(Object.prototype, key, { get() { throw new Error("poisoned " + key); }, set() { throw new Error("poisoned"); }, configurable: true });
+      }
+      JSON.parse = () => { throw new Error("poisoned JSON.parse"); };
+      JSON.stringify = () => { throw new Error("poisoned JSON.stringify"); };
+      window.postMessage = () => { throw new Error("poisoned postMessage"); };
+      try {
+      // Junk the bridge must shrug off.
+      for (const junk of [null, 1, "x", [], { navllm: 1 }, { navllm: 1, dir: "req", id: "1", type: "create", body: {} },
+                          { navllm: 1, dir: "req", id: 1.5, type: "availability", body: {} }]) {
+        try { window.dispatchEvent(new MessageEvent("message", { data: junk, source: window })); } catch {}
+      }
+      const session = await navigator.llm.createSession();
+      return [await navigator.llm.availability(), await session.generate({ prompt: "still fine" })];
+      } finally {
+        // Put the page back so the test driver can read the result.
+        for (const key of keys) delete Object.prototype[key];
+        Object.assign(JSON, { parse: saved.parse, stringify: saved.stringify });
+        window.postMessage = saved.post;
+      }
+    """))
+    assert result == {"ok": ["available", PREAMBLE + "still fine"]}
+    page.close()
+
+
+def test_navigator_llm_is_frozen_and_not_configurable(tab):
+    result = tab.run("""
+      const d = Object.getOwnPropertyDescriptor(navigator, "llm");
+      let redefined = true;
+      try { Object.defineProperty(navigator, "llm", { value: 1 }); } catch { redefined = false; }
+      navigator.llm.createSession = null;
+      return { frozen: Object.isFrozen(navigator.llm), configurable: d.configurable, writable: d.writable,
+               redefined, deleted: delete navigator.llm, still: typeof navigator.llm.createSession,
+               leaked: typeof globalThis.__navllmBuild };
+    """)
+    assert result == {"frozen": True, "configurable": False, "writable": False, "redefined": False,
+                      "deleted": False, "still": "function", "leaked": "undefined"}
+
+
+def test_page_cannot_reach_admin_requests(browser, tab):
+    for kind in ("settings.set", "grants.set", "status"):
+        body = {"values": {"echoDelayMs": 4321}} if kind == "settings.set" else {}
+        replies = tab.run(RAW, {"navllm": 1, "dir": "req", "id": 100, "type": kind, "body": body}, 500, "self")
+        assert replies == []
+    assert browser.admin("settings.get")["echoDelayMs"] != 4321
+
+
+def test_bad_input_gets_a_clear_error(tab):
+    result = tab.run("""
+      const session = await navigator.llm.createSession();
+      const errors = [];
+      for (const bad of [() => session.generate({ prompt: 42 }), () => navigator.llm.createSession({ topK: 1.5 }),
+                         () => navigator.llm.createSession({ temperature: 9 })]) {
+        try { await bad(); errors.push(null); } catch (e) { errors.push([e.name, e instanceof Error]); }
+      }
+      session.destroy();
+      try { await session.generate({ prompt: "after" }); } catch (e) { errors.push([e.name, e instanceof DOMException]); }
+      return errors;
+    """)
+    assert result[:2] == [["TypeError", True], ["TypeError", True]]
+    assert result[2] in (["TypeError", True], ["RangeError", True])  # temperature out of range
+    assert result[3] == ["InvalidStateError", True]
