@@ -1,0 +1,13 @@
+"""Assertions shared by the model-store tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+
+def store_state(root: Path) -> tuple[bytes | None, list[str]]:
+    """What must not change when a pull fails: the registry bytes and the folders in the store."""
+    registry = root / "registry.json"
+    folders = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in (".staging", ".downloads"))
+    staging = sorted(p.name for p in (root / ".staging").glob("*"))
+    return (registry.read_bytes() if registry.exists() else None), folders + [f".staging/{s}" for s in staging]
