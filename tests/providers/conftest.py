@@ -47,3 +47,20 @@ def openai_server():
 def anthropic_server():
     with FakeAnthropic(key=KEY) as server:
         yield server
+
+
+
+_built: list = []
+
+
+def built(provider):
+    """Track a provider so its HTTP clients are closed before the test's event loop ends."""
+    _built.append(provider)
+    return provider
+
+
+@pytest.fixture(autouse=True)
+async def close_providers():
+    yield
+    while _built:
+        await _built.pop().aclose()

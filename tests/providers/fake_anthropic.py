@@ -60,7 +60,9 @@ class FakeAnthropic(FakeServer):
     count_tokens = True
 
     def presented_key(self, headers: dict[str, str]) -> str | None:
-        return headers.get("x-api-key")
+        # The API takes the key as x-api-key or as a bearer token (this SDK version sends the latter).
+        auth = headers.get("authorization", "")
+        return headers.get("x-api-key") or (auth.removeprefix("Bearer ") if auth.startswith("Bearer ") else None)
 
     def unauthorized(self, presented: str) -> Script:
         return status(401, {"type": "error", "error": {"type": "authentication_error", "message": "invalid x-api-key"}})

@@ -6,10 +6,9 @@ import asyncio
 import time
 
 import pytest
-from conftest import KEY
-from fake_http import Script, status
+from conftest import KEY, built
+from fake_http import Script, sse, status
 from fake_openai import MODEL, FakeOpenAI, chunk, text_stream
-from fake_http import sse
 
 from navllm.protocol.common import JsonSchemaConstraint, Message, RegexConstraint, TextPart, ToolCallPart, ToolResponsePart, ToolSpec, text_message
 from navllm.protocol.errors import NavError
@@ -24,7 +23,7 @@ FAST = RetryPolicy(base_delay=0.05, max_delay=0.2)
 
 def make(server: FakeOpenAI, retry: RetryPolicy = FAST, **fields) -> OpenAIProvider:
     config = ProviderConfig(name="acme", kind="openai", base_url=server.base_url, model=MODEL, **fields)
-    return OpenAIProvider(config, retry=retry)
+    return built(OpenAIProvider(config, retry=retry))
 
 
 async def collect(provider, *messages: Message, **generation) -> list:
@@ -168,7 +167,7 @@ async def test_unreachable_server_is_a_network_error(store_key):
     store_key("acme")
     with FakeOpenAI() as server:
         base = server.base_url
-    provider = OpenAIProvider(ProviderConfig(name="acme", kind="openai", base_url=base, model=MODEL), retry=FAST)
+    provider = built(OpenAIProvider(ProviderConfig(name="acme", kind="openai", base_url=base, model=MODEL), retry=FAST))
     with pytest.raises(NavError) as caught:
         await collect(provider, text_message("user", "hi"))
     assert caught.value.name == "NetworkError"
@@ -200,7 +199,7 @@ async def test_missing_key_blocks_a_keyed_endpoint_and_local_servers_need_none(o
     assert caught.value.name == "NotAllowedError" and "navllm keys set cloud" in caught.value.message
 
     with FakeOpenAI() as local:  # a server on this machine that wants no key
-        provider = OpenAIProvider(ProviderConfig(name="box", kind="openai", base_url=local.base_url))
+        provider = built(OpenAIProvider(ProviderConfig(name="box", kind="openai", base_url=local.base_url)))
         assert await provider.availability(CoreOptions()) == "available"
         chunks = await collect(provider, text_message("user", "hi"))  # model taken from /models
         assert chunks[:2] == ["You said: ", "hi"]

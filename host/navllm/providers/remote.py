@@ -323,6 +323,12 @@ class RemoteProvider(Provider):
             self._clients = {key: self.make_client(key)}
         return self._clients[key]
 
+    async def aclose(self) -> None:
+        """Close the SDK clients' connection pools (before the event loop ends)."""
+        for client in self._clients.values():
+            await client.close()
+        self._clients = {}
+
     async def availability(self, options: CoreOptions):
         if not check_expected(options, _ACCEPTS):
             return "unavailable"
