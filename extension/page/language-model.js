@@ -404,9 +404,9 @@
 
   // Converts prompt input to checked messages. Media are kept as their JS values here and
   // encoded later (asynchronously), after every synchronous check has passed.
-  // `declared`: the input types the session accepts; `allowSystemFirst`: a system message
-  // may open the input (the session has no history yet).
-  const messages = (input, declared, { allowSystemFirst, allowPrefix }) => {
+  // `declared`: the input types the session accepts. A system message may only open an
+  // input (as the shipped API and its conformance tests have it, also after history).
+  const messages = (input, declared, { allowPrefix }) => {
     let list;
     if (isObject(input) && typeof input[Symbol.iterator] === "function") {
       list = Array.from(input, (item) => dictionary(item, "LanguageModelMessage"));
@@ -418,7 +418,7 @@
       const role = enumeration(required(dict, "role", "LanguageModelMessage"), ROLES, "role");
       const content = required(dict, "content", "LanguageModelMessage");
       const prefix = Boolean(dict.prefix);
-      if (role === "system" && !(index === 0 && allowSystemFirst)) {
+      if (role === "system" && index !== 0) {
         throw new TypeError("A system message is only allowed first, before any other message.");
       }
       if (prefix && !(allowPrefix && role === "assistant" && index === list.length - 1)) {
@@ -535,12 +535,11 @@
     #samplingMode;
     #inputTypes;
     #core;
-    #hasHistory;
     #destroyed = null;
     #inflight = new Set();
     #handlers = { __proto__: null, contextoverflow: null, quotaoverflow: null };
 
-    constructor(token, info, core, hasHistory, createSignal) {
+    constructor(token, info, core, createSignal) {
       if (token !== sessionToken) throw new TypeError("Illegal constructor.");
       super();
       this.#id = info.session;
@@ -549,7 +548,6 @@
       this.#core = core;
       this.#samplingMode = core.samplingMode ?? "balanced";
       this.#inputTypes = declaredInputs(core);
-      this.#hasHistory = hasHistory;
       if (createSignal !== undefined) {
         I.apply(I.addEventListener, createSignal, ["abort", () => this.#end(abortReason(createSignal)), { once: true }]);
       }
@@ -593,7 +591,7 @@
     // whose frames are governed by the host's delegation rules alone).
     static #begin(core, initial, signal, monitor, policed) {
       requireToolCallOutput(core);
-      const initialMessages = initial.length === 0 ? [] : messages(initial, declaredInputs(core), { allowSystemFirst: true, allowPrefix: false });
+      const initialMessages = initial.length === 0 ? [] : messages(initial, declaredInputs(core), { allowPrefix: false });
       if (aborted(signal)) return Promise.reject(abortReason(signal));
       if (policed && !policyAllows()) throw domError("NotAllowedError", "The 'language-model' permissions policy does not allow this frame to use the Prompt API.");
       let monitorTarget = null;
@@ -637,7 +635,7 @@
           request("destroy", { session: info.session }).catch(() => {});
           throw abortReason(signal);
         }
-        return new LanguageModel(sessionToken, info, core, initialMessages.length > 0, signal);
+        return new LanguageModel(sessionToken, info, core, signal);
       } finally {
         progress.stop();
       }
@@ -725,7 +723,7 @@
       if (this.#destroyed) throw this.#destroyed;
       requireActive();
       const dict = dictionary(options, `${what} options`);
-      const list = messages(input, this.#inputTypes, { allowSystemFirst: !this.#hasHistory, allowPrefix });
+      const list = messages(input, this.#inputTypes, { allowPrefix });
       return { dict, list, signal: signalOption(dict, `${what} options`) };
     }
 
@@ -741,7 +739,6 @@
           if (constraint) body.responseConstraint = constraint;
           const done = await this.#call("prompt", body, runSignal, { onChunk, onEvent: this.#overflowed });
           this.#usage = done.contextUsage;
-          this.#hasHistory = true;
         },
       };
     }
@@ -796,7 +793,6 @@
           const encoded = await encodeMessages(list);
           const done = await this.#call("append", { input: encoded }, signal, { onEvent: this.#overflowed });
           this.#usage = done.contextUsage;
-          this.#hasHistory = true;
         })();
       } catch (err) {
         return Promise.reject(err);
@@ -833,7 +829,7 @@
             request("destroy", { session: info.session }).catch(() => {});
             throw abortReason(signal);
           }
-          return new LanguageModel(sessionToken, info, this.#core, this.#hasHistory, signal);
+          return new LanguageModel(sessionToken, info, this.#core, signal);
         })();
       } catch (err) {
         return Promise.reject(err);
