@@ -95,6 +95,7 @@ class Vault:
 
     def unlock(self, passphrase: str) -> None:
         """Derive the key and prove it on the file; the first unlock creates the vault."""
+        self._unlocked_at = time.time()  # lock requests older than this no longer apply
         if not self.exists():
             if len(passphrase) < MIN_PASSPHRASE:
                 raise NavError(ErrorName.TYPE, f"choose a vault passphrase of at least {MIN_PASSPHRASE} characters")
@@ -112,7 +113,6 @@ class Vault:
             except NavError:
                 self._header = self._key = None
                 raise
-        self._unlocked_at = time.time()
 
     def lock(self) -> None:
         self._key = None
