@@ -143,9 +143,9 @@ def navllm(*args: str, home: Path, env: dict[str, str] | None = None) -> str:
 _ADMIN_JS = """
 const [type, body] = ARGS;
 const { hostClient } = await import("/common/host-client.js");
-globalThis.__client ??= hostClient();
+window.__client ??= hostClient();
 try {
-  return { data: (await globalThis.__client.request(type, body)) ?? null };
+  return { data: (await window.__client.request(type, body)) ?? null };
 } catch (err) {
   return { error: { name: err.name, message: err.message } };
 }
