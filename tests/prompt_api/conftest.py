@@ -1,8 +1,9 @@
 """Real browsers with the navllm extension and host, serving the Prompt API test pages.
 
-One browser per test module and browser kind: the host runs on the echo backend (with a
-short delay so that calls can be aborted while in flight), and the test origins are granted
-up front, as the user would in the prompt.
+One browser per test module and browser kind. By default the host runs on the echo backend
+(with a short delay so that calls can be aborted while in flight); a module that sets
+``LOCAL_MODEL = True`` gets the real default model instead. The test origins are granted up
+front, as the user would in the prompt.
 """
 
 from __future__ import annotations
@@ -20,6 +21,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+
+from tests.local.conftest import smollm2_store  # noqa: F401  (the converted default model, once per session)
 
 ROOT = Path(__file__).resolve().parents[2]
 PAGES = Path(__file__).resolve().parent / "pages"
@@ -164,10 +167,15 @@ LAUNCH = {"chromium": _chromium, "firefox": _firefox}
 
 @pytest.fixture(scope="module", params=["chromium", "firefox"])
 def browser(request, pages_server, tmp_path_factory) -> Iterator[BrowserPage]:
-    """A browser with the extension, its host on the echo backend, and the test page open."""
+    """A browser with the extension, its host on echo (or the real model), and the test page open."""
     tmp = tmp_path_factory.mktemp(request.param)
     home = tmp / "navllm-home"
-    _prepare_home(home, pages_server, {"echoEnabled": True, "echoDelayMs": ECHO_DELAY_MS})
+    if getattr(request.module, "LOCAL_MODEL", False):
+        (home / "data").mkdir(parents=True)
+        (home / "data" / "models").symlink_to(request.getfixturevalue("smollm2_store"), target_is_directory=True)
+        _prepare_home(home, pages_server, {"echoEnabled": False})
+    else:
+        _prepare_home(home, pages_server, {"echoEnabled": True, "echoDelayMs": ECHO_DELAY_MS})
     # localhost is the page origin; 127.0.0.1 (same port) serves cross-origin frames.
     yield from LAUNCH[request.param](tmp, home, f"http://localhost:{pages_server}")
 

@@ -1,0 +1,42 @@
+"""The Prompt API surfaces on the real local model: behaviour that must hold for any model."""
+
+from __future__ import annotations
+
+LOCAL_MODEL = True
+
+
+def test_streamed_deltas_make_the_full_reply_and_clones_are_independent(page):
+    got = page.run("""
+        const s = await navigator.llm.createSession({systemPrompt: "You are terse.", temperature: 0, topK: 1, maxTokens: 24});
+        const copy = await s.clone();
+        const usageBefore = s.contextUsage;
+        const whole = await s.generate({prompt: "Name three colours."});
+        const afterWhole = s.contextUsage;
+        const chunks = await readAll(copy.generateStreaming({prompt: "Name three colours."}));
+        return {whole, chunks, usageBefore, afterWhole, originalUntouched: s.contextUsage === afterWhole,
+                copyGrew: copy.contextUsage > usageBefore, provider: (await navigator.llm.models()).map((m) => m.provider)};
+    """)
+    # Greedy decoding from the same history: the streamed deltas join to the same reply.
+    assert got["whole"] and "".join(got["chunks"]) == got["whole"]
+    assert len(got["chunks"]) > 1
+    assert got["afterWhole"] > got["usageBefore"] and got["originalUntouched"] and got["copyGrew"]
+
+
+def test_abort_mid_stream_keeps_the_session(page):
+    got = page.run("""
+        const s = await LanguageModel.create({samplingMode: "most-predictable"});
+        const usage = s.contextUsage;
+        const controller = new AbortController();
+        const reason = new Error("enough");
+        const reader = s.promptStreaming("Count from 1 to 500, one number per line.", {signal: controller.signal}).getReader();
+        const first = await reader.read();
+        const second = await reader.read();
+        controller.abort(reason);
+        const after = await outcome(reader.read());
+        return {first: typeof first.value, second: typeof second.value, after: after.message,
+                usageKept: s.contextUsage === usage, measured: await s.measureContextUsage("hello"),
+                window: s.contextWindow};
+    """)
+    assert got["first"] == "string" and got["second"] == "string"
+    assert got["after"] == "enough" and got["usageKept"]
+    assert got["measured"] > 0 and got["window"] > 1000
