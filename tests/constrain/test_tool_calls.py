@@ -1,0 +1,158 @@
+"""Tool calls on the local model: the prompt shows the tools and the call syntax, the grammar makes
+every call the model starts a valid call, and the reply stream is split into text and calls."""
+
+from __future__ import annotations
+
+import json
+
+import jsonschema
+import pytest
+
+from navllm.protocol.common import JsonSchemaConstraint, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec, text_message
+from navllm.providers.base import Generation
+from navllm.providers.local.constrain import build_constraint, prepare
+from navllm.providers.local.tool_calls import ToolCallSplitter
+
+TOOLS = [
+    ToolSpec(
+        name="get_weather",
+        description="Current weather for a city.",
+        input_schema={
+            "type": "object",
+            "properties": {"city": {"type": "string", "maxLength": 20}, "unit": {"enum": ["celsius", "fahrenheit"]}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    ),
+    ToolSpec(
+        name="add",
+        description="Adds numbers.",
+        input_schema={"type": "object", "properties": {"terms": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 4}}, "required": ["terms"]},
+    ),
+    ToolSpec(name="now", description="The current time.", input_schema={"type": "object", "properties": {}, "additionalProperties": False}),
+]
+SCHEMAS = {t.name: t.input_schema for t in TOOLS}
+ASK = [text_message("user", "What is the weather in Paris?")]
+
+
+def _split(text: str, prefix: str = "", piece: int = 1) -> list:
+    splitter = ToolCallSplitter(prefix=prefix)
+    chunks = [c for i in range(0, len(text), piece) for c in splitter.feed(text[i : i + piece])]
+    return chunks + splitter.finish()
+
+
+def _check_calls(chunks) -> list[ToolCallPart]:
+    calls = [c for c in chunks if isinstance(c, ToolCallPart)]
+    for call in calls:
+        assert call.name in SCHEMAS
+        jsonschema.validate(call.arguments, SCHEMAS[call.name])
+        assert call.call_id.startswith("call_")
+    assert len({c.call_id for c in calls}) == len(calls)
+    return calls
+
+
+# --- the reply stream ----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("piece", [1, 3, 1000])
+def test_splitter_text_then_calls(piece):
+    text = 'Let me check. <tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>\n<tool_call>{"name":"now","arguments":{}}</tool_call>\n'
+    chunks = _split(text, piece=piece)
+    assert "".join(c for c in chunks if isinstance(c, str)) == "Let me check."
+    calls = _check_calls(chunks)
+    assert [(c.name, c.arguments) for c in calls] == [("get_weather", {"city": "Paris"}), ("now", {})]
+
+
+@pytest.mark.parametrize("piece", [1, 2, 1000])
+def test_splitter_passes_plain_text_through_exactly(piece):
+    text = "A <tool> is not a <tool_call, and trailing space stays  "
+    chunks = _split(text, piece=piece)
+    assert all(isinstance(c, str) for c in chunks) and "".join(chunks) == text
+
+
+def test_splitter_streams_text_before_the_reply_ends():
+    splitter = ToolCallSplitter()
+    assert splitter.feed("Hello ") == ["Hello"]  # the space could precede a call: held back
+    assert splitter.feed("world <tool") == [" world"]
+    assert splitter.feed("box>") == [" <toolbox>"]
+
+
+def test_a_call_cut_off_is_kept_as_text():
+    chunks = _split('Hm <tool_call>{"name": "now"', piece=1000)
+    assert chunks == ["Hm", '<tool_call>{"name": "now"']
+
+
+def test_a_prefix_that_opens_a_call():
+    chunks = _split('{"name": "now", "arguments": {}}</tool_call>', prefix="Sure. <tool_call>")
+    assert [(c.name, c.arguments) for c in _check_calls(chunks)] == [("now", {})]
+    assert not [c for c in chunks if isinstance(c, str)]
+
+
+# --- what the model is shown ----------------------------------------------------------------
+
+
+def test_prepare_lists_tools_in_the_system_turn_and_writes_history_parts_as_text():
+    history = [
+        text_message("system", "Be brief."),
+        *ASK,
+        Message(role="assistant", content=[TextPart(value="Checking."), ToolCallPart(call_id="c1", name="get_weather", arguments={"city": "Paris"})]),
+        Message(role="user", content=[ToolResponsePart(call_id="c1", name="get_weather", result=[TextPart(value="18 °C")]), TextPart(value="And tomorrow?")]),
+        Message(role="user", content=[ToolResponsePart(call_id="c2", name="now", error_message="clock broken")]),
+    ]
+    system, ask, call, result, error = prepare(history, constraint=None, tools=TOOLS, omit_constraint_input=False)
+    assert system.role == "system" and system.text.startswith("Be brief.\n\n")
+    for tool in TOOLS:
+        assert json.dumps(tool.input_schema) in system.text and tool.description in system.text
+    assert '<tool_call>{"name": "<tool name>", "arguments": {<arguments as JSON>}}</tool_call>' in system.text
+    assert ask == ASK[0]
+    assert call.text == 'Checking.\n<tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>'
+    assert result.text == '<tool_response>{"name": "get_weather", "callID": "c1", "result": "18 °C"}</tool_response>\nAnd tomorrow?'
+    assert error.text == '<tool_response>{"name": "now", "callID": "c2", "error": "clock broken"}</tool_response>'
+
+
+def test_prepare_adds_a_system_turn_and_the_constraint_to_the_last_user_turn():
+    schema = {"type": "object", "properties": {"ok": {"type": "boolean"}}}
+    messages = [*ASK, text_message("assistant", "{"), text_message("user", "Again.")]
+    out = prepare(messages, constraint=JsonSchemaConstraint(schema=schema), tools=TOOLS[:1], omit_constraint_input=False)
+    assert [m.role for m in out] == ["system", "user", "assistant", "user"]
+    assert out[1] == messages[0] and out[3].text.startswith("Again.\n\n") and json.dumps(schema) in out[3].text
+    omitted = prepare(messages, constraint=JsonSchemaConstraint(schema=schema), tools=[], omit_constraint_input=True)
+    assert omitted == messages
+
+
+# --- the grammar under random logits --------------------------------------------------------
+
+
+def _prefilled(text: str) -> list[Message]:
+    return [*ASK, Message(role="assistant", content=[TextPart(value=text)], prefix=True)]
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_a_started_call_is_always_a_valid_call(seed, vocabulary, driver):
+    prefix = "<tool_call>"
+    constraint = build_constraint(Generation(messages=_prefilled(prefix), tools=TOOLS), vocabulary)
+    outcome = driver.run(constraint, seed)
+    assert outcome.finished, outcome.text
+    chunks = _split(outcome.text, prefix=prefix, piece=7)
+    assert _check_calls(chunks), outcome.text
+    assert not [c for c in chunks if isinstance(c, str) and c.strip()], outcome.text
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_text_or_calls_under_random_logits(seed, vocabulary, driver):
+    constraint = build_constraint(Generation(messages=ASK, tools=TOOLS), vocabulary)
+    outcome = driver.run(constraint, seed)
+    _check_calls(_split(outcome.text))
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_tools_with_a_constrained_answer(seed, vocabulary, driver):
+    schema = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": 8}}, "required": ["answer"], "additionalProperties": False}
+    constraint = build_constraint(Generation(messages=ASK, tools=TOOLS, constraint=JsonSchemaConstraint(schema=schema)), vocabulary)
+    outcome = driver.run(constraint, seed)
+    assert outcome.finished
+    chunks = _split(outcome.text)
+    if _check_calls(chunks):
+        assert not [c for c in chunks if isinstance(c, str) and c.strip()]
+    else:
+        jsonschema.validate(json.loads(outcome.text), schema)
