@@ -12,7 +12,7 @@ from fake_openai import FakeOpenAI
 
 from navllm.secrets.store import keystore
 
-KEY = "sk-test-0123456789abcdefSECRETxyz"
+KEY = "sk-navllm-Zq8XwV3tPq9LmN2rKs7Yb4"
 PASSPHRASE = "a long enough passphrase"
 
 
