@@ -8,15 +8,11 @@ if __name__ == "__main__":
 
     _PIPES = take_protocol_pipes()
 
-import asyncio
-import logging
 import os
 import sys
 
-from navllm.wire.channel import Closed, start_reader
-from navllm.wire.framing import FrameReader, FrameWriter, encode
-
-log = logging.getLogger("navllm.host")
+from navllm import PROTOCOL_VERSION, __version__
+from navllm.wire.framing import EndOfStream, FrameReader, FramingError, FrameWriter, encode
 
 CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
 
@@ -41,7 +37,29 @@ def check_caller(argv: list[str], allowed: str | None) -> str | None:
     return None
 
 
+def handshake(reader: FrameReader, writer: FrameWriter) -> object:
+    """Answer the extension's opening hello before the services are even imported, so a
+    (re)connecting browser waits for Python's start-up only. Returns the first message when it
+    is anything else (the dispatcher validates it), None when it was the hello, or the stream
+    error as a ``FramingError``/``EndOfStream`` instance."""
+    try:
+        first = reader.read()
+    except (EndOfStream, FramingError) as exc:
+        return exc
+    if not (isinstance(first, dict) and first.get("type") == "hello" and isinstance(first.get("id"), str)
+            and 0 < len(first["id"]) <= 64 and type(first.get("protocol")) is int):
+        return first
+    if first["protocol"] == PROTOCOL_VERSION:
+        writer.write({"id": first["id"], "type": "done", "data": {"host": __version__, "protocol": PROTOCOL_VERSION}})
+    else:
+        message = f"the extension speaks protocol {first['protocol']}, this host speaks {PROTOCOL_VERSION}; update both"
+        writer.write({"id": first["id"], "type": "error", "error": {"name": "NotSupportedError", "message": message}})
+    return None
+
+
 def setup_logging() -> None:
+    import logging
+
     from navllm.paths import log_dir
 
     path = log_dir() / "host.log"
@@ -51,12 +69,13 @@ def setup_logging() -> None:
     logging.basicConfig(level=os.environ.get("NAVLLM_LOG_LEVEL", "INFO"), handlers=[handler])
 
 
-async def serve(proto_in: int, proto_out: int) -> int:
+async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
+    import asyncio
+
     from navllm.app import App
     from navllm.dispatch.dispatcher import Dispatcher
+    from navllm.wire.channel import Closed, start_reader
     from navllm.wire.framing import SAFE_FRAME
-
-    writer = FrameWriter(proto_out)
 
     def send(reply) -> None:
         body = encode(reply.wire())
@@ -70,8 +89,15 @@ async def serve(proto_in: int, proto_out: int) -> int:
             writer.write({"id": reply.id, "type": "part", "more": start + step < len(text), "body": text[start : start + step]})
 
     loop = asyncio.get_running_loop()
-    queue = start_reader(FrameReader(os.fdopen(proto_in, "rb", buffering=0), cap=_input_cap()), loop)
+    if isinstance(first, EndOfStream):
+        return 0
+    if isinstance(first, FramingError):
+        print(f"navllm host: stopping, the browser's message stream is unusable: {first}", file=sys.stderr)
+        return 2
+    queue = start_reader(reader, loop)
     dispatcher = Dispatcher(send, App().handlers())
+    if first is not None:
+        dispatcher.submit(first)
     while True:
         message = await queue.get()
         if isinstance(message, Closed):
@@ -97,10 +123,15 @@ def main() -> int:
     if refusal:
         print(refusal, file=sys.stderr)
         return 3
-    setup_logging()
     proto_in, proto_out = _PIPES
+    reader = FrameReader(os.fdopen(proto_in, "rb", buffering=0), cap=_input_cap())
+    writer = FrameWriter(proto_out)
     try:
-        return asyncio.run(serve(proto_in, proto_out))
+        first = handshake(reader, writer)
+        setup_logging()
+        import asyncio
+
+        return asyncio.run(serve(reader, writer, first))
     except BrokenPipeError:
         return 0
 

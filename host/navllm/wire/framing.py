@@ -6,7 +6,10 @@ import json
 import os
 import struct
 import threading
-from typing import Any, BinaryIO
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    from typing import BinaryIO
 
 HEADER = struct.Struct("=I")
 DEFAULT_INPUT_CAP = 8 * 1024 * 1024
