@@ -55,6 +55,7 @@ class PermissionAsk(Model):
     incognito: bool = False
     providers: list[str]
     remote: bool
+    remote_providers: list[str] = []  # those of ``providers`` that send data off the device
 
 
 class PermissionRequired(Reply):
