@@ -39,6 +39,7 @@ async def test_remote_providers_need_consent_naming_them(setup):
     with pytest.raises(PermissionNeeded) as asked:
         await gate.admit(PAGE, "create", chain)
     assert asked.value.ask.remote is True and asked.value.ask.providers == ["echo", "cloud"]
+    assert asked.value.ask.remote_providers == ["cloud"]
 
     _decide(gate, router, "always", ["echo"])  # on-device consent only
     assert [p.name for p in await gate.admit(PAGE, "create", chain)] == ["echo"]

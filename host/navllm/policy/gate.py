@@ -141,6 +141,7 @@ class PolicyGate:
                     incognito=caller.incognito,
                     providers=[p.name for p in candidates],
                     remote=any(p.remote for p in candidates),
+                    remote_providers=[p.name for p in candidates if p.remote],
                 )
             )
         store.quotas.admit(origin, now)
