@@ -12,6 +12,8 @@ GROUPS = (
     "navllm.cli.settings",
     "navllm.cli.install",
     "navllm.cli.models",
+    "navllm.cli.providers",
+    "navllm.cli.keys",
 )
 
 
