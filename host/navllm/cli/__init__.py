@@ -14,6 +14,7 @@ GROUPS = (
     "navllm.cli.models",
     "navllm.cli.providers",
     "navllm.cli.keys",
+    "navllm.cli.bench",
 )
 
 

@@ -1,0 +1,19 @@
+"""``navllm bench …``: benchmarks, each in its own module under ``navllm.bench``."""
+
+from __future__ import annotations
+
+
+def register(commands) -> None:
+    group = commands.add_parser("bench", help="measure navllm against its baselines")
+    sub = group.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
+    local = sub.add_parser("local", help="the local engine against llama.cpp on the same GGUF and thread count")
+    from ..bench.local import add_arguments
+
+    add_arguments(local)
+    local.set_defaults(run=run_local)
+
+
+def run_local(args) -> int:
+    from ..bench.local import command
+
+    return command(args)
