@@ -1,0 +1,289 @@
+"""``navllm bench local``: our engine against llama.cpp on the same GGUF and thread count.
+
+Both engines run the same 100-token prompt (ids from the model's tokenizer) and generate 128
+tokens greedily with end-of-sequence ignored. Each engine runs in its own fresh process and the
+two alternate, round after round, so shared-CPU noise hits both alike; every process loads the
+model once and generates a few times (the first run counts as cold). Reported: medians across
+rounds of load time, time to first token, prefill and decode tokens/s, peak RSS, disk size, and
+next-token agreement with an fp32 numpy reference over a fixed text (teacher-forced, one token
+per step, as generation feeds them).
+
+The baseline is llama-cpp-python, which builds llama.cpp from source when installed
+(``pip install llama-cpp-python``: about 7 minutes on 2 cores). Without it the benchmark says so
+and reports our engine alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+PROMPT_TOKENS = 100
+GENERATED = 128
+PASSAGE = (
+    "The lighthouse keeper climbed the spiral stairs every evening at dusk, carrying a lantern and a "
+    "notebook in which he recorded the weather, the ships that passed, and the birds that rested on the "
+    "railing. Over forty years he filled more than two hundred notebooks. When the light was automated, "
+    "the notebooks were given to the town library, where historians still read them to learn how the "
+    "coast, the fishing fleet and the seasons changed during the last century. "
+)
+ANSWER = (
+    "The keeper's notebooks are valuable because they give a daily, first-hand record of a place over "
+    "four decades. Historians can use the weather notes to study how storms and temperatures changed, "
+    "the lists of ships to follow the rise and fall of the fishing fleet, and the bird sightings to see "
+    "which species arrived earlier or later each year. Because one careful person kept the same habits "
+    "for so long, the records are consistent, which makes small changes easy to notice. They also show "
+    "everyday life on the coast: the work of keeping the light burning, the loneliness of long winters, "
+    "and the small pleasures of a calm evening at sea."
+)
+ENGINES = ("navllm", "llama.cpp")
+
+
+# -- inputs ---------------------------------------------------------------------------------------
+
+
+def prompt_ids(model_dir: Path) -> tuple[list[int], list[int]]:
+    """The 100-token benchmark prompt, and the fixed text (prompt + answer) for agreement."""
+    from ..models.convert.chat_template import ChatTemplate
+    from ..providers.local.runtime import ModelInfo
+
+    from tokenizers import Tokenizer
+
+    info = ModelInfo.read(model_dir)
+    tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+    template = ChatTemplate(info.chat_template, None, None)
+
+    def render(passage: str) -> list[int]:
+        text = template.render([{"role": "user", "content": f"{passage}\nWhy are the notebooks valuable?"}])
+        return tok.encode(text, add_special_tokens=False).ids
+
+    passage = PASSAGE * 2
+    while len(render(passage)) > PROMPT_TOKENS:  # trim the passage, keep the chat framing intact
+        passage = passage[: -max(1, len(passage) // 50)]
+    prompt = render(passage)
+    prompt = prompt[:1] * (PROMPT_TOKENS - len(prompt)) + prompt  # pad with the opening token
+    answer = tok.encode(ANSWER, add_special_tokens=False).ids[:GENERATED]
+    return prompt, prompt + answer
+
+
+def default_gguf(workdir: Path) -> Path:
+    """The embedded default model's GGUF, fetched the way the model store fetches it."""
+    import threading
+
+    from ..models import sources
+    from ..models.store import DEFAULT_CHAT_SOURCE
+
+    ctx = sources.Context(workdir=workdir, downloads=workdir / "downloads", progress=lambda f, s: None, cancel=threading.Event())
+    ctx.downloads.mkdir(parents=True, exist_ok=True)
+    return sources.fetch(DEFAULT_CHAT_SOURCE, ctx).path
+
+
+# -- workers (each in a fresh process) ------------------------------------------------------------
+
+
+def _peak_rss_mib() -> float:
+    import resource
+
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+
+
+class _Ours:
+    def __init__(self, model_dir: Path, threads: int):
+        from ..providers.local import runtime
+        from ..providers.local.sampler import Sampler, SamplerConfig
+
+        self._runtime = runtime
+        self.model = runtime.load(model_dir, threads)
+        self.sampler = Sampler(SamplerConfig())
+
+    def start(self, capacity: int):
+        from ..providers.local.kv_cache import KVCache
+
+        cache = KVCache(self.model.cache_shape(capacity), capacity=capacity)
+        return cache, self.model.new_binding()
+
+    def feed(self, state, ids: list[int]):
+        cache, binding = state
+        return self.model.forward(ids, cache, binding)
+
+    def pick(self, logits) -> int:
+        return self.sampler.sample(logits)
+
+
+class _Llama:
+    def __init__(self, gguf: Path, threads: int):
+        import numpy as np
+        from llama_cpp import Llama
+
+        self._np = np
+        self.llm = Llama(model_path=str(gguf), n_ctx=512, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
+        self._vocab = self.llm.n_vocab()
+
+    def start(self, capacity: int):
+        self.llm.reset()
+        return None
+
+    def feed(self, state, ids: list[int]):
+        self.llm.eval(ids)
+        return self._np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self._vocab,))
+
+    def pick(self, logits) -> int:
+        return int(self._np.argmax(logits))
+
+
+def worker(engine: str, gguf: Path, model_dir: Path, threads: int, runs: int, ids: list[int], text: list[int]) -> dict[str, Any]:
+    """One process's measurements: load, then ``runs`` generations (the first cold), then agreement."""
+    started = time.perf_counter()
+    runner = _Ours(model_dir, threads) if engine == "navllm" else _Llama(gguf, threads)
+    result: dict[str, Any] = {"load_s": time.perf_counter() - started, "runs": []}
+    for _ in range(runs):
+        state = runner.start(len(ids) + GENERATED)
+        t0 = time.perf_counter()
+        token = runner.pick(runner.feed(state, ids))
+        t1 = time.perf_counter()
+        for _ in range(GENERATED - 1):
+            token = runner.pick(runner.feed(state, [token]))
+        t2 = time.perf_counter()
+        result["runs"].append({"ttft_ms": (t1 - t0) * 1000, "prefill_tps": len(ids) / (t1 - t0), "decode_tps": (GENERATED - 1) / (t2 - t1)})
+    state = runner.start(len(text))
+    split = len(text) - GENERATED
+    predictions = [runner.pick(runner.feed(state, text[:split]))]
+    predictions += [runner.pick(runner.feed(state, [t])) for t in text[split:-1]]
+    result["predictions"] = predictions
+    result["peak_rss_mib"] = _peak_rss_mib()
+    return result
+
+
+def reference_predictions(gguf: Path, text: list[int]) -> list[int]:
+    from .reference import logits
+
+    return [int(i) for i in logits(gguf, text)[len(text) - GENERATED - 1 : -1].argmax(-1)]
+
+
+# -- orchestration --------------------------------------------------------------------------------
+
+
+def _spawn(mode: str, config: dict[str, Any]) -> dict[str, Any]:
+    out = subprocess.run(
+        [sys.executable, "-m", "navllm.bench.local", "--worker", mode],
+        input=json.dumps(config), capture_output=True, text=True, check=False,
+    )
+    if out.returncode != 0:
+        raise RuntimeError(f"the {mode} worker failed:\n{out.stderr.strip()[-2000:]}")
+    return json.loads(out.stdout)
+
+
+def _has_llama_cpp() -> bool:
+    import importlib.util
+
+    return importlib.util.find_spec("llama_cpp") is not None
+
+
+def run(gguf: Path | None, threads: int, rounds: int, runs: int, log=print) -> dict[str, Any]:
+    from ..models.convert import convert_gguf
+
+    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
+        work = Path(tmp)
+        gguf = gguf or default_gguf(work / "fetch")
+        model_dir = work / "model"
+        log(f"converting {gguf.name} …")
+        convert_gguf(gguf, model_dir)
+        ids, text = prompt_ids(model_dir)
+        engines = [e for e in ENGINES if e == "navllm" or _has_llama_cpp()]
+        if len(engines) == 1:
+            log("llama-cpp-python is not installed (pip install llama-cpp-python); reporting navllm alone")
+        config = {"gguf": str(gguf), "model_dir": str(model_dir), "threads": threads, "runs": runs, "ids": ids, "text": text}
+        log("fp32 reference …")
+        reference = _spawn("reference", config)["predictions"]
+        samples: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
+        for r in range(rounds):
+            for engine in engines if r % 2 == 0 else engines[::-1]:
+                log(f"round {r + 1}/{rounds}: {engine}")
+                samples[engine].append(_spawn(engine, config))
+        disk = {"navllm": sum(p.stat().st_size for p in model_dir.rglob("*") if p.is_file()), "llama.cpp": gguf.stat().st_size}
+        report = {e: _summary(samples[e], reference, disk[e]) for e in engines}
+    result: dict[str, Any] = {"config": {"gguf": gguf.name, "threads": threads, "rounds": rounds, "runsPerProcess": runs, "promptTokens": len(ids), "generatedTokens": GENERATED}, "engines": report}
+    if len(engines) == 2:
+        ours, theirs = report["navllm"], report["llama.cpp"]
+        result["ratios"] = {k: ours[k] / theirs[k] for k in ("load_s", "ttft_ms", "cold_ttft_ms", "prefill_tps", "decode_tps", "peak_rss_mib", "disk_mb")}
+    return result
+
+
+def _summary(processes: list[dict[str, Any]], reference: list[int], disk_bytes: int) -> dict[str, Any]:
+    med = statistics.median
+    warm = [run for p in processes for run in p["runs"][1:]] or [p["runs"][0] for p in processes]
+    agreement = [sum(a == b for a, b in zip(p["predictions"], reference, strict=True)) / len(reference) for p in processes]
+    return {
+        "load_s": med(p["load_s"] for p in processes),
+        "ttft_ms": med(r["ttft_ms"] for r in warm),
+        "cold_ttft_ms": med(p["runs"][0]["ttft_ms"] for p in processes),
+        "prefill_tps": med(r["prefill_tps"] for r in warm),
+        "decode_tps": med(r["decode_tps"] for r in warm),
+        "decode_tps_best": max(r["decode_tps"] for r in warm),
+        "peak_rss_mib": med(p["peak_rss_mib"] for p in processes),
+        "disk_mb": disk_bytes / 1e6,
+        "agreement": med(agreement),
+    }
+
+
+def table(result: dict[str, Any]) -> str:
+    columns = [("load s", "load_s", "{:.2f}"), ("TTFT ms", "ttft_ms", "{:.0f}"), ("cold TTFT ms", "cold_ttft_ms", "{:.0f}"),
+               ("prefill tok/s", "prefill_tps", "{:.0f}"), ("decode tok/s", "decode_tps", "{:.1f}"), ("peak RSS MiB", "peak_rss_mib", "{:.0f}"),
+               ("disk MB", "disk_mb", "{:.0f}"), ("agreement", "agreement", "{:.3f}")]
+    rows = [["engine", *(c[0] for c in columns)]]
+    for engine, figures in result["engines"].items():
+        rows.append([engine, *(fmt.format(figures[key]) for _, key, fmt in columns)])
+    if "ratios" in result:
+        rows.append(["navllm / llama.cpp", *(f"{result['ratios'][key]:.2f}x" if key in result["ratios"] else "" for _, key, _ in columns)])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
+    c = result["config"]
+    head = f"{c['gguf']}, {c['threads']} threads, {c['promptTokens']}-token prompt, {c['generatedTokens']} generated, medians of {c['rounds']} rounds"
+    return "\n".join([head, *("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=True))) for r in rows)])
+
+
+def _physical_cores() -> int:
+    import os
+
+    return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--gguf", type=Path, help="GGUF file to compare on (default: the embedded default model)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for both engines (default: CPUs available)")
+    parser.add_argument("--rounds", type=int, default=3, help="processes per engine, alternated (default 3)")
+    parser.add_argument("--runs", type=int, default=4, help="generations per process, the first cold (default 4)")
+    parser.add_argument("--json", action="store_true", help="print JSON: one object per engine plus the ratios")
+
+
+def command(args: argparse.Namespace) -> int:
+    result = run(args.gguf, args.threads or _physical_cores(), args.rounds, args.runs, log=lambda m: print(m, file=sys.stderr))
+    print(json.dumps(result, indent=2) if args.json else table(result))
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m navllm.bench.local", description=__doc__.split("\n")[0])
+    parser.add_argument("--worker", choices=[*ENGINES, "reference"], help=argparse.SUPPRESS)
+    add_arguments(parser)
+    args = parser.parse_args(argv)
+    if args.worker is None:
+        return command(args)
+    config = json.loads(sys.stdin.read())
+    if args.worker == "reference":
+        result: dict[str, Any] = {"predictions": reference_predictions(Path(config["gguf"]), config["text"])}
+    else:
+        result = worker(args.worker, Path(config["gguf"]), Path(config["model_dir"]), config["threads"], config["runs"], config["ids"], config["text"])
+    print(json.dumps(result))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
