@@ -81,3 +81,9 @@ def test_prefix_that_fits_continues_the_constraint(vocabulary):
 
 def test_invalid_flags_are_a_syntax_error(vocabulary):
     assert _error(vocabulary, constraint=RegexConstraint(pattern="a", flags="ii")).name == ErrorName.SYNTAX
+
+
+def test_an_unsupported_keyword_in_a_tool_schema_names_the_tool(vocabulary):
+    tool = ToolSpec(name="pick", description="Picks.", input_schema={"type": "object", "properties": {"x": {"not": {"type": "string"}}}})
+    error = _error(vocabulary, tools=[tool])
+    assert error.name == ErrorName.NOT_SUPPORTED and "'pick'" in error.message and '"not"' in error.message

@@ -140,7 +140,7 @@ class GrammarConstraint:
         self.vocabulary = vocabulary
         self._matcher = llguidance.LLMatcher(vocabulary.tokenizer, grammar, log_level=0)
         if self._matcher.is_error():
-            raise _translate(self._matcher.get_error())
+            raise _translate(self._matcher.get_error(), "the response constraint")
         self._words = np.full((vocabulary.size + 31) // 32, -1, dtype=np.int32)
         if not self.mask(()).any():
             raise NavError(ErrorName.SYNTAX, "no output can satisfy the response constraint")
@@ -156,15 +156,6 @@ class GrammarConstraint:
         if not self._matcher.consume_token(token):
             raise NavError(ErrorName.OPERATION, f"constrained decoding rejected token {token}: {self._matcher.get_error()}")
 
-    @property
-    def done(self) -> bool:
-        """True when the output is complete and nothing may follow (only EOS is allowed)."""
-        return self._matcher.is_stopped()
-
-    @property
-    def accepting(self) -> bool:
-        return self._matcher.is_accepting()
-
     def prefill(self, text: str) -> None:
         tokens = self.vocabulary.tokenizer.tokenize_str(text)
         if self._matcher.try_consume_tokens(tokens) != len(tokens):
@@ -174,22 +165,26 @@ class GrammarConstraint:
 def _grammar(constraint: JsonSchemaConstraint | RegexConstraint | None, tools: list[ToolSpec]) -> str:
     import llguidance
 
+    what = "the response constraint"
+    regex = js_regex_to_rust(constraint.pattern, constraint.flags) if isinstance(constraint, RegexConstraint) else None
+    schema = _prepared(constraint.schema_, what) if isinstance(constraint, JsonSchemaConstraint) else None
     if not tools:
-        if isinstance(constraint, RegexConstraint):
-            return _checked(llguidance.LLMatcher.grammar_from_regex(js_regex_to_rust(constraint.pattern, constraint.flags)))
-        assert constraint is not None
-        schema = _prepared(constraint.schema_, "the response constraint")
-        return _checked(llguidance.LLMatcher.grammar_from_json_schema(schema, overrides=JSON_OPTIONS))
+        if regex is not None:
+            return _checked(llguidance.LLMatcher.grammar_from_regex(regex), what)
+        return _json_grammar(schema, what)
     answer = None
-    if isinstance(constraint, RegexConstraint):
-        answer = "/" + llguidance.regex_to_lark(js_regex_to_rust(constraint.pattern, constraint.flags), "") + "/"
-    elif constraint is not None:
-        answer = _json_rule(_prepared(constraint.schema_, "the response constraint"))
+    if regex is not None:
+        answer = "/" + llguidance.regex_to_lark(regex, "") + "/"
+    elif schema is not None:
+        _json_grammar(schema, what)  # checked alone first, so an error names the constraint
+        answer = _json_rule(schema)
     rules = []
     for tool in tools:
-        schema = _prepared(tool.input_schema, f"the inputSchema of tool {tool.name!r}")
-        rules.append(_json_rule(call_schema(tool, schema)))
-    return _checked(llguidance.LLMatcher.grammar_from_lark(calls_grammar(rules, answer)))
+        what = f"the inputSchema of tool {tool.name!r}"
+        call = call_schema(tool, _prepared(tool.input_schema, what))
+        _json_grammar(call, what)
+        rules.append(_json_rule(call))
+    return _checked(llguidance.LLMatcher.grammar_from_lark(calls_grammar(rules, answer)), "the tool-call grammar")
 
 
 def _prepared(schema: dict[str, Any] | bool, what: str) -> dict[str, Any] | bool:
@@ -202,36 +197,42 @@ def _prepared(schema: dict[str, Any] | bool, what: str) -> dict[str, Any] | bool
     return {k: v for k, v in schema.items() if k != "x-guidance"}
 
 
+def _json_grammar(schema: dict[str, Any] | bool | None, what: str) -> str:
+    import llguidance
+
+    return _checked(llguidance.LLMatcher.grammar_from_json_schema(schema, overrides=JSON_OPTIONS), what)
+
+
 def _json_rule(schema: dict[str, Any] | bool) -> str:
     body = {"x-guidance": JSON_OPTIONS} if schema is True else {**schema, "x-guidance": JSON_OPTIONS}
     return "%json " + json.dumps(body)
 
 
-def _checked(grammar: str) -> str:
+def _checked(grammar: str, what: str) -> str:
     import llguidance
 
     is_error, messages = llguidance.LLMatcher.validate_grammar_with_warnings(grammar)
     if is_error:
-        raise _translate(messages[0])
+        raise _translate(messages[0], what)
     return grammar
 
 
-def _translate(error: str) -> NavError:
+def _translate(error: str, what: str) -> NavError:
     """llguidance's compile error as the Prompt API error: unsatisfiable → SyntaxError, else
     NotSupportedError naming the feature."""
     first = error.strip().splitlines()[0] if error.strip() else "unknown error"
     if "Unsatisfiable schema:" in first:
         reason = first.split("Unsatisfiable schema:", 1)[1].strip()
-        return NavError(ErrorName.SYNTAX, f"no output can satisfy the response constraint: {reason}")
+        return NavError(ErrorName.SYNTAX, f"no output can satisfy {what}: {reason}")
     if "Unimplemented keys:" in first:
         keys = first.split("Unimplemented keys:", 1)[1].strip()
-        return NavError(ErrorName.NOT_SUPPORTED, f"JSON Schema keywords not supported in a response constraint: {keys}")
+        return NavError(ErrorName.NOT_SUPPORTED, f"{what} uses JSON Schema keywords that are not supported: {keys}")
     if "Unknown format:" in first:
         fmt = first.split("Unknown format:", 1)[1].strip()
-        return NavError(ErrorName.NOT_SUPPORTED, f"JSON Schema string format {fmt!r} is not supported in a response constraint")
+        return NavError(ErrorName.NOT_SUPPORTED, f"{what} uses the string format {fmt!r}, which is not supported")
     if "oneOf constraints are not supported" in first:
-        return NavError(ErrorName.NOT_SUPPORTED, "oneOf whose branches may overlap is not supported in a response constraint; use anyOf")
-    return NavError(ErrorName.NOT_SUPPORTED, f"the response constraint is not supported: {first[:300]}")
+        return NavError(ErrorName.NOT_SUPPORTED, f"{what} uses oneOf with branches that may overlap, which is not supported; use anyOf")
+    return NavError(ErrorName.NOT_SUPPORTED, f"{what} is not supported: {first[:300]}")
 
 
 def _add_to_system(messages: list[Message], text: str) -> list[Message]:
