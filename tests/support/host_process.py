@@ -25,10 +25,11 @@ ADMIN = {"kind": "extension", "origin": "chrome-extension://test/"}
 
 
 class HostProcess:
-    def __init__(self, home: Path, *args: str, env: dict[str, str] | None = None):
+    def __init__(self, home: Path, *args: str, env: dict[str, str] | None = None, code: str | None = None):
+        """``code``: run this Python source instead of ``-m navllm.host`` (it must start the host itself)."""
         full_env = {**os.environ, "NAVLLM_HOME": str(home), "PYTHONPATH": str(ROOT / "host"), **(env or {})}
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "navllm.host", *args],
+            [sys.executable, *(["-c", code] if code else ["-m", "navllm.host"]), *args],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
