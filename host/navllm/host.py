@@ -75,18 +75,9 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
     from navllm.app import App
     from navllm.dispatch.dispatcher import Dispatcher
     from navllm.wire.channel import Closed, start_reader
-    from navllm.wire.framing import SAFE_FRAME
-
     def send(reply) -> None:
-        body = encode(reply.wire())
-        if len(body) <= SAFE_FRAME:
-            writer.write_bytes(body)
-            return
-        # Too big for one frame: send the encoded reply in parts the extension reassembles.
-        text = body.decode("utf-8")
-        step = SAFE_FRAME // 8
-        for start in range(0, len(text), step):
-            writer.write({"id": reply.id, "type": "part", "more": start + step < len(text), "body": text[start : start + step]})
+        for frame in frames(reply.id, encode(reply.wire())):
+            writer.write_bytes(frame)
 
     loop = asyncio.get_running_loop()
     if isinstance(first, EndOfStream):
@@ -110,6 +101,21 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
             dispatcher.submit(message)
         except BrokenPipeError:
             return 0
+
+
+def frames(reply_id: str, body: bytes) -> list[bytes]:
+    """One encoded reply as frames under the browser's limit: itself, or ``part`` frames whose
+    ``body`` strings concatenate to it (JSON escaping can grow text 6x, hence the small step)."""
+    from navllm.wire.framing import SAFE_FRAME
+
+    if len(body) <= SAFE_FRAME:
+        return [body]
+    text = body.decode("utf-8")
+    step = SAFE_FRAME // 8
+    return [
+        encode({"id": reply_id, "type": "part", "more": start + step < len(text), "body": text[start : start + step]})
+        for start in range(0, len(text), step)
+    ]
 
 
 def _input_cap() -> int:

@@ -1,0 +1,94 @@
+"""Native-messaging framing: exact reads, caps, and every way a stream can be broken."""
+
+from __future__ import annotations
+
+import io
+import json
+import os
+import struct
+
+import pytest
+
+from navllm.host import frames
+from navllm.wire.framing import OUTPUT_LIMIT, SAFE_FRAME, EndOfStream, FrameReader, FramingError, FrameWriter, encode
+
+HEADER = struct.Struct("=I")
+
+
+def frame(body: bytes) -> bytes:
+    return HEADER.pack(len(body)) + body
+
+
+class Trickle(io.RawIOBase):
+    """A pipe that hands out at most ``step`` bytes per read, like a busy browser."""
+
+    def __init__(self, data: bytes, step: int = 1):
+        self._data = memoryview(data)
+        self._step = step
+
+    def readable(self) -> bool:
+        return True
+
+    def readinto(self, buf) -> int:
+        n = min(len(buf), self._step, len(self._data))
+        buf[:n] = self._data[:n]
+        self._data = self._data[n:]
+        return n
+
+
+def test_partial_reads_reassemble_whole_messages():
+    messages = [{"id": "a", "type": "hello"}, {"id": "b", "text": "ünïcödé ✓" * 50}]
+    reader = FrameReader(Trickle(b"".join(frame(encode(m)) for m in messages), step=3))
+    assert [reader.read(), reader.read()] == messages
+    with pytest.raises(EndOfStream):
+        reader.read()
+
+
+def test_oversized_header_is_refused_before_reading_the_body():
+    reader = FrameReader(Trickle(HEADER.pack(0xFFFFFFF0) + b"{}", step=4096), cap=1024)
+    with pytest.raises(FramingError, match="exceeds the 1024-byte cap"):
+        reader.read()
+
+
+@pytest.mark.parametrize(
+    ("data", "problem"),
+    [
+        (frame(b"not json"), "not UTF-8 JSON"),
+        (frame(b'{"a": "\xff\xfe"}'), "not UTF-8 JSON"),
+        (HEADER.pack(10) + b"{}", "input ended inside a frame"),
+        (b"\x05\x00", "input ended inside a frame"),
+    ],
+    ids=["garbage", "bad-utf8", "eof-mid-body", "eof-mid-header"],
+)
+def test_broken_streams_are_framing_errors(data, problem):
+    with pytest.raises(FramingError, match=problem):
+        FrameReader(Trickle(data, step=2)).read()
+
+
+def test_writer_frames_and_refuses_what_the_browser_would_drop():
+    read_fd, write_fd = os.pipe()
+    try:
+        FrameWriter(write_fd).write({"id": "x", "type": "done", "data": "é"})
+        (length,) = HEADER.unpack(os.read(read_fd, 4))
+        assert json.loads(os.read(read_fd, length)) == {"id": "x", "type": "done", "data": "é"}
+        with pytest.raises(ValueError, match="exceeds the browser's"):
+            FrameWriter(write_fd).write_bytes(b"x" * (OUTPUT_LIMIT + 1))
+    finally:
+        os.close(read_fd)
+        os.close(write_fd)
+
+
+def test_a_large_reply_is_split_into_parts_that_rebuild_it():
+    reply = {"id": "big", "type": "done", "data": "\u0001\"é" * SAFE_FRAME}
+    body = encode(reply)
+    parts = [json.loads(f) for f in frames("big", body)]
+    assert len(parts) > 1
+    assert all(len(f) <= SAFE_FRAME for f in frames("big", body))
+    assert [p["more"] for p in parts] == [True] * (len(parts) - 1) + [False]
+    assert {p["id"] for p in parts} == {"big"} and {p["type"] for p in parts} == {"part"}
+    assert json.loads("".join(p["body"] for p in parts)) == reply
+
+
+def test_a_small_reply_is_one_frame():
+    body = encode({"id": "s", "type": "done"})
+    assert frames("s", body) == [body]
