@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from policy_host import SAY_HI, SITE, kind
 
-from navllm.protocol.admin import ADMIN_MESSAGES
+from navllm.protocol.admin import grants, status, usage
 from tests.support.host_process import ADMIN, PAGE
 
 TAB2 = {**PAGE, "tabId": 2}
@@ -160,7 +160,7 @@ def _admin_examples() -> list[dict]:
         "tabId": 1, "values": {"echoEnabled": False}, "scope": "default",
     }
     examples = []
-    for cls in ADMIN_MESSAGES:
+    for cls in (*grants.MESSAGES, *usage.MESSAGES, *status.MESSAGES):
         required = {f.alias or name for name, f in cls.model_fields.items() if f.is_required() and name not in ("id", "caller")}
         if "scope" in cls.model_fields:
             required.add("scope")
