@@ -850,8 +850,21 @@
   for (const cls of [LanguageModel, LanguageModelToolCall, LanguageModelToolSuccess, LanguageModelToolError]) {
     defineProperty(cls.prototype, Symbol.toStringTag, { value: cls.name, configurable: true });
   }
-  ns.provide("LanguageModel", LanguageModel);
-  ns.provide("LanguageModelToolSuccess", LanguageModelToolSuccess);
-  ns.provide("LanguageModelToolError", LanguageModelToolError);
-  ns.provide("LanguageModelToolCall", LanguageModelToolCall);
+  const exported = { LanguageModel, LanguageModelToolSuccess, LanguageModelToolError, LanguageModelToolCall };
+  for (const name of Object.keys(exported)) ns.provide(name, exported[name]);
+
+  // Where the browser has its own Prompt API, navllm's takes its place only when the user
+  // asked for it: prefer-polyfill.js, registered by the background while the setting is on,
+  // leaves a marker (if it ran first) or fires an event (if it runs after these scripts).
+  if (typeof globalThis.LanguageModel === "function") {
+    const PREFER = Symbol.for("navllm.preferPolyfill");
+    const takeOver = () => {
+      for (const name of Object.keys(exported)) {
+        defineProperty(globalThis, name, { value: exported[name], writable: true, configurable: true, enumerable: false });
+      }
+      delete globalThis[PREFER];
+    };
+    if (globalThis[PREFER] === true) takeOver();
+    else I.apply(I.addEventListener, I.window, ["navllm-prefer-polyfill", takeOver, { once: true }]);
+  }
 })();
