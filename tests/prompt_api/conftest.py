@@ -88,11 +88,12 @@ def _extension_copy(where: Path) -> Path:
 class BrowserPage:
     """Runs the body of an async JS function in the test page and returns its JSON result."""
 
-    def __init__(self, kind: str, origin: str, run, goto):
+    def __init__(self, kind: str, origin: str, run, goto, admin=None):
         self.kind = kind
         self.origin = origin
         self._run = run
         self._goto = goto
+        self.admin = admin  # runs a script in an extension page (Chromium), where admin requests are allowed
 
     def goto(self, path: str = "index.html") -> None:
         self._goto(f"{self.origin}/{path}")
@@ -110,7 +111,7 @@ def _free_port() -> int:
         return s.getsockname()[1]
 
 
-def _chromium(tmp: Path, home: Path, origin: str) -> Iterator[BrowserPage]:
+def _chromium(tmp: Path, home: Path, origin: str, keep_native_api: bool = False) -> Iterator[BrowserPage]:
     from playwright.sync_api import sync_playwright
 
     udd = tmp / "udd"
@@ -120,14 +121,23 @@ def _chromium(tmp: Path, home: Path, origin: str) -> Iterator[BrowserPage]:
     (udd / "NativeMessagingHosts" / f"{HOST_NAME}.json").write_text(json.dumps(manifest))
     ext = _extension_copy(tmp)
     with sync_playwright() as p:
-        # Chromium's own Prompt API is switched off: these tests are about the polyfill.
-        args = ["--no-sandbox", "--disable-gpu", "--disable-features=AIPromptAPI",
-                f"--disable-extensions-except={ext}", f"--load-extension={ext}"]
+        # Chromium's own Prompt API is switched off unless a test is about replacing it.
+        args = ["--no-sandbox", "--disable-gpu", f"--disable-extensions-except={ext}", f"--load-extension={ext}"]
+        if not keep_native_api:
+            args.append("--disable-features=AIPromptAPI")
         ctx = p.chromium.launch_persistent_context(str(udd), executable_path="/usr/bin/chromium", headless=True,
                                                    args=args, env={**os.environ, "HOME": str(tmp)})
         page = ctx.new_page()
+        extension_page = []
+
+        def admin(body: str) -> Any:
+            if not extension_page:
+                extension_page.append(ctx.new_page())
+                extension_page[0].goto(f"chrome-extension://{CHROME_ID}/ui/popup/popup.html")
+            return extension_page[0].evaluate(f"async () => {{ {body} }}")
+
         try:
-            yield BrowserPage("chromium", origin, lambda body: page.evaluate(f"async () => {{ {body} }}"), page.goto)
+            yield BrowserPage("chromium", origin, lambda body: page.evaluate(f"async () => {{ {body} }}"), page.goto, admin)
         finally:
             ctx.close()
 
