@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import re
 
+from navllm.protocol.common import ToolSpec
+
 PERSON = {
     "type": "object",
     "properties": {
@@ -144,3 +146,23 @@ UNSUPPORTED_REGEXES: dict[str, tuple[str, str]] = {
     "dollar mid-pattern": ("a$b", ""),
     "v flag": ("[a-z]", "v"),
 }
+
+# Tools for the tool-call tests: a string/enum schema, an array schema, and no arguments at all.
+TOOLS = [
+    ToolSpec(
+        name="get_weather",
+        description="Current weather for a city.",
+        input_schema={
+            "type": "object",
+            "properties": {"city": {"type": "string", "maxLength": 20}, "unit": {"enum": ["celsius", "fahrenheit"]}},
+            "required": ["city"],
+            "additionalProperties": False,
+        },
+    ),
+    ToolSpec(
+        name="add",
+        description="Adds numbers.",
+        input_schema={"type": "object", "properties": {"terms": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 4}}, "required": ["terms"]},
+    ),
+    ToolSpec(name="now", description="The current time.", input_schema={"type": "object", "properties": {}, "additionalProperties": False}),
+]

@@ -8,8 +8,7 @@ import numpy as np
 from navllm.protocol.common import JsonSchemaConstraint, RegexConstraint, text_message
 from navllm.providers.base import Generation
 from navllm.providers.local.constrain import build_constraint
-from tests.constrain.corpus import REGEXES, SCHEMAS
-from tests.constrain.test_tool_calls import TOOLS
+from tests.constrain.corpus import REGEXES, SCHEMAS, TOOLS
 
 ASK = [text_message("user", "Answer.")]
 

@@ -14,11 +14,11 @@ from navllm.protocol.common import JsonSchemaConstraint, Message, RegexConstrain
 from navllm.providers.base import Generation, Usage
 from navllm.providers.local.conversation import LocalConversation
 from navllm.providers.local.sampler import SamplerConfig
-from tests.constrain.corpus import REGEXES, SCHEMAS
-from tests.constrain.test_tool_calls import SCHEMAS as TOOL_SCHEMAS
-from tests.constrain.test_tool_calls import TOOLS
+from tests.constrain.corpus import REGEXES, SCHEMAS, TOOLS
 
 pytestmark = pytest.mark.model
+
+TOOL_SCHEMAS = {t.name: t.input_schema for t in TOOLS}
 
 JSON_CASES = {
     "person (required and optional)": "Describe a fictional person.",

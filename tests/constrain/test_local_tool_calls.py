@@ -8,29 +8,12 @@ import json
 import jsonschema
 import pytest
 
-from navllm.protocol.common import JsonSchemaConstraint, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec, text_message
+from navllm.protocol.common import JsonSchemaConstraint, Message, TextPart, ToolCallPart, ToolResponsePart, text_message
 from navllm.providers.base import Generation
 from navllm.providers.local.constrain import build_constraint, prepare
 from navllm.providers.local.tool_calls import ToolCallSplitter
+from tests.constrain.corpus import TOOLS
 
-TOOLS = [
-    ToolSpec(
-        name="get_weather",
-        description="Current weather for a city.",
-        input_schema={
-            "type": "object",
-            "properties": {"city": {"type": "string", "maxLength": 20}, "unit": {"enum": ["celsius", "fahrenheit"]}},
-            "required": ["city"],
-            "additionalProperties": False,
-        },
-    ),
-    ToolSpec(
-        name="add",
-        description="Adds numbers.",
-        input_schema={"type": "object", "properties": {"terms": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 4}}, "required": ["terms"]},
-    ),
-    ToolSpec(name="now", description="The current time.", input_schema={"type": "object", "properties": {}, "additionalProperties": False}),
-]
 SCHEMAS = {t.name: t.input_schema for t in TOOLS}
 ASK = [text_message("user", "What is the weather in Paris?")]
 
