@@ -129,14 +129,13 @@ def _common_prefix(a: list[int], b: list[int]) -> int:
     return i
 
 
-_engines: dict[int, Engine] = {}
+_engines: dict[LoadedModel, Engine] = {}
 _lock = threading.Lock()
 
 
 def engine_for(model: LoadedModel) -> Engine:
     """The one engine (and worker thread) of a loaded model."""
     with _lock:
-        engine = _engines.get(id(model))
-        if engine is None or engine.model is not model:
-            engine = _engines[id(model)] = Engine(model)
-        return engine
+        if model not in _engines:
+            _engines[model] = Engine(model)
+        return _engines[model]
