@@ -122,7 +122,7 @@ class _Translator:
         end = self.src.find("}", self.pos)
         inner = self.src[self.pos + 1 : end] if end > 0 else ""
         low, comma, high = inner.partition(",")
-        if not low.isdigit() or (high and not high.isdigit()) or (not comma and high):
+        if not low.isdigit() or (high and not high.isdigit()):
             return ""
         self.pos = end + 1
         return "{" + inner + "}"
