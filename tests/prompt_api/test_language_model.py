@@ -396,11 +396,11 @@ def test_calls_on_one_session_all_resolve_in_order(page):
 
 
 def test_cross_origin_frame_without_permission_policy(page):
-    got = page.run(f"""
+    got = page.run("""
         const frame = document.createElement("iframe");
-        frame.src = "{page.origin.replace("localhost", "127.0.0.1")}/frame.html";
-        await new Promise((resolve) => {{ frame.onload = resolve; document.body.append(frame); }});
-        const answer = new Promise((resolve) => window.addEventListener("message", (e) => resolve(e.data), {{once: true}}));
+        frame.src = location.origin.replace("127.0.0.1", "localhost") + "/prompt-api/frame.html";
+        await new Promise((resolve) => { frame.onload = resolve; document.body.append(frame); });
+        const answer = new Promise((resolve) => window.addEventListener("message", (e) => resolve(e.data), {once: true}));
         frame.contentWindow.postMessage("go", "*");
         return await answer;
     """)
