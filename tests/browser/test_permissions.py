@@ -1,0 +1,173 @@
+"""The permission prompt end to end in real Chromium: a new site's first call opens the prompt
+window; clicks in its first 500 ms do nothing; Allow once / Allow on every visit / Deny across
+reloads, tabs and host restarts; revocation; queued requests; 3 dismissals → embargo.
+(Origin and frame rules in both browsers: test_origin_rules.py. Private windows are tested at
+host level, tests/policy: headless Chromium's persistent context cannot open one.)"""
+
+from __future__ import annotations
+
+import time
+
+import pytest
+
+from tests.support.browsers import AdminError
+
+pytestmark = pytest.mark.browser
+
+PROMPT = "ui/prompt/prompt.html"
+
+START = """
+window.outcomes ??= [];
+const n = window.outcomes.length;
+window.outcomes.push(null);
+navigator.llm.createSession().then(() => "ok", (e) => e.name).then((r) => (window.outcomes[n] = r));
+return n;
+"""
+OUTCOME = """
+const [n, waitMs] = ARGS;
+const until = Date.now() + waitMs;
+while (window.outcomes[n] === null && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
+return window.outcomes[n];
+"""
+CREATE = "return await navigator.llm.createSession().then(() => 'ok', (e) => e.name);"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def echo(chromium):
+    chromium.settings(echoEnabled=True, echoDelayMs=0)
+
+
+@pytest.fixture(autouse=True)
+def fresh(chromium, site):
+    """Every test starts with the test site undecided."""
+    for host in ("127.0.0.1", "localhost"):
+        chromium.admin("grants.revoke", origin=site.origin(host))
+        chromium.admin("grants.lift", origin=site.origin(host))
+    yield
+    for page in prompts(chromium):
+        page.close()
+
+
+def prompts(chromium) -> list:
+    return [p for p in chromium.context.pages if PROMPT in p.url]
+
+
+def open_prompt(chromium, tab, count: int = 1) -> tuple[object, list[int]]:
+    """Start ``count`` createSession calls in ``tab``; return the one prompt window and their slots."""
+    with chromium.context.expect_page(lambda p: PROMPT in p.url, timeout=15000) as info:
+        slots = [tab.run(START) for _ in range(count)]
+    page = info.value
+    page.wait_for_load_state()
+    return page, slots
+
+
+def click(page, decision: str) -> None:
+    page.wait_for_selector(f"[data-decision={decision}]:not([disabled])", timeout=5000)
+    with page.expect_event("close", timeout=10000):
+        page.click(f"[data-decision={decision}]")
+
+
+def restart_host(chromium) -> None:
+    """Kill the host; the next request starts a new one (wait until the background has reconnected)."""
+    chromium.kill_host()
+    for _ in range(20):
+        try:
+            chromium.admin("grants.list")
+            return
+        except AdminError:
+            time.sleep(0.1)
+    raise AssertionError("the background did not reconnect to a new host")
+
+
+def outcome(tab, slot: int, wait_ms: int = 10000):
+    return tab.run(OUTCOME, slot, wait_ms)
+
+
+def test_first_call_opens_the_prompt_and_early_clicks_do_nothing(chromium, site):
+    tab = chromium.tab(site.url())
+    page, (slot,) = open_prompt(chromium, tab)
+    # Real mouse clicks and Enter presses straight away: the buttons are not armed yet.
+    assert page.locator("[data-decision=always]").is_disabled()
+    for decision in ("always", "once", "deny"):
+        box = page.locator(f"[data-decision={decision}]").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.keyboard.press("Enter")
+    assert page.locator("[data-decision=deny]").is_disabled()  # every click landed before arming
+
+    text = page.inner_text("main")
+    assert site.origin() in text
+    assert "Nothing leaves this device" in text
+    assert page.evaluate("document.activeElement === document.body")  # no default focus
+    time.sleep(0.3)
+    assert outcome(tab, slot, 0) is None  # still waiting for the user
+    assert chromium.admin("grants.list")["grants"] == []
+
+    click(page, "once")
+    assert outcome(tab, slot) == "ok"
+    assert tab.run(CREATE) == "ok"  # the same document keeps its once-grant
+
+    tab.goto(site.url())  # a new document: asked again
+    page, (slot,) = open_prompt(chromium, tab)
+    click(page, "deny")
+    assert outcome(tab, slot) == "NotAllowedError"
+    tab.close()
+
+
+def test_allow_on_every_visit_holds_across_reloads_tabs_and_host_restarts(chromium, site):
+    tab = chromium.tab(site.url())
+    page, (slot,) = open_prompt(chromium, tab)
+    click(page, "always")
+    assert outcome(tab, slot) == "ok"
+
+    tab.goto(site.url())
+    other = chromium.tab(site.url())
+    assert tab.run(CREATE) == other.run(CREATE) == "ok"
+    restart_host(chromium)
+    assert other.run(CREATE) == "ok"
+    assert prompts(chromium) == []
+
+    # Revoking in settings takes effect on the next call.
+    chromium.admin("grants.revoke", origin=site.origin())
+    page, (slot,) = open_prompt(chromium, other)
+    click(page, "deny")
+    assert outcome(other, slot) == "NotAllowedError"
+    tab.goto(site.url())
+    assert tab.run(CREATE) == "NotAllowedError"  # denial persists, no new prompt
+    restart_host(chromium)
+    assert other.run(CREATE) == "NotAllowedError"
+    assert prompts(chromium) == []
+    tab.close()
+    other.close()
+
+
+def test_one_prompt_per_origin_and_every_queued_request_gets_the_answer(chromium, site):
+    tab = chromium.tab(site.url())
+    page, slots = open_prompt(chromium, tab, count=3)
+    second_tab = chromium.tab(site.url())
+    later = second_tab.run(START)
+    time.sleep(0.5)
+    assert len(prompts(chromium)) == 1
+    click(page, "once")
+    assert [outcome(tab, s) for s in slots] == ["ok"] * 3
+    assert outcome(second_tab, later) == "ok"  # its document got the same answer
+    tab.close()
+    second_tab.close()
+
+
+def test_three_closed_prompts_embargo_the_site(chromium, site):
+    tab = chromium.tab(site.url(host="localhost"))
+    for _ in range(3):
+        page, (slot,) = open_prompt(chromium, tab)
+        page.close()  # closing the window is a dismissal
+        assert outcome(tab, slot) == "NotAllowedError"
+    assert tab.run(CREATE) == "NotAllowedError"
+    time.sleep(0.3)
+    assert prompts(chromium) == []
+    embargoes = chromium.admin("grants.list")["embargoes"]
+    assert [e["origin"] for e in embargoes] == [site.origin("localhost")]
+
+    chromium.admin("grants.lift", origin=site.origin("localhost"))
+    page, (slot,) = open_prompt(chromium, tab)
+    click(page, "once")
+    assert outcome(tab, slot) == "ok"
+    tab.close()
