@@ -4,6 +4,7 @@ KV prefix reuse, clone independence, cancellation, stop sequences, max tokens, e
 from __future__ import annotations
 
 import asyncio
+from contextlib import aclosing
 import threading
 import time
 
@@ -58,8 +59,9 @@ class Constrained(LocalConversation):
             stop=list(request.sampling.stop),
             constraint=self.constraint,
         )
-        async for item in engine_for(self._loaded).generate(job, self._cache, self._binding):
-            yield item
+        async with aclosing(engine_for(self._loaded).generate(job, self._cache, self._binding)) as stream:
+            async for item in stream:
+                yield item
 
 
 async def run(conversation, messages, **sampling):

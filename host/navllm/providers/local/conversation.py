@@ -16,6 +16,7 @@ decoding). When a request needs them, that module must provide:
 from __future__ import annotations
 
 import importlib
+from contextlib import aclosing
 from collections.abc import AsyncIterator, Sequence
 from typing import TYPE_CHECKING, Protocol
 
@@ -121,12 +122,15 @@ class LocalConversation(Conversation):
             stop=list(request.sampling.stop),
             constraint=decoder.constraint if decoder else None,
         )
-        async for item in engine_for(self._loaded).generate(job, self._cache, self._binding):
-            if decoder is None:
-                yield item
-                continue
-            for chunk in [*decoder.end(), item] if isinstance(item, Usage) else decoder.feed(item):
-                yield chunk
+        # aclosing: when our consumer stops early, the engine's stream is closed (and the worker
+        # stopped) right away, not whenever the garbage collector finalizes it.
+        async with aclosing(engine_for(self._loaded).generate(job, self._cache, self._binding)) as stream:
+            async for item in stream:
+                if decoder is None:
+                    yield item
+                    continue
+                for chunk in [*decoder.end(), item] if isinstance(item, Usage) else decoder.feed(item):
+                    yield chunk
 
     def clone(self) -> LocalConversation:
         return LocalConversation(self._loaded, self.context_window, self._defaults, cache=self._cache.copy())
