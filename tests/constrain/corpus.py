@@ -166,3 +166,27 @@ TOOLS = [
     ),
     ToolSpec(name="now", description="The current time.", input_schema={"type": "object", "properties": {}, "additionalProperties": False}),
 ]
+
+# Strings each RegExp must accept whole, and strings it must refuse (by JavaScript's semantics).
+REGEX_EXAMPLES: dict[str, tuple[list[str], list[str]]] = {
+    "yes or no": (["yes", "no"], ["yes!", "Yes", "noyes"]),
+    "phone": (["555-1234"], ["555-123", "٣٣٣-1234", "x555-1234"]),
+    "sentiment, any case": (["Positive", "NEUTRAL", "negative"], ["good"]),
+    "email-ish": (["a_b@c9.org"], ["é@x.com", "a@b.net"]),
+    "one line up to 20": (["any text, 20 chars!!"], ["two\nlines", "x\u2028y", "twenty-one characters"]),
+    "no spaces 2..5": (["ab", "a-b_c"], ["a b", "a\ufeffb", "a"]),
+    "unicode escapes": (["été", "summer"], ["ete"]),
+    "dotAll": (["a\nb", "a\r\n\tb"], ["ab c"]),
+    "named group": (["2024-12"], ["2024-13"]),
+}
+
+# JSON texts each schema must accept, written as a person or model might (spacing included).
+SCHEMA_EXAMPLES: dict[str, list[str]] = {
+    "person (required and optional)": ['{"name": "Ann", "age": 30}', '{\n  "name": "Bo",\n  "age": 7,\n  "email": "bo@example.com"\n}'],
+    "array of strings 1..3": ['["a"]', '[ "x", "y", "z" ]'],
+    "oneOf tagged union": ['{"kind": "circle", "r": 1.5}', '{"kind":"square","side":2}'],
+    "nullable by type list": ['{"note": null}', '{"note": "hi"}'],
+    "rating (as the Prompt API tests use)": ['{"Rating": 4.5}', '{"Rating":0}'],
+    "map of integers ..3 keys": ["{}", '{"a": 1, "b": -2}'],
+    "any JSON": ['[1, {"a": [true, null]}, "x"]', "3.5e2"],
+}
