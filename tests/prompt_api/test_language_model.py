@@ -405,3 +405,34 @@ def test_cross_origin_frame_without_permission_policy(page):
         return await answer;
     """)
     assert got == {"availability": "unavailable", "create": "NotAllowedError"}
+
+
+def test_image_and_audio_input(page):
+    got = page.run("""
+        const s = await LanguageModel.create({expectedInputs: [{type: "image"}, {type: "audio"}]});
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 4;
+        canvas.getContext("2d").fillRect(0, 0, 4, 4);
+        const blob = await new Promise((resolve) => canvas.toBlob(resolve));
+        const audio = new OfflineAudioContext(1, 1600, 16000).createBuffer(1, 1600, 16000);
+        const input = [{role: "user", content: [
+          {type: "text", value: "see "}, {type: "image", value: blob}, {type: "image", value: canvas},
+          {type: "image", value: await createImageBitmap(canvas)}, {type: "audio", value: audio}]}];
+        const name = async (p) => { const r = await outcome(p); return r.ctor === "DOMException" ? r.name : r.ctor; };
+        return {
+          measured: await s.measureContextUsage(input),
+          reply: await s.prompt(input),
+          notAnImage: await name(s.prompt([{role: "user", content: [{type: "image", value: "pixels"}]}])),
+          undecodable: await name(s.prompt([{role: "user", content: [{type: "image", value: new Blob(["junk"], {type: "image/png"})}]}])),
+          badAudio: await name(s.prompt([{role: "user", content: [{type: "audio", value: new Blob(["junk"])}]}])),
+          available: await LanguageModel.availability({expectedInputs: [{type: "audio"}, {type: "image", languages: ["en"]}]}),
+        };
+    """)
+    assert got == {
+        "measured": 4 + 4 * 100,
+        "reply": PREAMBLE + "see <image><image><image><audio>",
+        "notAnImage": "TypeError",
+        "undecodable": "EncodingError",
+        "badAudio": "EncodingError",
+        "available": "available",
+    }
