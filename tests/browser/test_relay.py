@@ -8,6 +8,7 @@ import time
 import pytest
 
 from navllm.providers.echo import PREAMBLE
+from tests.support.browsers import AdminError
 
 pytestmark = pytest.mark.browser
 
@@ -51,6 +52,14 @@ def delay(browser):
     def set_delay(ms: int) -> None:
         browser.settings(echoDelayMs=ms)
         browser.kill_host()
+        # A request racing the host's death fails; wait until the background runs a new host.
+        for _ in range(50):
+            try:
+                browser.admin("status")
+                return
+            except AdminError as err:
+                assert err.name == "OperationError", err
+        raise AssertionError("the background did not start a new host")
 
     yield set_delay
     set_delay(0)

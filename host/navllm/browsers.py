@@ -1,0 +1,355 @@
+"""Drive a real browser with the navllm extension and a host registered by our installer for a
+throw-away profile: used by ``navllm demo``, ``navllm bench relay`` and the end-to-end tests.
+
+Chromium runs under Playwright, Firefox ESR under Marionette (both from the ``test`` extra,
+imported only when a browser is launched). Each browser gets its own folder: profile, ``HOME``
+and the host's ``NAVLLM_HOME`` (``browser.home``).
+
+- ``browser.tab(url)`` opens a tab; ``tab.run(js, *args)`` runs the body of an async function
+  in the page (it sees ``ARGS``) and returns its JSON-able result; a thrown error raises.
+- ``browser.admin(type, **body)`` sends a request from an extension page, exactly as the
+  settings UI does; ``browser.grant(origin)`` and ``browser.settings(**values)`` use it.
+- ``browser.host_pids()`` / ``kill_host()`` find the host processes it started.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parents[2]
+EXTENSION = ROOT / "extension"
+CHROME_ID = "mgbpedbjfbkohpmiilfdaedkkiddmnkh"
+GECKO_ID = "navllm@navllm.org"
+FIREFOX_UUID = "6f1b9d52-3c1e-4b8a-9d7e-2a4c5e6f7a80"  # pinned so the extension's origin is known
+ADMIN_PAGE = "_test/admin.html"  # added to the driver's copy only; never shipped
+CHROMIUM = os.environ.get("NAVLLM_CHROMIUM", "/usr/bin/chromium")
+FIREFOX = os.environ.get("NAVLLM_FIREFOX", "/usr/bin/firefox-esr")
+
+
+class StaticSite:
+    """A static web server on 127.0.0.1 (also answering as ``localhost``, a second origin, and as
+    ``127.0.0.2``, a loopback origin navllm never admits) for ``folder`` plus pages added with ``add``."""
+
+    def __init__(self, folder: Path) -> None:
+        self.extra: dict[str, bytes] = {}
+        handler = functools.partial(_Handler, self, directory=str(folder))
+        first = ThreadingHTTPServer(("127.0.0.1", 0), handler)
+        self.port = first.server_address[1]
+        # 127.0.0.2 on the same port: a loopback origin navllm never admits.
+        self.servers = [first, ThreadingHTTPServer(("127.0.0.2", self.port), handler)]
+        for server in self.servers:
+            threading.Thread(target=server.serve_forever, daemon=True).start()
+
+    def origin(self, host: str = "127.0.0.1") -> str:
+        return f"http://{host}:{self.port}"
+
+    def url(self, path: str = "index.html", host: str = "127.0.0.1") -> str:
+        return f"{self.origin(host)}/{path.lstrip('/')}"
+
+    def add(self, path: str, html: str) -> str:
+        """Serve ``html`` at ``path`` (from now on, for every host name); returns the path."""
+        self.extra["/" + path.lstrip("/")] = html.encode()
+        return path
+
+    def close(self) -> None:
+        for server in self.servers:
+            server.shutdown()
+            server.server_close()
+
+
+class _Handler(SimpleHTTPRequestHandler):
+    def __init__(self, site: StaticSite, *args: Any, **kwargs: Any):
+        self.site = site
+        super().__init__(*args, **kwargs)
+
+    def do_GET(self) -> None:
+        body = self.site.extra.get(self.path.split("?")[0])
+        if body is None:
+            super().do_GET()
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "text/html; charset=utf-8")
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        pass
+
+
+class PageError(RuntimeError):
+    """A script run in a page threw; the message is its stack."""
+
+
+class AdminError(Exception):
+    def __init__(self, name: str, message: str):
+        super().__init__(f"{name}: {message}")
+        self.name = name
+        self.message = message
+
+
+def extension_copy(where: Path) -> Path:
+    """The extension as shipped, plus an empty page to send admin requests from (as the settings
+    UI does), and empty UI pages where they are missing (Chromium refuses to load an extension
+    whose side panel file is missing)."""
+    ext = where / "extension"
+    shutil.copytree(EXTENSION, ext)
+    for page in ("ui/panel/panel.html", "ui/popup/popup.html", ADMIN_PAGE):
+        path = ext / page
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text("<!doctype html><meta charset=utf-8><title>navllm</title>\n")
+    return ext
+
+
+def run_navllm(*args: str, home: Path, env: dict[str, str] | None = None) -> str:
+    """Run the ``navllm`` command with NAVLLM_HOME=home; returns its output."""
+    done = subprocess.run(
+        [sys.executable, "-m", "navllm", *args],
+        env={**os.environ, **(env or {}), "NAVLLM_HOME": str(home)},
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    if done.returncode:
+        raise RuntimeError(f"navllm {' '.join(args)} failed: {done.stderr}")
+    return done.stdout
+
+
+_ADMIN_JS = """
+const [type, body] = ARGS;
+const { hostClient } = await import("/common/host-client.js");
+window.__client ??= hostClient();
+try {
+  return { data: (await window.__client.request(type, body)) ?? null };
+} catch (err) {
+  return { error: { name: err.name, message: err.message } };
+}
+"""
+
+
+class Tab:
+    """One page in a browser; ``run`` evaluates the body of an async function in it."""
+
+    def __init__(self, browser: Browser, handle: Any):
+        self.browser = browser
+        self.handle = handle
+
+    def goto(self, url: str) -> Tab:
+        self.browser._goto(self, url)
+        return self
+
+    def run(self, body: str, *args: Any) -> Any:
+        """Evaluate ``body`` (which may ``await`` and sees ``ARGS``, the JSON ``args``)."""
+        result = self.browser._run(self, body, list(args))
+        if isinstance(result, dict) and "__error" in result:
+            raise PageError(result["__error"])
+        return result
+
+    def close(self) -> None:
+        self.browser._close_tab(self)
+
+
+class Browser(ABC):
+    kind: str
+    extension_origin: str
+
+    def __init__(self, tmp: Path):
+        self.tmp = tmp
+        self.home = tmp / "navllm-home"  # NAVLLM_HOME of the host this browser starts
+        self.user_home = tmp / "home"  # HOME of the browser process
+        self.user_home.mkdir(parents=True)
+        self.extension = extension_copy(tmp)
+        self._admin: Tab | None = None
+
+    # The host side.
+    def settings(self, **values: Any) -> dict:
+        return self.admin("settings.set", values=values)
+
+    def grant(self, origin: str, providers: tuple[str, ...] = ("local",), top_origin: str | None = None) -> Any:
+        body: dict[str, Any] = {"origin": origin, "state": "granted", "providers": list(providers)}
+        if top_origin:
+            body["topOrigin"] = top_origin
+        return self.admin("grants.set", **body)
+
+    def admin(self, type_: str, **body: Any) -> Any:
+        """One request from the extension's own page, as the settings UI sends it."""
+        if self._admin is None:
+            self._admin = self.tab(f"{self.extension_origin}/{ADMIN_PAGE}")
+        outcome = self._admin.run(_ADMIN_JS, type_, body)
+        if "error" in outcome:
+            raise AdminError(outcome["error"]["name"], outcome["error"]["message"])
+        return outcome["data"]
+
+    def host_pids(self) -> list[int]:
+        """The host processes this browser started (found by their NAVLLM_HOME)."""
+        marker = f"NAVLLM_HOME={self.home}".encode()
+        pids = []
+        for proc in Path("/proc").iterdir():
+            if not proc.name.isdigit():
+                continue
+            try:
+                if marker in (proc / "environ").read_bytes().split(b"\0") and b"navllm.host" in (proc / "cmdline").read_bytes():
+                    pids.append(int(proc.name))
+            except OSError:
+                continue
+        return pids
+
+    def kill_host(self) -> list[int]:
+        pids = self.host_pids()
+        for pid in pids:
+            os.kill(pid, signal.SIGKILL)
+        return pids
+
+    # The browser side, per kind.
+    @abstractmethod
+    def tab(self, url: str | None = None) -> Tab: ...
+
+    @abstractmethod
+    def _goto(self, tab: Tab, url: str) -> None: ...
+
+    @abstractmethod
+    def _run(self, tab: Tab, body: str, args: list[Any]) -> Any: ...
+
+    @abstractmethod
+    def _close_tab(self, tab: Tab) -> None: ...
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+
+def _wrap(body: str) -> str:
+    """An async function of ARGS that reports a thrown error instead of rejecting."""
+    return (
+        "async (ARGS) => { try { return await (async () => {" + body + "})(); }"
+        " catch (e) { return { __error: String((e && e.stack) || e) }; } }"
+    )
+
+
+class Chromium(Browser):
+    kind = "chromium"
+    extension_origin = f"chrome-extension://{CHROME_ID}"
+
+    def __init__(self, tmp: Path, extra_args: tuple[str, ...] = ()):
+        super().__init__(tmp)
+        from playwright.sync_api import sync_playwright
+
+        udd = tmp / "udd"
+        run_navllm("install", "--user-data-dir", str(udd), "--home", str(self.home), home=self.home, env={"HOME": str(self.user_home)})
+        self._playwright = sync_playwright().start()
+        args = [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--disable-sync",
+            "--no-first-run",
+            f"--disable-extensions-except={self.extension}",
+            f"--load-extension={self.extension}",
+            *extra_args,
+        ]
+        env = {**os.environ, "HOME": str(self.user_home), "TMPDIR": str(tmp)}
+        self.context = self._playwright.chromium.launch_persistent_context(str(udd), executable_path=CHROMIUM, headless=True, args=args, env=env)
+        workers = self.context.service_workers
+        self.worker = workers[0] if workers else self.context.wait_for_event("serviceworker")
+
+    def tab(self, url: str | None = None) -> Tab:
+        tab = Tab(self, self.context.new_page())
+        return tab.goto(url) if url else tab
+
+    def _goto(self, tab: Tab, url: str) -> None:
+        tab.handle.goto(url)
+
+    def _run(self, tab: Tab, body: str, args: list[Any]) -> Any:
+        return tab.handle.evaluate(_wrap(body), args)
+
+    def _close_tab(self, tab: Tab) -> None:
+        tab.handle.close()
+
+    def close(self) -> None:
+        try:
+            self.context.close()
+        finally:
+            self._playwright.stop()
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Firefox(Browser):
+    kind = "firefox"
+    extension_origin = f"moz-extension://{FIREFOX_UUID}"
+
+    def __init__(self, tmp: Path):
+        super().__init__(tmp)
+        from marionette_driver.addons import Addons
+        from marionette_driver.marionette import Marionette
+
+        run_navllm("install", "--firefox-home", str(self.user_home), "--home", str(self.home), home=self.home)
+        prefs = {
+            "extensions.webextensions.uuids": json.dumps({GECKO_ID: FIREFOX_UUID}),
+            "privacy.reduceTimerPrecision": False,  # else performance.now() is clamped to 1 ms
+            "network.proxy.type": 0,
+        }
+        saved = {name: os.environ.get(name) for name in ("HOME", "TMPDIR")}
+        os.environ.update(HOME=str(self.user_home), TMPDIR=str(tmp))  # mozrunner copies the environment at launch
+        try:
+            self.client = Marionette(bin=FIREFOX, headless=True, port=_free_port(), prefs=prefs, gecko_log=str(tmp / "gecko.log"))
+            self.client.start_session()
+        finally:
+            for name, value in saved.items():
+                if value is None:
+                    os.environ.pop(name, None)
+                else:
+                    os.environ[name] = value
+        self.client.timeout.script = 60
+        Addons(self.client).install(str(self.extension), temp=True)
+        self._first = self.client.current_window_handle
+
+    def _focus(self, tab: Tab) -> None:
+        if self.client.current_window_handle != tab.handle:
+            self.client.switch_to_window(tab.handle)
+
+    def tab(self, url: str | None = None) -> Tab:
+        if self._first is not None:  # reuse the window Firefox opened with
+            handle, self._first = self._first, None
+        else:
+            handle = self.client.open(type="tab", focus=False)["handle"]
+        tab = Tab(self, handle)
+        return tab.goto(url) if url else tab
+
+    def _goto(self, tab: Tab, url: str) -> None:
+        self._focus(tab)
+        self.client.navigate(url)
+
+    def _run(self, tab: Tab, body: str, args: list[Any]) -> Any:
+        self._focus(tab)
+        script = f"const done = arguments[arguments.length - 1]; ({_wrap(body)})(arguments[0]).then(done);"
+        return self.client.execute_async_script(script, script_args=[args], sandbox=None)
+
+    def _close_tab(self, tab: Tab) -> None:
+        self._focus(tab)
+        self.client.close()
+        self.client.switch_to_window(self.client.window_handles[0])
+
+    def close(self) -> None:
+        self.client.cleanup()
+
+
+LAUNCHERS: dict[str, Callable[[Path], Browser]] = {"chromium": Chromium, "firefox": Firefox}
