@@ -60,6 +60,12 @@ def test_splitter_streams_text_before_the_reply_ends():
     assert splitter.feed("box>") == [" <toolbox>"]
 
 
+@pytest.mark.parametrize("piece", [1, 1000])
+def test_a_closing_tag_inside_an_argument_does_not_end_the_call(piece):
+    text = '<tool_call>{"name": "get_weather", "arguments": {"city": "a</tool_call>b"}}</tool_call>'
+    assert [c.arguments for c in _split(text, piece=piece)] == [{"city": "a</tool_call>b"}]
+
+
 def test_a_call_cut_off_is_kept_as_text():
     chunks = _split('Hm <tool_call>{"name": "now"', piece=1000)
     assert chunks == ["Hm", '<tool_call>{"name": "now"']

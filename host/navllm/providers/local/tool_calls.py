@@ -104,7 +104,8 @@ class ToolCallSplitter:
     """Turns the model's text deltas into text and ``ToolCallPart`` chunks, as they stream.
 
     Text is passed on as soon as it can't be the start of ``<tool_call>``; whitespace just before
-    a call is formatting and is dropped. A call is emitted once its ``</tool_call>`` arrives.
+    a call is formatting and is dropped. A call is emitted once its ``</tool_call>`` arrives; one
+    that never completes is returned as text at the end.
     """
 
     def __init__(self, prefix: str = "") -> None:
@@ -121,12 +122,10 @@ class ToolCallSplitter:
         out: list[str | ToolCallPart] = []
         while True:
             if self._in_call:
-                end = self._pending.find(CLOSE)
-                if end < 0:
+                call = self._complete_call()
+                if call is None:
                     return out
-                out.append(self._parse(self._pending[:end]))
-                self._pending = self._pending[end + len(CLOSE) :]
-                self._in_call = False
+                out.append(call)
                 continue
             start = self._pending.find(OPEN)
             if start < 0:
@@ -149,15 +148,25 @@ class ToolCallSplitter:
             return []
         return [rest] if rest else []
 
-    def _parse(self, body: str) -> str | ToolCallPart:
-        try:
-            call = json.loads(body)
-            part = ToolCallPart(call_id=f"call_{secrets.token_hex(6)}", name=call["name"], arguments=call["arguments"])
-        except (ValueError, KeyError, TypeError):
-            # Only unconstrained text can get here; keep it as text rather than lose it.
-            return f"{OPEN}{body}{CLOSE}"
-        self._calls += 1
-        return part
+    def _complete_call(self) -> ToolCallPart | None:
+        """The call whose body is complete, taken off the buffer; None while it is still open.
+
+        A string argument may itself contain ``</tool_call>``, so the body ends at the first
+        closing tag before which the text parses as a call.
+        """
+        end = self._pending.find(CLOSE)
+        while end >= 0:
+            try:
+                call = json.loads(self._pending[:end])
+                part = ToolCallPart(call_id=f"call_{secrets.token_hex(6)}", name=call["name"], arguments=call["arguments"])
+            except (ValueError, KeyError, TypeError):
+                end = self._pending.find(CLOSE, end + 1)
+                continue
+            self._pending = self._pending[end + len(CLOSE) :]
+            self._in_call = False
+            self._calls += 1
+            return part
+        return None
 
 
 def _held_back(text: str) -> int:
