@@ -23,22 +23,33 @@ TEXTS = [
 ]
 
 
+def erf(x: np.ndarray) -> np.ndarray:
+    """Abramowitz & Stegun 7.1.26, |error| <= 1.5e-7: far below what a 0.9999 cosine can see, and fast."""
+    t = 1 / (1 + 0.3275911 * np.abs(x))
+    poly = t * (0.254829592 + t * (-0.284496736 + t * (1.421413741 + t * (-1.453152027 + t * 1.061405429))))
+    return np.sign(x) * (1 - poly * np.exp(-x * x))
+
+
 def _layer_norm(x, w, b, eps):
     mean = x.mean(-1, keepdims=True)
     var = ((x - mean) ** 2).mean(-1, keepdims=True)
     return (x - mean) / np.sqrt(var + eps) * w + b
 
 
-def reference(folder, ids: list[int]) -> np.ndarray:
-    """BERT + mean pooling + L2 norm in float64, straight from the safetensors and config.json."""
+def load(folder) -> tuple[dict, dict]:
     config = json.loads((folder / "config.json").read_text())
-    w = {k: np.asarray(v, dtype=np.float64) for k, v in safetensors.read(folder / "model.safetensors").items() if v.dtype != np.int64}
+    weights = {k: np.asarray(v, dtype=np.float64) for k, v in safetensors.read(folder / "model.safetensors").items() if v.dtype != np.int64}
+    return config, weights
+
+
+def reference(model: tuple[dict, dict], ids: list[int]) -> np.ndarray:
+    """BERT + mean pooling + L2 norm in float64, straight from the safetensors and config.json."""
+    config, w = model
     eps = config["layer_norm_eps"]
     heads = config["num_attention_heads"]
     n = len(ids)
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
     x = _layer_norm(x + w["embeddings.token_type_embeddings.weight"][0], w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
-    erf = np.vectorize(math.erf)
 
     def linear(v, name):
         return v @ w[name + ".weight"].T + w[name + ".bias"]
@@ -65,7 +76,8 @@ def references(minilm_dir):
     tokenizer = Tokenizer.from_file(str(minilm_dir / "tokenizer.json"))
     tokenizer.no_padding()
     tokenizer.enable_truncation(256)
-    return [reference(minilm_dir, tokenizer.encode(t).ids) for t in TEXTS]
+    model = load(minilm_dir)
+    return [reference(model, tokenizer.encode(t).ids) for t in TEXTS]
 
 
 def _cosine(a, b) -> float:
