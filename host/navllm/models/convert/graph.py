@@ -19,8 +19,6 @@ from .spec import ModelSpec
 
 MS = "com.microsoft"
 OPSET = 21
-# int8 activations inside MatMulNBits: the fast path on CPUs with VNNI (see the research note).
-ACCURACY_LEVEL = 4
 
 
 def load_weight(src: GGUFSource, name: str) -> quants.Blockwise | np.ndarray:
@@ -64,10 +62,12 @@ def _concat(ws: list) -> quants.Blockwise | np.ndarray:
 
 
 class GraphBuilder:
-    def __init__(self):
+    def __init__(self, accuracy_level: int):
+        """``accuracy_level``: MatMulNBits' activation precision, 1 (fp32) or 4 (int8)."""
         from onnx import helper
 
         self.helper = helper
+        self.accuracy_level = accuracy_level
         self.nodes: list = []
         self.initializers: list = []
         self._names: set[str] = set()
@@ -127,13 +127,34 @@ class GraphBuilder:
             N=n,
             bits=w.bits,
             block_size=w.block,
-            accuracy_level=ACCURACY_LEVEL,
+            accuracy_level=self.accuracy_level,
         )
         if w.offsets is None:
             return y
         # The per-block offsets contribute blocksum(x) @ offsetsᵀ exactly, in fp32.
         fix = self.op("MatMul", [self.blocksum(x, k, w.block), self.init(f"{base}.offsets", w.offsets.T)], f"{base}/offsets")
         return self.op("Add", [y, fix], f"{base}/corrected")
+
+    def embedding(self, ids: str, w: quants.Blockwise | np.ndarray, hidden: int) -> tuple[str, str | None]:
+        """Rows of ``w`` for ``ids`` → [.., S, hidden], and the name of the stored codes (None if dense)."""
+        if isinstance(w, np.ndarray):
+            return self.op("Gather", [self.init("embed.weight", w), ids], "embed"), None
+        codes = self.init("embed.qweight", w.packed())
+        # Gathering [V, K/block, blob] rows lets the tied lm_head's MatMulNBits read the same bytes.
+        x = self.op(
+            "GatherBlockQuantized",
+            [codes, ids, self.init("embed.gather_scales", w.scales[..., None])],
+            "embed",
+            domain=MS,
+            bits=w.bits,
+            block_size=w.block,
+            quantize_axis=2,
+            gather_axis=0,
+        )
+        if w.offsets is not None:
+            off = self.op("Gather", [self.init("embed.offsets", w.offsets), ids], "embed/offsets")
+            x = self.op("Add", [x, self.op("Unsqueeze", [off, self.const([-1])], "embed/offsets3")], "embed/shifted")
+        return self.op("Reshape", [x, self.const([0, 0, hidden])], "embed/flat"), codes
 
     def linears(self, x: str, ws: list, base: str) -> list[str]:
         """Several projections of one input: one fused MatMulNBits when their formats agree."""
@@ -142,11 +163,11 @@ class GraphBuilder:
         return [self.linear(x, w, f"{base}.{j}") for j, w in enumerate(ws)]
 
 
-def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None]):
+def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None], accuracy_level: int):
     """The ModelProto for ``src``; ``progress`` receives the fraction of layers built."""
     from onnx import TensorProto, helper
 
-    g = GraphBuilder()
+    g = GraphBuilder(accuracy_level)
     kv_dim = spec.kv_heads * spec.head_dim
 
     input_ids = "input_ids"
@@ -168,25 +189,7 @@ def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None]):
 
     # Embedding (and lm_head, which reuses the bytes when the embedding is tied).
     embd = load_weight(src, "token_embd.weight")
-    embd_bytes = None
-    if isinstance(embd, np.ndarray):
-        x = g.op("Gather", [g.init("embed.weight", embd), input_ids], "embed")
-    else:
-        embd_bytes = g.init("embed.qweight", embd.packed())
-        x = g.op(
-            "GatherBlockQuantized",
-            [embd_bytes, input_ids, g.init("embed.gather_scales", embd.scales[..., None])],
-            "embed",
-            domain=MS,
-            bits=embd.bits,
-            block_size=embd.block,
-            quantize_axis=2,
-            gather_axis=0,
-        )  # [1, S, K/block, block]
-        if embd.offsets is not None:
-            off = g.op("Gather", [g.init("embed.offsets", embd.offsets), input_ids], "embed/offsets")
-            x = g.op("Add", [x, g.op("Unsqueeze", [off, g.const([-1])], "embed/offsets3")], "embed/shifted")
-        x = g.op("Reshape", [x, g.const([0, 0, spec.hidden])], "embed/flat")
+    x, embd_bytes = g.embedding(input_ids, embd, spec.hidden)
 
     def norm_weight(name: str) -> str:
         return g.init(name, quants.dense(src.tensor_type(name), src.raw(name), 1, src.shape(name)[-1]).reshape(-1))

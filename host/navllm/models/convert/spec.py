@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-import numpy as np
-
 from ...protocol.errors import ErrorName, NavError
 from .gguf_source import GGUFSource
 
@@ -67,8 +65,10 @@ class ModelSpec:
             rms_eps=float(src.require(f"{arch}.attention.layer_norm_rms_epsilon")),
         )
 
-    def rope_tables(self, src: GGUFSource) -> tuple[np.ndarray, np.ndarray]:
+    def rope_tables(self, src: GGUFSource):
         """cos and sin caches [context, head_dim / 2] for GroupQueryAttention's in-op rotation."""
+        import numpy as np
+
         arch = self.architecture
         inv_freq = self.rope_theta ** (-np.arange(0, self.head_dim, 2, dtype=np.float64) / self.head_dim)
         if "rope_freqs.weight" in src.tensors:  # Llama 3.1 style per-frequency factors

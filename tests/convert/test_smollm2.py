@@ -1,0 +1,97 @@
+"""The converted SmolLM2 against an independent fp32 reference of the same GGUF weights."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from navllm.models.convert.chat_template import ChatTemplate
+from tests.convert.reference import Runner, forward
+
+PASSAGE = (
+    "The river wound through the valley for three hundred miles before it reached the sea. Farmers along its "
+    "banks grew wheat, barley and apples, and every autumn the towns held markets where travellers traded wool, "
+    "salt and iron tools. In 1842 a stone bridge was built at the narrowest crossing, and a small school opened "
+    "beside it two years later. Children learned to read, to count and to draw maps of the hills they could see "
+    "from the windows."
+)
+
+
+def _tokenizer(model_dir):
+    from tokenizers import Tokenizer
+
+    return Tokenizer.from_file(str(model_dir / "tokenizer.json"))
+
+
+def _prompt_ids(model_dir, messages) -> list[int]:
+    meta = json.loads((model_dir / "navllm-model.json").read_text())
+    text = ChatTemplate(meta["chatTemplate"], None, None).render(messages)
+    return _tokenizer(model_dir).encode(text).ids
+
+
+def test_answers_capital_of_france(smollm2_onnx):
+    ids = _prompt_ids(smollm2_onnx, [{"role": "user", "content": "What is the capital of France?"}])
+    meta = json.loads((smollm2_onnx / "navllm-model.json").read_text())
+    runner = Runner(smollm2_onnx, shared=False)
+    out, feed = [], ids
+    for _ in range(24):
+        token = int(np.argmax(runner.step(feed)))
+        if token in meta["eosTokenIds"]:
+            break
+        out.append(token)
+        feed = [token]
+    answer = _tokenizer(smollm2_onnx).decode(out)
+    assert "Paris" in answer, answer
+
+
+def test_shared_kv_buffer_matches_fed_back_presents(smollm2_onnx):
+    ids = _prompt_ids(smollm2_onnx, [{"role": "user", "content": "Name three colours."}])
+    shared, copied = Runner(smollm2_onnx, shared=True), Runner(smollm2_onnx, shared=False)
+    chunks = [ids[:-3], ids[-3:-1], ids[-1:], [42], [7]]  # prefill, a multi-token follow-up, then decode steps
+    for chunk in chunks:
+        a, b = shared.step(chunk), copied.step(chunk)
+        np.testing.assert_allclose(a, b, rtol=0, atol=1e-3)
+
+
+@pytest.fixture(scope="module")
+def passage(smollm2_onnx, smollm2_source):
+    """129 chat-prompt tokens and the fp32 reference's logits at each of them."""
+    ids = _prompt_ids(smollm2_onnx, [{"role": "user", "content": "Summarise this passage.\n\n" + PASSAGE}])
+    assert len(ids) >= 129, len(ids)
+    ids = ids[:129]
+    return ids, forward(smollm2_source, ids)
+
+
+def test_weights_map_exactly_with_fp32_activations(smollm2_onnx_fp32, passage):
+    ids, ref = passage
+    runner = Runner(smollm2_onnx_fp32, shared=True)
+    ends = list(range(8, len(ids) + 1, 8))  # prefill in chunks; each chunk's last position is checked
+    ours = np.stack([runner.step(ids[a:b]) for a, b in zip([0] + ends, ends)])
+    diff = np.abs(ours - ref[[e - 1 for e in ends]])
+    print(f"\nacc1: max |Δlogit| {diff.max():.2e}, mean {diff.mean():.2e} at {len(ends)} positions")
+    assert diff.max() < 2e-3
+
+
+def test_logits_and_next_token_agreement_with_fp32_reference(smollm2_onnx, passage):
+    ids, ref = passage  # ref: [S, vocab]
+    runner = Runner(smollm2_onnx, shared=True)
+    ours = np.stack([runner.step([t]) for t in ids])  # teacher-forced, one token at a time
+
+    diff = np.abs(ours - ref)[1:]
+    agree = (ours.argmax(-1) == ref.argmax(-1))[1:]  # 128 positions
+    top2 = np.sort(ref, axis=-1)[1:, -2:]
+    decided = (top2[:, 1] - top2[:, 0]) >= 0.5  # the reference's top token leads by half a logit or more
+    print(
+        f"\nacc4: max |Δlogit| {diff.max():.3f}, mean {diff.mean():.4f}; top-1 agreement {agree.mean():.4f} "
+        f"over {agree.size}, {agree[decided].mean():.4f} over the {decided.sum()} decided positions"
+    )
+    # accuracy_level 4 quantizes MatMulNBits activations to int8. On this passage that flips the
+    # reference's near-ties (top-2 margins 0.004-0.13 logits): measured 0.945 overall, while fp32
+    # activations agree 1.000 (test above). So: every decided position must agree, and the overall
+    # figure must stay where int8 noise puts it.
+    assert agree[decided].all()
+    assert agree.mean() >= 0.93
+    assert diff.mean() < 0.3
+    assert diff.max() < 3.5
