@@ -11,6 +11,9 @@ def register(commands) -> None:
 
     add_arguments(local)
     local.set_defaults(run=run_local)
+    from ..bench.relay import register as register_relay
+
+    register_relay(sub)
 
 
 def run_local(args) -> int:
