@@ -115,17 +115,19 @@ def extension_copy(where: Path) -> Path:
     return ext
 
 
-def run_navllm(*args: str, home: Path, env: dict[str, str] | None = None) -> str:
-    """Run the ``navllm`` command with NAVLLM_HOME=home; returns its output."""
+def install_host(home: Path | None, *args: str, env: dict[str, str] | None = None) -> str:
+    """Run ``navllm install`` for a browser profile, with ``home`` as NAVLLM_HOME (the user's own
+    data when None); returns its output."""
+    where = ["--home", str(home)] if home else []
     done = subprocess.run(
-        [sys.executable, "-m", "navllm", *args],
-        env={**os.environ, **(env or {}), "NAVLLM_HOME": str(home)},
+        [sys.executable, "-m", "navllm", "install", *args, *where],
+        env={**os.environ, **(env or {}), **({"NAVLLM_HOME": str(home)} if home else {})},
         capture_output=True,
         text=True,
         check=False,
     )
     if done.returncode:
-        raise RuntimeError(f"navllm {' '.join(args)} failed: {done.stderr}")
+        raise RuntimeError(f"navllm install {' '.join(args)} failed: {done.stderr}")
     return done.stdout
 
 
@@ -167,9 +169,11 @@ class Browser(ABC):
     kind: str
     extension_origin: str
 
-    def __init__(self, tmp: Path):
+    def __init__(self, tmp: Path, home: Path | None = None, own_data: bool = False):
+        """The host keeps its data in ``home`` (a fresh folder inside ``tmp`` unless given), or,
+        with ``own_data``, where the user's navllm keeps it (their settings, models and grants)."""
         self.tmp = tmp
-        self.home = tmp / "navllm-home"  # NAVLLM_HOME of the host this browser starts
+        self.home = None if own_data else home or tmp / "navllm-home"
         self.user_home = tmp / "home"  # HOME of the browser process
         self.user_home.mkdir(parents=True)
         self.extension = extension_copy(tmp)
@@ -196,6 +200,8 @@ class Browser(ABC):
 
     def host_pids(self) -> list[int]:
         """The host processes this browser started (found by their NAVLLM_HOME)."""
+        if self.home is None:
+            raise RuntimeError("the host shares the user's data: its processes cannot be told apart")
         marker = f"NAVLLM_HOME={self.home}".encode()
         pids = []
         for proc in Path("/proc").iterdir():
@@ -243,12 +249,12 @@ class Chromium(Browser):
     kind = "chromium"
     extension_origin = f"chrome-extension://{CHROME_ID}"
 
-    def __init__(self, tmp: Path, extra_args: tuple[str, ...] = ()):
-        super().__init__(tmp)
+    def __init__(self, tmp: Path, home: Path | None = None, own_data: bool = False, extra_args: tuple[str, ...] = ()):
+        super().__init__(tmp, home, own_data)
         from playwright.sync_api import sync_playwright
 
         udd = tmp / "udd"
-        run_navllm("install", "--user-data-dir", str(udd), "--home", str(self.home), home=self.home, env={"HOME": str(self.user_home)})
+        install_host(self.home, "--user-data-dir", str(udd), env={"HOME": str(self.user_home)})
         self._playwright = sync_playwright().start()
         args = [
             "--no-sandbox",
@@ -296,12 +302,12 @@ class Firefox(Browser):
     kind = "firefox"
     extension_origin = f"moz-extension://{FIREFOX_UUID}"
 
-    def __init__(self, tmp: Path):
-        super().__init__(tmp)
+    def __init__(self, tmp: Path, home: Path | None = None, own_data: bool = False):
+        super().__init__(tmp, home, own_data)
         from marionette_driver.addons import Addons
         from marionette_driver.marionette import Marionette
 
-        run_navllm("install", "--firefox-home", str(self.user_home), "--home", str(self.home), home=self.home)
+        install_host(self.home, "--firefox-home", str(self.user_home))
         prefs = {
             "extensions.webextensions.uuids": json.dumps({GECKO_ID: FIREFOX_UUID}),
             "privacy.reduceTimerPrecision": False,  # else performance.now() is clamped to 1 ms

@@ -82,10 +82,10 @@ def summary(values: list[float]) -> dict:
 
 
 def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
-    from ..browsers import EXTENSION, LAUNCHERS, StaticSite
+    from ..browsers import LAUNCHERS, StaticSite
 
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
-        site = StaticSite(EXTENSION)  # any folder: the page is added below
+        site = StaticSite(Path(tmp))
         site.add("bench.html", PAGE)
         browser = LAUNCHERS[kind](Path(tmp))
         try:
