@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import functools
 import json
+import logging
 import os
 import shutil
 import signal
@@ -306,6 +307,8 @@ class Firefox(Browser):
         super().__init__(tmp, home, own_data)
         from marionette_driver.addons import Addons
         from marionette_driver.marionette import Marionette
+
+        logging.getLogger("mozversion").setLevel(logging.WARNING)  # it prints every build detail at INFO
 
         install_host(self.home, "--firefox-home", str(self.user_home))
         prefs = {
