@@ -1,0 +1,162 @@
+"""Each GGML format against a literal per-element transcription of its definition, and through the
+ONNX ops that consume our repacking (MatMulNBits, GatherBlockQuantized)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from navllm.models.convert import quants
+from navllm.models.convert.graph import GraphBuilder
+from tests.convert.tiny_gguf import random_blocks
+
+N, K = 48, 512
+
+
+def _f16(b, i) -> float:
+    return float(np.frombuffer(bytes(b[i : i + 2]), np.float16)[0])
+
+
+def _signed(byte: int) -> int:
+    return (byte ^ 0x80) - 0x80
+
+
+def _q8_0(b):
+    d = _f16(b, 0)
+    return [d * _signed(b[2 + j]) for j in range(32)]
+
+
+def _q4_0(b):
+    d, y = _f16(b, 0), [0.0] * 32
+    for j in range(16):
+        y[j] = ((b[2 + j] & 0x0F) - 8) * d
+        y[j + 16] = ((b[2 + j] >> 4) - 8) * d
+    return y
+
+
+def _q4_1(b):
+    d, m, y = _f16(b, 0), _f16(b, 2), [0.0] * 32
+    for j in range(16):
+        y[j] = (b[4 + j] & 0x0F) * d + m
+        y[j + 16] = (b[4 + j] >> 4) * d + m
+    return y
+
+
+def _scale_min_k4(j, q):
+    if j < 4:
+        return q[j] & 63, q[j + 4] & 63
+    return (q[j + 4] & 0x0F) | ((q[j - 4] >> 6) << 4), (q[j + 4] >> 4) | ((q[j] >> 6) << 4)
+
+
+def _q4_k(b):
+    d, dmin, scales, q, y = _f16(b, 0), _f16(b, 2), b[4:16], b[16:144], []
+    for i, j in enumerate(range(0, 256, 64)):
+        sc, m = _scale_min_k4(2 * i, scales)
+        d1, m1 = d * sc, dmin * m
+        sc, m = _scale_min_k4(2 * i + 1, scales)
+        d2, m2 = d * sc, dmin * m
+        chunk = q[32 * i : 32 * i + 32]
+        y += [d1 * (c & 0x0F) - m1 for c in chunk]
+        y += [d2 * (c >> 4) - m2 for c in chunk]
+    return y
+
+
+def _q6_k(b):
+    ql, qh, sc, d = b[0:128], b[128:192], [_signed(v) for v in b[192:208]], _f16(b, 208)
+    y = [0.0] * 256
+    for h, n in enumerate((0, 128)):
+        lo, hi, s = ql[64 * h :], qh[32 * h :], sc[8 * h :]
+        for l in range(32):
+            i = l // 16
+            q1 = ((lo[l] & 0xF) | (((hi[l] >> 0) & 3) << 4)) - 32
+            q2 = ((lo[l + 32] & 0xF) | (((hi[l] >> 2) & 3) << 4)) - 32
+            q3 = ((lo[l] >> 4) | (((hi[l] >> 4) & 3) << 4)) - 32
+            q4 = ((lo[l + 32] >> 4) | (((hi[l] >> 6) & 3) << 4)) - 32
+            y[n + l] = d * s[i] * q1
+            y[n + l + 32] = d * s[i + 2] * q2
+            y[n + l + 64] = d * s[i + 4] * q3
+            y[n + l + 96] = d * s[i + 6] * q4
+    return y
+
+
+DEFINITIONS = {"Q8_0": _q8_0, "Q4_0": _q4_0, "Q4_1": _q4_1, "Q4_K": _q4_k, "Q6_K": _q6_k}
+
+
+def _by_definition(kind, raw) -> np.ndarray:
+    size = quants.BLOCKS[kind][1]
+    blocks = [list(map(int, blk)) for blk in raw.reshape(-1, size)]  # plain ints, as C promotes them
+    return np.array([v for blk in blocks for v in DEFINITIONS[kind](blk)], np.float64).reshape(N, K)
+
+
+@pytest.fixture(params=sorted(DEFINITIONS), scope="module")
+def quantized(request):
+    kind = request.param
+    raw = random_blocks(kind, N, K, np.random.default_rng(len(kind) * 7 + ord(kind[1])))
+    return kind, raw, _by_definition(kind, raw)
+
+
+def test_dequantization_matches_definition(quantized):
+    import gguf.quants
+
+    kind, raw, expected = quantized
+    ours = quants.dense(kind, raw, N, K)
+    np.testing.assert_allclose(ours, expected, rtol=1e-6, atol=1e-7)
+    theirs = gguf.quants.dequantize(raw, getattr(gguf.GGMLQuantizationType, kind)).reshape(N, K)
+    np.testing.assert_allclose(theirs, expected, rtol=1e-6, atol=1e-7)  # the definition, read right
+
+
+def _run(builder: GraphBuilder, output: str, feeds: dict) -> np.ndarray:
+    import onnxruntime as ort
+    from onnx import TensorProto, helper
+
+    inputs = [
+        helper.make_tensor_value_info(name, TensorProto.FLOAT if v.dtype == np.float32 else TensorProto.INT64, list(v.shape))
+        for name, v in feeds.items()
+    ]
+    graph = helper.make_graph(
+        builder.nodes, "g", inputs, [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)], builder.initializers
+    )
+    model = helper.make_model(
+        graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("com.microsoft", 1)], ir_version=10
+    )
+    session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
+    return session.run([output], feeds)[0]
+
+
+def test_matmulnbits_packing_is_exact(quantized):
+    kind, raw, expected = quantized
+    x = np.random.default_rng(1).normal(size=(1, 5, K)).astype(np.float32)
+    g = GraphBuilder(accuracy_level=1)
+    y = _run(g, g.linear("x", quants.blockwise(kind, raw, N, K), "w"), {"x": x})
+    ref = x.astype(np.float64) @ expected.T
+    np.testing.assert_allclose(y, ref, rtol=1e-4, atol=1e-4 * np.abs(ref).max())
+
+
+def test_int8_activations_stay_close(quantized):
+    kind, raw, expected = quantized
+    x = np.random.default_rng(2).normal(size=(1, 5, K)).astype(np.float32)
+    g = GraphBuilder(accuracy_level=4)
+    y = _run(g, g.linear("x", quants.blockwise(kind, raw, N, K), "w"), {"x": x})
+    ref = x.astype(np.float64) @ expected.T
+    assert np.abs(y - ref).max() < 0.02 * np.abs(ref).max()
+
+
+def test_gather_block_quantized_embedding_is_exact(quantized):
+    kind, raw, expected = quantized
+    ids = np.array([[0, 7, N - 1, 7]], np.int64)
+    g = GraphBuilder(accuracy_level=4)
+    out, _ = g.embedding("ids", quants.blockwise(kind, raw, N, K), K)
+    np.testing.assert_allclose(_run(g, out, {"ids": ids}), expected[ids], rtol=1e-6, atol=1e-6)
+
+
+@pytest.mark.parametrize("kind", ["F32", "F16", "BF16"])
+def test_float_weights_stay_float(kind):
+    from tests.convert.tiny_gguf import tensor_bytes
+
+    raw = tensor_bytes(kind, N, K, np.random.default_rng(3))
+    w = quants.dense(kind, raw.view(np.uint8), N, K)
+    if kind == "BF16":
+        expected = (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
+    else:
+        expected = raw.astype(np.float32)
+    np.testing.assert_array_equal(w, expected.reshape(N, K))

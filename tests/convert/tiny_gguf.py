@@ -1,0 +1,135 @@
+"""Small random GGUF models written with the ``gguf`` package, one quant format per tensor as asked.
+
+They run the whole converter on every supported tensor type and both architectures in a fraction
+of a second; weights are random but valid blocks scaled to keep activations tame.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+
+from navllm.models.convert.quants import BLOCKS
+
+HIDDEN, FFN, HEADS, KV_HEADS, LAYERS = 256, 512, 4, 2, 2
+CHATML = (
+    "{% for message in messages %}{{ '<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>\\n' }}"
+    "{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}"
+)
+
+
+def byte_chars() -> list[str]:
+    """GPT-2's byte → printable character table (the byte-level BPE alphabet)."""
+    keep = list(range(ord("!"), ord("~") + 1)) + list(range(ord("¡"), ord("¬") + 1)) + list(range(ord("®"), ord("ÿ") + 1))
+    chars, extra = {}, 0
+    for b in range(256):
+        if b in keep:
+            chars[b] = chr(b)
+        else:
+            chars[b] = chr(256 + extra)
+            extra += 1
+    return [chars[b] for b in range(256)]
+
+
+def vocabulary() -> tuple[list[str], list[int], list[str]]:
+    base = byte_chars()
+    merges = ["Ġ t", "h e", "Ġt he", "i n", "Ġ a", "e r", "o n", "Ġ s", "e n", "Ġa n"]
+    tokens = base + [m.replace(" ", "") for m in merges] + ["<|im_start|>", "<|im_end|>"]
+    types = [1] * (len(tokens) - 2) + [3, 3]
+    return tokens, types, merges
+
+
+def random_blocks(kind: str, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    """Valid GGML blocks for an [n, k] weight: random codes, small positive fp16 scales."""
+    per_block, size = BLOCKS[kind]
+    blocks = rng.integers(0, 256, (n * k // per_block, size), dtype=np.uint8)
+
+    def put(offset, values):
+        blocks[:, offset : offset + 2] = np.asarray(values, np.float16).reshape(-1, 1).view(np.uint8)
+
+    count = len(blocks)
+    if kind in ("Q8_0", "Q4_0"):
+        put(0, rng.uniform(0.002, 0.01, count))
+    elif kind == "Q4_1":
+        put(0, rng.uniform(0.002, 0.01, count))
+        put(2, rng.uniform(-0.06, 0.0, count))
+    elif kind == "Q4_K":
+        put(0, rng.uniform(1e-4, 3e-4, count))
+        put(2, rng.uniform(1e-4, 8e-4, count))
+    elif kind == "Q6_K":
+        put(208, rng.uniform(1e-4, 3e-4, count))
+    return blocks.reshape(n, -1)
+
+
+def tensor_bytes(kind: str, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    if kind in BLOCKS:
+        return random_blocks(kind, n, k, rng)
+    w = rng.normal(0, 0.05, (n, k)).astype(np.float32)
+    if kind == "F32":
+        return w
+    if kind == "F16":
+        return w.astype(np.float16)
+    return (w.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8).reshape(n, 2 * k)  # BF16
+
+
+def write(path: Path, arch: str = "llama", types: dict[str, str] | None = None, tied: bool = True, seed: int = 0) -> Path:
+    """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats."""
+    import gguf
+
+    types = types or {}
+    rng = np.random.default_rng(seed)
+    tokens, token_types, merges = vocabulary()
+    writer = gguf.GGUFWriter(str(path), arch)
+    writer.add_name(f"tiny-{arch}")
+    writer.add_context_length(256)
+    writer.add_embedding_length(HIDDEN)
+    writer.add_feed_forward_length(FFN)
+    writer.add_block_count(LAYERS)
+    writer.add_head_count(HEADS)
+    writer.add_head_count_kv(KV_HEADS)
+    writer.add_rope_freq_base(10000.0)
+    writer.add_layer_norm_rms_eps(1e-5)
+    writer.add_vocab_size(len(tokens))
+    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_pre("smollm")
+    writer.add_token_list(tokens)
+    writer.add_token_types(token_types)
+    writer.add_token_merges(merges)
+    writer.add_bos_token_id(len(tokens) - 2)
+    writer.add_eos_token_id(len(tokens) - 1)
+    writer.add_add_bos_token(False)
+    writer.add_chat_template(CHATML)
+
+    def add(name: str, n: int, k: int, default: str):
+        kind = types.get(name.split(".")[-2] if name.startswith("blk.") else name.split(".")[0], default)
+        data = tensor_bytes(kind, n, k, rng)
+        writer.add_tensor(name, data, raw_dtype=getattr(gguf.GGMLQuantizationType, kind))
+
+    def norm(name: str, size: int):
+        writer.add_tensor(name, rng.uniform(0.8, 1.2, size).astype(np.float32))
+
+    head_dim = HIDDEN // HEADS
+    add("token_embd.weight", len(tokens), HIDDEN, "Q8_0")
+    for i in range(LAYERS):
+        p = f"blk.{i}."
+        norm(p + "attn_norm.weight", HIDDEN)
+        add(p + "attn_q.weight", HIDDEN, HIDDEN, "Q4_1")
+        add(p + "attn_k.weight", KV_HEADS * head_dim, HIDDEN, "Q4_1")
+        add(p + "attn_v.weight", KV_HEADS * head_dim, HIDDEN, "Q4_1")
+        if arch == "qwen2":
+            for t, size in (("q", HIDDEN), ("k", KV_HEADS * head_dim), ("v", KV_HEADS * head_dim)):
+                writer.add_tensor(p + f"attn_{t}.bias", rng.normal(0, 0.1, size).astype(np.float32))
+        add(p + "attn_output.weight", HIDDEN, HIDDEN, "Q4_1")
+        norm(p + "ffn_norm.weight", HIDDEN)
+        add(p + "ffn_gate.weight", FFN, HIDDEN, "Q4_1")
+        add(p + "ffn_up.weight", FFN, HIDDEN, "Q4_1")
+        add(p + "ffn_down.weight", HIDDEN, FFN, "Q4_1")
+    norm("output_norm.weight", HIDDEN)
+    if not tied:
+        add("output.weight", len(tokens), HIDDEN, "Q8_0")
+    writer.write_header_to_file()
+    writer.write_kv_data_to_file()
+    writer.write_tensors_to_file()
+    writer.close()
+    return path
