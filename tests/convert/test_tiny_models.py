@@ -1,0 +1,71 @@
+"""Whole conversions of small random models: every tensor format in every role, both architectures."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+
+from navllm.models.convert import convert_gguf
+from navllm.models.convert.gguf_source import GGUFSource
+from tests.convert import tiny_gguf
+from tests.convert.reference import Runner, forward
+
+VARIANTS = {
+    # Q4_K embedding with offsets, tied into the head; Q/K/V in different formats (not fused);
+    # Q4_1 gate+up fused with their offset correction; Q6_K down projection.
+    "llama-mixed": dict(
+        arch="llama",
+        tied=True,
+        types={"token_embd": "Q4_K", "attn_q": "Q4_0", "attn_k": "Q4_0", "attn_v": "Q6_K",
+               "attn_output": "Q8_0", "ffn_gate": "Q4_1", "ffn_up": "Q4_1", "ffn_down": "Q6_K"},
+    ),
+    # Qwen2: Q/K/V biases, half-split rotary; Q6_K embedding, separate Q8_0 head; fused Q4_K QKV.
+    "qwen2-kquants": dict(
+        arch="qwen2",
+        tied=False,
+        types={"token_embd": "Q6_K", "attn_q": "Q4_K", "attn_k": "Q4_K", "attn_v": "Q4_K",
+               "attn_output": "Q4_0", "ffn_gate": "Q4_K", "ffn_up": "Q4_K", "ffn_down": "Q4_K"},
+    ),
+    # Unquantized: F16 embedding and projections, BF16 and F32 elsewhere.
+    "llama-float": dict(
+        arch="llama",
+        tied=True,
+        types={"token_embd": "F16", "attn_q": "F16", "attn_k": "F16", "attn_v": "F16",
+               "attn_output": "BF16", "ffn_gate": "F32", "ffn_up": "F32", "ffn_down": "F16"},
+    ),
+}
+
+
+@pytest.fixture(scope="module", params=sorted(VARIANTS))
+def tiny(request, tmp_path_factory):
+    folder = tmp_path_factory.mktemp(request.param)
+    gguf_path = tiny_gguf.write(folder / "model.gguf", **VARIANTS[request.param])
+    out = folder / "onnx"
+    stages = []
+    meta = convert_gguf(gguf_path, out, lambda f, s: stages.append((f, s)), accuracy_level=1)
+    return request.param, gguf_path, out, meta, stages
+
+
+def test_metadata_and_progress(tiny):
+    name, gguf_path, out, meta, stages = tiny
+    assert json.loads((out / "navllm-model.json").read_text()) == meta
+    assert meta["architecture"] == VARIANTS[name]["arch"]
+    assert (meta["layers"], meta["heads"], meta["kvHeads"], meta["headDim"]) == (2, 4, 2, 64)
+    assert meta["vocabSize"] == len(tiny_gguf.vocabulary()[0])
+    assert meta["eosTokenIds"][0] == meta["vocabSize"] - 1
+    fractions = [f for f, _ in stages]
+    assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
+    assert {"reading", "weights", "writing", "done"} <= {s for _, s in stages}
+
+
+def test_logits_match_reference(tiny):
+    name, gguf_path, out, meta, _ = tiny
+    ids = [5, 260, 17, 266, 88, 140, 9, 201, 33, 77]
+    ref = forward(GGUFSource(gguf_path), ids)
+    for shared in (True, False):
+        runner = Runner(out, shared=shared, max_len=32)
+        ours = [runner.step(ids[:6])] + [runner.step([t]) for t in ids[6:]]
+        scale = np.abs(ref).max()
+        np.testing.assert_allclose(np.stack(ours), ref[5:], rtol=0, atol=2e-4 * scale, err_msg=name)
