@@ -10,10 +10,9 @@ import pytest
 from fake_anthropic import FakeAnthropic
 from fake_openai import FakeOpenAI
 
-from navllm.secrets.store import keystore
+from provider_keys import KEY, PASSPHRASE, built_providers
 
-KEY = "sk-navllm-Zq8XwV3tPq9LmN2rKs7Yb4"
-PASSPHRASE = "a long enough passphrase"
+from navllm.secrets.store import keystore
 
 
 @pytest.fixture(autouse=True)
@@ -49,18 +48,9 @@ def anthropic_server():
         yield server
 
 
-
-_built: list = []
-
-
-def built(provider):
-    """Track a provider so its HTTP clients are closed before the test's event loop ends."""
-    _built.append(provider)
-    return provider
-
-
-@pytest.fixture(autouse=True)
+@pytest.fixture
 async def close_providers():
+    """Close the clients of every ``built`` provider (async test modules use it via pytestmark)."""
     yield
-    while _built:
-        await _built.pop().aclose()
+    while built_providers:
+        await built_providers.pop().aclose()

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import KEY, built
+from provider_keys import KEY, built
 from fake_anthropic import MODEL, FakeAnthropic, error_event, message_stream
 from fake_http import Script, sse, status
 
@@ -16,6 +16,8 @@ from navllm.providers.remote import RetryPolicy, estimate_tokens
 from navllm.settings import ProviderConfig
 
 FAST = RetryPolicy(base_delay=0.05, max_delay=0.2)
+
+pytestmark = pytest.mark.usefixtures("close_providers")
 
 
 def make(server: FakeAnthropic, **fields) -> AnthropicProvider:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from conftest import built
+from provider_keys import built
 from fake_http import Script, status
 from fake_openai import MODEL, FakeOpenAI, text_stream
 
@@ -13,6 +13,8 @@ from navllm.protocol.page import CoreOptions, ModelChoice
 from navllm.providers.base import Generation
 from navllm.providers.router import Router
 from navllm.settings import ProviderConfig, Settings
+
+pytestmark = pytest.mark.usefixtures("close_providers")
 
 
 @pytest.fixture

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import KEY
+from provider_keys import KEY
 from fake_openai import MODEL
 
 from tests.support.host_process import ADMIN, PAGE, HostProcess

@@ -6,7 +6,7 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import KEY
+from provider_keys import KEY
 from fake_http import Script, status
 from fake_openai import MODEL, FakeOpenAI, text_stream
 

@@ -6,7 +6,7 @@ import asyncio
 import time
 
 import pytest
-from conftest import KEY, built
+from provider_keys import KEY, built
 from fake_http import Script, sse, status
 from fake_openai import MODEL, FakeOpenAI, chunk, text_stream
 
@@ -19,6 +19,8 @@ from navllm.providers.remote import RetryPolicy
 from navllm.settings import ProviderConfig
 
 FAST = RetryPolicy(base_delay=0.05, max_delay=0.2)
+
+pytestmark = pytest.mark.usefixtures("close_providers")
 
 
 def make(server: FakeOpenAI, retry: RetryPolicy = FAST, **fields) -> OpenAIProvider:
