@@ -63,8 +63,13 @@ def random_blocks(kind: str, n: int, k: int, rng: np.random.Generator) -> np.nda
 
 
 def tensor_bytes(kind: str, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
+    import gguf
+
     if kind in BLOCKS:
         return random_blocks(kind, n, k, rng)
+    if kind not in ("F32", "F16", "BF16"):  # a format the converter refuses: any bytes of the right size
+        per_block, size = gguf.GGML_QUANT_SIZES[getattr(gguf.GGMLQuantizationType, kind)]
+        return rng.integers(0, 256, (n, k // per_block * size), dtype=np.uint8)
     w = rng.normal(0, 0.05, (n, k)).astype(np.float32)
     if kind == "F32":
         return w
@@ -73,7 +78,14 @@ def tensor_bytes(kind: str, n: int, k: int, rng: np.random.Generator) -> np.ndar
     return (w.view(np.uint32) >> 16).astype(np.uint16).view(np.uint8).reshape(n, 2 * k)  # BF16
 
 
-def write(path: Path, arch: str = "llama", types: dict[str, str] | None = None, tied: bool = True, seed: int = 0) -> Path:
+def write(
+    path: Path,
+    arch: str = "llama",
+    types: dict[str, str] | None = None,
+    tied: bool = True,
+    seed: int = 0,
+    tokenizer: str = "gpt2",
+) -> Path:
     """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats."""
     import gguf
 
@@ -91,7 +103,7 @@ def write(path: Path, arch: str = "llama", types: dict[str, str] | None = None, 
     writer.add_rope_freq_base(10000.0)
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(len(tokens))
-    writer.add_tokenizer_model("gpt2")
+    writer.add_tokenizer_model(tokenizer)
     writer.add_tokenizer_pre("smollm")
     writer.add_token_list(tokens)
     writer.add_token_types(token_types)
