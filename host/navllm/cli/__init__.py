@@ -16,6 +16,8 @@ GROUPS = (
     "navllm.cli.providers",
     "navllm.cli.keys",
     "navllm.cli.bench",
+    "navllm.cli.grants",
+    "navllm.cli.usage",
 )
 
 
