@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from tests.prompt_api.conftest import PAGE
+
 PREAMBLE = "On-device model is not available in Chromium, this API is just echoing back the input:\n"
 
 
@@ -395,44 +397,24 @@ def test_calls_on_one_session_all_resolve_in_order(page):
     assert got == [PREAMBLE + "one", PREAMBLE + "two", None, PREAMBLE + "threefour"]
 
 
-def test_cross_origin_frame_without_permission_policy(page):
-    got = page.run("""
-        const frame = document.createElement("iframe");
-        frame.src = location.origin.replace("127.0.0.1", "localhost") + "/prompt-api/frame.html";
-        await new Promise((resolve) => { frame.onload = resolve; document.body.append(frame); });
-        const answer = new Promise((resolve) => window.addEventListener("message", (e) => resolve(e.data), {once: true}));
-        frame.contentWindow.postMessage("go", "*");
-        return await answer;
-    """)
-    assert got == {"availability": "unavailable", "create": "NotAllowedError"}
+FRAME = """
+    const frame = document.createElement("iframe");
+    frame.allow = ARGS[0];
+    frame.src = location.origin.replace("127.0.0.1", "localhost") + "/prompt-api/frame.html";
+    await new Promise((resolve) => { frame.onload = resolve; document.body.append(frame); });
+    const answer = new Promise((resolve) => window.addEventListener("message", (e) => resolve(e.data), {once: true}));
+    frame.contentWindow.postMessage("go", "*");
+    return await answer;
+"""
 
 
-def test_image_and_audio_input(page):
-    got = page.run("""
-        const s = await LanguageModel.create({expectedInputs: [{type: "image"}, {type: "audio"}]});
-        const canvas = document.createElement("canvas");
-        canvas.width = canvas.height = 4;
-        canvas.getContext("2d").fillRect(0, 0, 4, 4);
-        const blob = await new Promise((resolve) => canvas.toBlob(resolve));
-        const audio = new OfflineAudioContext(1, 1600, 16000).createBuffer(1, 1600, 16000);
-        const input = [{role: "user", content: [
-          {type: "text", value: "see "}, {type: "image", value: blob}, {type: "image", value: canvas},
-          {type: "image", value: await createImageBitmap(canvas)}, {type: "audio", value: audio}]}];
-        const name = async (p) => { const r = await outcome(p); return r.ctor === "DOMException" ? r.name : r.ctor; };
-        return {
-          measured: await s.measureContextUsage(input),
-          reply: await s.prompt(input),
-          notAnImage: await name(s.prompt([{role: "user", content: [{type: "image", value: "pixels"}]}])),
-          undecodable: await name(s.prompt([{role: "user", content: [{type: "image", value: new Blob(["junk"], {type: "image/png"})}]}])),
-          badAudio: await name(s.prompt([{role: "user", content: [{type: "audio", value: new Blob(["junk"])}]}])),
-          available: await LanguageModel.availability({expectedInputs: [{type: "audio"}, {type: "image", languages: ["en"]}]}),
-        };
-    """)
-    assert got == {
-        "measured": 4 + 4 * 100,
-        "reply": PREAMBLE + "see <image><image><image><audio>",
-        "notAnImage": "TypeError",
-        "undecodable": "EncodingError",
-        "badAudio": "EncodingError",
-        "available": "available",
-    }
+def test_cross_origin_frame_needs_the_permission_policy(page, browser, site):
+    # The host lets the frame's origin ask inside this page, so what remains is the policy.
+    browser.admin("grants.delegate", topOrigin=site.origin(), frameOrigin=site.origin("localhost"))
+    browser.grant(site.origin("localhost"), top_origin=site.origin())
+    denied = {"availability": "unavailable", "create": "NotAllowedError"}
+    assert {**page.run(FRAME, ""), "policy": None} == {**denied, "policy": None}
+    # With allow="language-model" a page script can only trust a browser that knows the
+    # feature (Chromium with its own Prompt API, tested with the replacement); here none does.
+    got = page.goto(site.url(PAGE)).run(FRAME, "language-model")
+    assert got == {**denied, "policy": {"knows": False, "allows": False} if browser.kind == "chromium" else None}

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.prompt_api.conftest import PAGE, add_pages
-from tests.support.browsers import Browser, Chromium, Tab
+from navllm.browsers import Browser, Chromium, Tab
 
 REPORT = """
     const own = !Function.prototype.toString.call(LanguageModel).includes("[native code]");
@@ -52,3 +52,17 @@ def test_replaces_the_browsers_prompt_api_only_while_asked(browser, site):
     }
     browser.settings(replaceNativePromptApi=False)
     assert _until(tab, url, False) == {"own": False}
+
+
+def test_a_cross_origin_frame_follows_its_permission_policy(browser, site):
+    from tests.prompt_api.test_language_model import FRAME
+
+    browser.admin("grants.delegate", topOrigin=site.origin(), frameOrigin=site.origin("localhost"))
+    browser.grant(site.origin("localhost"), top_origin=site.origin())
+    browser.settings(replaceNativePromptApi=True)
+    tab, url = browser.tab(), site.url(PAGE)
+    assert _until(tab, url, True)["own"] is True
+    allowed = tab.run(FRAME, "language-model")
+    denied = tab.goto(url).run(FRAME, "")
+    assert allowed == {"policy": {"knows": True, "allows": True}, "availability": "available", "create": "ok"}
+    assert denied == {"policy": {"knows": True, "allows": False}, "availability": "unavailable", "create": "NotAllowedError"}
