@@ -113,4 +113,4 @@ async def test_bad_key_and_cut_stream(anthropic_server, store_key):
 
 async def test_models_are_listed(anthropic_server, store_key):
     store_key("claude")
-    assert await make(anthropic_server).models() == [{"model": MODEL, "remote": True}]
+    assert await make(anthropic_server).models() == [{"model": MODEL, "kind": "chat"}]

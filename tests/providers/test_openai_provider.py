@@ -206,4 +206,4 @@ async def test_missing_key_blocks_a_keyed_endpoint_and_local_servers_need_none(o
         chunks = await collect(provider, text_message("user", "hi"))  # model taken from /models
         assert chunks[:2] == ["You said: ", "hi"]
         assert local.generations()[0].body["model"] == MODEL
-        assert await provider.models() == [{"model": MODEL, "remote": True}]
+        assert await provider.models() == [{"model": MODEL, "kind": "chat"}]

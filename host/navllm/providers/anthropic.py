@@ -3,7 +3,8 @@
 System prompts go in ``system``, consecutive same-role turns are merged (the API wants them
 alternating), tool results lead the user turn that carries them, and JSON Schema constraints
 use the API's native structured output. ``measure`` asks the count-tokens endpoint and falls
-back to the shared estimate when it cannot be reached.
+back to the shared estimate when it cannot be reached. Of the sampling options only the
+token cap and stop sequences are sent: this version of the API takes no temperature or top-k.
 """
 
 from __future__ import annotations

@@ -2,6 +2,9 @@
 
 Chat Completions is the dialect every compatible server speaks, so that is what we use:
 streamed, with ``stream_options.include_usage`` so the last event carries the token counts.
+Sampling sends temperature, top-p, seed, stop and the token cap; top-k and repetition
+penalty are not part of that dialect and are left to the server's defaults. Context usage
+is the shared estimate (``remote.estimate_tokens``): the dialect has no counting endpoint.
 """
 
 from __future__ import annotations

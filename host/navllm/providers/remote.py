@@ -366,5 +366,5 @@ class RemoteProvider(Provider):
             except NavError as err:
                 log.info("%s: listing models failed: %s", self.name, err.name)
                 configured = self.config.model or self.default_model
-                return [{"model": configured, "remote": True}] if configured else []
-        return [{"model": m, "remote": True} for m in self._listed]
+                return [{"model": configured, "kind": "chat"}] if configured else []
+        return [{"model": m, "kind": "chat"} for m in self._listed]
