@@ -29,3 +29,22 @@ def driver(vocabulary):
     from tests.constrain.driver import RandomDriver
 
     return RandomDriver(vocabulary)
+
+
+@pytest.fixture(scope="session")
+def constrain_store(smollm2_gguf, tmp_path_factory):
+    """A model store holding the default chat model (imported, so converted, once per session)."""
+    from navllm.models.store import ModelStore
+
+    root = tmp_path_factory.mktemp("store")
+    ModelStore(root).import_gguf(smollm2_gguf)
+    return root
+
+
+@pytest.fixture
+def home_with_model(constrain_store, navllm_home):
+    """This test's NAVLLM_HOME, seeing the session's store (the registry names folders relative to it)."""
+    data = navllm_home / "data"
+    data.mkdir(exist_ok=True)
+    (data / "models").symlink_to(constrain_store, target_is_directory=True)
+    return navllm_home
