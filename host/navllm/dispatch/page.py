@@ -79,6 +79,7 @@ class PageHandlers:
         return await self.gate.admit(caller, action, candidates)
 
     async def create(self, req: CreateSession, out: Responder) -> dict:
+        started = time.monotonic()
         providers = await self._admitted(req.caller, "create", req.options)
         out.progress(0.0)
         conversation, provider = await self.router.open(providers, req.options, out.progress)
@@ -101,6 +102,7 @@ class PageHandlers:
                 quota=conversation.context_window,
             )
         self.sessions.add(session)
+        self._record(req.caller, "create", session, None, started, "ok", [], "")
         return self._info(session)
 
     @staticmethod
@@ -194,8 +196,22 @@ class PageHandlers:
         await session.conversation.close()
 
     async def embed(self, req: Embed, out: Responder) -> list[list[float]]:
+        started = time.monotonic()
         providers = await self._admitted(req.caller, "embed", None)
-        return await providers[0].embed(req.texts, req.model)
+        vectors = await providers[0].embed(req.texts, req.model)
+        self.gate.record(
+            UsageRecord(
+                caller=req.caller,
+                action="embed",
+                provider=providers[0].name,
+                model=req.model or "",
+                input_tokens=0,
+                output_tokens=0,
+                latency_ms=(time.monotonic() - started) * 1000,
+                outcome="ok",
+            )
+        )
+        return vectors
 
     async def models(self, req: ListModels, out: Responder) -> list[dict]:
         if not self.gate.eligible(req.caller):
