@@ -63,10 +63,10 @@ def test_usage_summary_export_and_clear(navllm_home, capsys):
         host.close()
     table = cli(capsys, "usage")
     site_line = next(line for line in table.splitlines() if line.startswith(SITE))
-    assert site_line.split()[1] == "2"  # today: 2 requests
+    assert site_line.split()[1] == "3"  # today: 1 create and 2 prompts
     assert any(line.startswith("echo") for line in table.splitlines())
     rows = json.loads(cli(capsys, "usage", "--json", "--days", "1"))
-    assert len(rows) == 2 and rows[0]["origin"] == SITE
-    assert len(list(csv.DictReader(io.StringIO(cli(capsys, "usage", "--csv"))))) == 2
-    assert "deleted 2" in cli(capsys, "usage", "--clear", SITE)
+    assert [r["action"] for r in rows] == ["create", "prompt", "prompt"] and rows[0]["origin"] == SITE
+    assert len(list(csv.DictReader(io.StringIO(cli(capsys, "usage", "--csv"))))) == 3
+    assert "deleted 3" in cli(capsys, "usage", "--clear", SITE)
     assert "(no requests)" in cli(capsys, "usage")

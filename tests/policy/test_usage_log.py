@@ -29,8 +29,8 @@ def test_every_prompt_is_logged_text_only_with_history_on(host):
     host.decide("always", OTHER)
     _prompt(host, PAGE, "secret one")
     rows = json.loads(host.admin("usage.export", format="json")["body"])
-    assert len(rows) == 1
-    row = rows[0]
+    assert [r["action"] for r in rows] == ["create", "prompt"]  # every request, not only prompts
+    row = rows[1]
     assert (row["origin"], row["provider"], row["model"], row["action"], row["outcome"]) == (SITE, "echo", "echo", "prompt", "ok")
     assert row["input_tokens"] > 0 and row["output_tokens"] > 0 and row["latency_ms"] >= 0
     assert row["prompt_text"] is None and row["reply_text"] is None
@@ -39,23 +39,23 @@ def test_every_prompt_is_logged_text_only_with_history_on(host):
     host.admin("settings.set", values={"historyEnabled": True})
     _prompt(host, PAGE, "kept two")
     _prompt(host, OTHER, "other three")
-    rows = json.loads(host.admin("usage.export", format="json")["body"])
+    rows = [r for r in json.loads(host.admin("usage.export", format="json")["body"]) if r["action"] == "prompt"]
     assert [r["prompt_text"] for r in rows] == [None, "kept two", "other three"]
     assert "kept two" in rows[1]["reply_text"]
 
-    table = list(csv.DictReader(io.StringIO(host.admin("usage.export", format="csv")["body"])))
+    table = [r for r in csv.DictReader(io.StringIO(host.admin("usage.export", format="csv")["body"])) if r["action"] == "prompt"]
     assert [r["origin"] for r in table] == [SITE, SITE, "https://other.example"]
     assert table[1]["prompt_text"] == "kept two"
 
     series = host.admin("usage.series", days=7)
-    assert {(r["origin"], r["provider"], r["requests"]) for r in series} == {(SITE, "echo", 2), ("https://other.example", "echo", 1)}
+    assert {(r["origin"], r["provider"], r["requests"]) for r in series} == {(SITE, "echo", 4), ("https://other.example", "echo", 2)}
     summary = host.admin("usage.summary")
-    assert summary["byOrigin"][SITE]["today"]["requests"] == 2
-    assert summary["byProvider"]["echo"]["30 days"]["requests"] == 3
+    assert summary["byOrigin"][SITE]["today"]["requests"] == 4
+    assert summary["byProvider"]["echo"]["30 days"]["requests"] == 6
 
-    assert host.admin("usage.clear", origin=SITE) == {"deleted": 2}
-    assert [r["origin"] for r in json.loads(host.admin("usage.export", format="json")["body"])] == ["https://other.example"]
-    assert host.admin("usage.clear") == {"deleted": 1}
+    assert host.admin("usage.clear", origin=SITE) == {"deleted": 4}
+    assert {r["origin"] for r in json.loads(host.admin("usage.export", format="json")["body"])} == {"https://other.example"}
+    assert host.admin("usage.clear") == {"deleted": 2}
     assert host.admin("usage.series", days=30) == []
 
 
