@@ -105,8 +105,18 @@ def test_a_chainer_is_trusted_only_when_an_os_keychain_leads_it(secret_service, 
     assert not backends.is_trusted(fail.Keyring) and backends.is_trusted(SecretService.Keyring)
 
 
-def test_no_session_bus_means_the_vault():
-    assert KeyStore().where_new_keys_go() == "vault"
+def test_no_session_bus_means_the_vault_and_a_locked_vault_refuses_deletes():
+    store = KeyStore()
+    assert store.where_new_keys_go() == "vault"
+    store.vault.unlock(PASSPHRASE)
+    store.set("mistral", SECRET)
+    store.vault.lock()
+    with pytest.raises(NavError) as caught:
+        store.delete("mistral")
+    assert caught.value.name == "InvalidStateError"
+    assert store.status("mistral")["present"] is True
+    store.vault.unlock(PASSPHRASE)
+    assert store.delete("mistral") is True and store.vault.get("mistral") is None
 
 
 def test_bad_names_and_secrets_are_refused_and_nothing_is_stored():

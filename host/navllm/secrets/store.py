@@ -53,7 +53,7 @@ class KeyStore:
         backend = self._store(provider, secret)
         previous = self._read_metadata().get(provider)
         if previous and previous["backend"] != backend:
-            self._remove_from(previous["backend"], provider)
+            self._remove_from(previous["backend"], provider, strict=False)
         self._write_metadata({**self._read_metadata(), provider: {"backend": backend, "setAt": _now()}})
         self._cache[provider] = secret
         redact.remember(secret)
@@ -63,11 +63,11 @@ class KeyStore:
         _check_name(provider)
         entries = self._read_metadata()
         entry = entries.pop(provider, None)
-        self._cache.pop(provider, None)
         if entry is None:
             return False
         self._remove_from(entry["backend"], provider)
         self._write_metadata(entries)
+        self._cache.pop(provider, None)
         return True
 
     def status(self, provider: str) -> dict[str, Any]:
@@ -132,12 +132,13 @@ class KeyStore:
         self.vault.set(provider, secret)
         return VAULT
 
-    def _remove_from(self, backend: str, provider: str) -> None:
+    def _remove_from(self, backend: str, provider: str, strict: bool = True) -> None:
+        """Erase the stored secret; a locked vault refuses a delete but only delays a move's cleanup."""
         if backend == VAULT:
-            if self.vault.unlocked:
+            if strict or self.vault.unlocked:
                 self.vault.delete(provider)
             else:
-                log.warning("the vault is locked; the old key for %s stays in it until the next unlock", provider)
+                log.warning("the vault is locked; the old key for %s stays in it, encrypted, until overwritten", provider)
             return
         from keyring.errors import PasswordDeleteError
 
