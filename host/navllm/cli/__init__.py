@@ -13,6 +13,7 @@ GROUPS = (
     "navllm.cli.install",
     "navllm.cli.demo",
     "navllm.cli.models",
+    "navllm.cli.convert",
     "navllm.cli.providers",
     "navllm.cli.keys",
     "navllm.cli.bench",
