@@ -1,0 +1,34 @@
+"""``navllm convert GGUF OUT_DIR``: turn a GGUF file into a model folder without installing it."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+
+def register(commands) -> None:
+    parser = commands.add_parser("convert", help="convert a GGUF file into an ONNX model folder")
+    parser.add_argument("gguf", type=Path, help="the GGUF file (llama or qwen2 architecture)")
+    parser.add_argument("out_dir", type=Path, help="folder to create (must not exist, or be empty)")
+    parser.add_argument(
+        "--accuracy-level",
+        type=int,
+        choices=(1, 4),
+        default=4,
+        help="MatMulNBits activations: 4 = int8 (fast, default), 1 = fp32 (closest to the weights, slower)",
+    )
+    parser.set_defaults(run=run)
+
+
+def run(args) -> int:
+    from ..models.convert import convert_gguf
+    from .models import ProgressBar
+
+    started = time.monotonic()
+    with ProgressBar() as bar:
+        meta = convert_gguf(args.gguf, args.out_dir, bar.update, accuracy_level=args.accuracy_level)
+    print(
+        f"converted {meta['name']} ({meta['architecture']}, {meta['layers']} layers, {meta['quant']}) "
+        f"into {args.out_dir} in {time.monotonic() - started:.1f} s"
+    )
+    return 0
