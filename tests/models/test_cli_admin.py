@@ -9,6 +9,7 @@ import sys
 import time
 from pathlib import Path
 
+from navllm.cli import main
 from tests.models.servers import Behaviour, FileServer, simple_index
 from tests.support.host_process import ADMIN, PAGE, HostProcess
 
@@ -20,37 +21,41 @@ def navllm(home: Path, *args: str, env: dict[str, str] | None = None) -> subproc
     return subprocess.run([sys.executable, "-m", "navllm", "models", *args], env=full_env, capture_output=True, text=True, timeout=300)
 
 
-def test_models_cli(tmp_path, hf_endpoint):
-    home = tmp_path / "home"
-    pulled = navllm(home, "pull", "hf:navllm/minilm-onnx", "--name", "minilm")
+def test_models_cli(navllm_home, hf_endpoint, capsys):
+    pulled = navllm(navllm_home, "pull", "hf:navllm/minilm-onnx", "--name", "minilm")  # a real process: its bar
     assert pulled.returncode == 0, pulled.stderr
     assert pulled.stdout.startswith("installed minilm (embedding")
     assert "100%  installed minilm" in pulled.stderr  # the progress bar, one line per stage off a terminal
 
-    listed = json.loads(navllm(home, "list", "--json").stdout)
+    def run(*args: str) -> tuple[int, str, str]:
+        code = main(["models", *args])
+        out, err = capsys.readouterr()
+        return code, out, err
+
+    listed = json.loads(run("list", "--json")[1])
     assert [(m["name"], m["kind"], m["default"]) for m in listed] == [("minilm", "embedding", True)]
-    table = navllm(home, "list").stdout.splitlines()
+    table = run("list")[1].splitlines()
     assert table[0].split() == ["NAME", "KIND", "SIZE", "DEFAULT", "SOURCE"]
     assert table[1].split()[:2] == ["minilm", "embedding"] and table[1].endswith("hf:navllm/minilm-onnx")
 
-    info = json.loads(navllm(home, "info", "minilm").stdout)
+    info = json.loads(run("info", "minilm")[1])
     assert info["files"].keys() == {"model.onnx", "tokenizer.json", "navllm-model.json"}
-    assert navllm(home, "verify", "minilm").stdout.strip() == "minilm: all 3 files match"
-    assert navllm(home, "default", "minilm").stdout.strip() == "minilm is now the default embedding model"
+    assert run("verify", "minilm")[1].strip() == "minilm: all 3 files match"
+    assert run("default", "minilm")[1].strip() == "minilm is now the default embedding model"
 
     (Path(info["path"]) / "tokenizer.json").write_text("{}")
-    damaged = navllm(home, "verify", "minilm")
-    assert damaged.returncode == 1 and "tokenizer.json" in damaged.stderr and damaged.stderr.startswith("navllm: ")
+    code, _, err = run("verify", "minilm")
+    assert code == 1 and "tokenizer.json" in err and err.startswith("navllm: ")
 
-    bad = tmp_path / "bad.gguf"
+    bad = navllm_home / "bad.gguf"
     bad.write_bytes(b"not a gguf at all")
-    imported = navllm(home, "import", str(bad))
-    assert imported.returncode == 1 and "not a GGUF file" in imported.stderr
+    code, _, err = run("import", str(bad))
+    assert code == 1 and "not a GGUF file" in err
 
-    assert navllm(home, "remove", "minilm").stdout.strip() == "removed minilm"
-    assert json.loads(navllm(home, "list", "--json").stdout) == []
-    missing = navllm(home, "info", "minilm")
-    assert missing.returncode == 1 and "no model named 'minilm'" in missing.stderr
+    assert run("remove", "minilm")[1].strip() == "removed minilm"
+    assert json.loads(run("list", "--json")[1]) == []
+    code, _, err = run("info", "minilm")
+    assert code == 1 and "no model named 'minilm'" in err
 
 
 def test_side_panel_pulls_with_progress_and_manages_models(tmp_path, hf_endpoint):
