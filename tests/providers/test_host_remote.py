@@ -143,3 +143,33 @@ def test_chain_keys_and_fallback_through_the_real_host(navllm_home, servers):
         assert leaks(text) == [], f"key bytes in the {where}"
     stored = b"".join(p.read_bytes() for p in navllm_home.rglob("*") if p.is_file())
     assert KEY.encode() not in stored and BACKUP_KEY.encode() not in stored
+
+
+def test_no_request_of_any_shape_gets_a_stored_key_back(navllm_home):
+    from navllm.protocol.admin import keys, providers, status
+    from navllm.protocol.page import PAGE_MESSAGES
+
+    host = Session(navllm_home)
+    try:
+        host.admin("providers.add", provider={"name": "work", "kind": "openai", "baseUrl": "http://127.0.0.1:9/v1", "model": "m", "timeout": 2})
+        host.admin("vault.unlock", passphrase="correct horse battery")
+        host.admin("keys.set", provider="work", secret=KEY)
+        shapes = ({}, {"provider": "work", "name": "work", "session": "x", "input": SAY, "values": {}, "names": ["work"], "secret": 5},
+                  {"provider": "work", "secret": "x" * 9000, "passphrase": ""}, {"options": {"provider": "work"}, "texts": ["a"]})
+        for cls in (*PAGE_MESSAGES, *keys.MESSAGES, *providers.MESSAGES, *status.MESSAGES):
+            kind = cls.model_fields["type"].default
+            for caller in (PAGE, ADMIN):
+                for fields in shapes:
+                    host.call(kind, caller, **fields)
+        created = host.call("create", ADMIN)
+        failed = host.call("prompt", ADMIN, session=created["data"]["session"], input=SAY)
+        assert failed["error"]["name"] == "NetworkError"  # the key went to an unreachable server
+        host.proc.proc.stdin.close()
+        assert host.proc.proc.wait(10) == 0
+        stderr = host.proc.stderr()
+    finally:
+        host.proc.close()
+    assert len(host.replies) > 100
+    logs = "".join(p.read_text(errors="replace") for p in (navllm_home / "logs").glob("*"))
+    for where, text in (("replies", json.dumps(host.replies)), ("stderr", stderr), ("host log", logs)):
+        assert leaks(text) == [], f"key bytes in the {where}"
