@@ -15,6 +15,7 @@ decoding). When a request needs them, that module must provide:
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from contextlib import aclosing
 from collections.abc import AsyncIterator, Sequence
@@ -107,7 +108,8 @@ class LocalConversation(Conversation):
             messages = constrain.prepare(
                 messages, constraint=request.constraint, tools=request.tools, omit_constraint_input=request.omit_constraint_input
             )
-            decoder = constrain.decoder(request, self._loaded)
+            # Off the event loop: the first call indexes the vocabulary (~0.5 s), later ones compile a grammar.
+            decoder = await asyncio.to_thread(constrain.decoder, request, self._loaded)
         ids = self.encode(messages)
         if len(ids) >= self.context_window:
             raise quota_exceeded(
