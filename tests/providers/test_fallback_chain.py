@@ -43,6 +43,15 @@ async def test_candidates_follow_the_users_order_with_the_asked_provider_first(c
     assert [p.name for p in router.candidates(ModelChoice(provider="nowhere"))] == ["first", "second"]
 
 
+async def test_an_entry_that_cannot_be_built_is_skipped(chain):
+    _, first, _ = chain
+    settings = Settings(providers=[
+        ProviderConfig(name="broken", kind="openai", base_url="not a url"),  # as if settings.json were edited by hand
+        ProviderConfig(name="first", kind="openai", base_url=first.base_url, model=MODEL),
+    ])
+    assert [p.name for p in Router(lambda: settings).chain()] == ["first"]
+
+
 async def test_the_next_provider_answers_only_when_the_first_fails_before_a_token(chain):
     router, first, second = chain
     conversation, opened_on = await router.open(router.candidates(None), CoreOptions(), lambda _: None)

@@ -7,6 +7,7 @@ serve it and keeps the ones after it as fallbacks (``FallbackConversation``).
 from __future__ import annotations
 
 import importlib
+import logging
 from collections.abc import Callable
 from typing import Any
 
@@ -15,6 +16,8 @@ from ..protocol.page import CoreOptions, ModelChoice
 from ..settings import ProviderConfig, Settings
 from .base import Conversation, ProgressCallback, Provider
 from .fallback import FallbackConversation
+
+log = logging.getLogger(__name__)
 
 # kind -> "module:factory"; imported only when a provider of that kind is first used.
 FACTORIES = {
@@ -44,7 +47,14 @@ class Router:
         return configs
 
     def chain(self) -> list[Provider]:
-        return [self.build(config) for config in self.configs()]
+        """The enabled providers; an entry that cannot be built (a hand-edited bad URL) is skipped, not fatal."""
+        providers = []
+        for config in self.configs():
+            try:
+                providers.append(self.build(config))
+            except NavError as err:
+                log.warning("provider %s is skipped: %s", config.name, err.message)
+        return providers
 
     def build(self, config: ProviderConfig) -> Provider:
         """The provider for ``config``, rebuilt only when its configuration changed."""
