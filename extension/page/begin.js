@@ -8,7 +8,8 @@
 //   ns.own(obj, key)  obj[key] if it is an own data property, else undefined: replies are
 //                   read through it so a poisoned Object.prototype cannot inject fields.
 //   ns.transport    set by transport.js: request(type, body, {signal, onChunk, onProgress,
-//                   onEvent}) -> Promise<data>, where onChunk gets {delta} or {toolCall}.
+//                   onEvent}) -> Promise<data>, where onChunk gets {delta} or {toolCall};
+//                   an aborted signal rejects at once and cancels the work in the host.
 //   ns.errors       set by errors.js: fromWire({name, message, details}) -> Error,
 //                   abortReason(signal) -> the signal's reason or an AbortError.
 //   ns.define(target, name, value)   queue a frozen, non-writable, non-configurable
@@ -28,12 +29,10 @@
     apply: Reflect.apply,
     Promise,
     then: Promise.prototype.then,
-    Error,
     TypeError,
     RangeError,
     DOMException,
     ReadableStream,
-    asyncIterator: Symbol.asyncIterator,
     isSafeInteger: Number.isSafeInteger,
     isArray: Array.isArray,
     String,
@@ -46,10 +45,6 @@
     signalAborted: O.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted").get,
     signalReason: O.getOwnPropertyDescriptor(AbortSignal.prototype, "reason").get,
     AbortSignal,
-    streamGetReader: ReadableStream.prototype.getReader,
-    readerRead: ReadableStreamDefaultReader.prototype.read,
-    readerRelease: ReadableStreamDefaultReader.prototype.releaseLock,
-    readerCancel: ReadableStreamDefaultReader.prototype.cancel,
     pageOrigin: globalThis.location.origin,
     navigator: globalThis.navigator,
   });

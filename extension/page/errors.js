@@ -46,5 +46,5 @@
     return reason === undefined ? new I.DOMException("The operation was aborted.", "AbortError") : reason;
   };
 
-  ns.errors = I.freeze({ __proto__: null, fromWire, abortReason, QuotaExceeded });
+  ns.errors = I.freeze({ __proto__: null, fromWire, abortReason });
 })();

@@ -46,12 +46,11 @@
 
   const ignore = () => {};
 
-  // Start a request; returns {promise, cancel(reason)}. `options` is read for own
-  // properties only: signal, onChunk, onProgress, onEvent.
-  const start = (type, body, options) => {
+  // `options` is read for own properties only: signal, onChunk, onProgress, onEvent.
+  const request = (type, body, options) => {
     const signal = own(options, "signal");
     let cancel = ignore;
-    const promise = new I.Promise((resolve, reject) => {
+    return new I.Promise((resolve, reject) => {
       if (signal !== undefined && I.apply(I.signalAborted, signal, [])) {
         reject(ns.errors.abortReason(signal));
         return;
@@ -85,12 +84,7 @@
         reject(err); // a body that cannot be cloned (DataCloneError)
       }
     });
-    return { __proto__: null, promise, cancel: (reason) => cancel(reason) };
   };
 
-  ns.transport = I.freeze({
-    __proto__: null,
-    start,
-    request: (type, body, options) => start(type, body, options).promise,
-  });
+  ns.transport = I.freeze({ __proto__: null, request });
 })();
