@@ -131,7 +131,10 @@ def test_a_started_call_is_always_a_valid_call(seed, vocabulary, driver):
 def test_text_or_calls_under_random_logits(seed, vocabulary, driver):
     constraint = build_constraint(Generation(messages=ASK, tools=TOOLS), vocabulary)
     outcome = driver.run(constraint, seed)
-    _check_calls(_split(outcome.text))
+    assert outcome.finished
+    chunks = _split(outcome.text, piece=5)
+    if not _check_calls(chunks):
+        assert "".join(chunks) == outcome.text  # plain text passes through untouched
 
 
 @pytest.mark.parametrize("seed", range(4))
