@@ -1,4 +1,4 @@
-"""In real Chromium: a key set from an extension page goes to a real Secret Service, a page's prompt
+"""In real Chromium and Firefox: a key set from an extension page goes to a real Secret Service, a page's prompt
 streams from the fake OpenAI server, and the next provider answers when that one fails."""
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from provider_keys import KEY
 from fake_http import status
 from fake_openai import MODEL, FakeOpenAI
 
-from tests.support.browsers import ADMIN_PAGE, Chromium, site  # noqa: F401 - site is a pytest fixture
+from tests.support.browsers import ADMIN_PAGE, Chromium, Firefox, site  # noqa: F401 - site is a pytest fixture
 from tests.support.secret_service import missing_tools, running_secret_service
 
 pytestmark = pytest.mark.browser
@@ -30,23 +30,23 @@ def servers():
         yield primary, backup
 
 
-@pytest.fixture(scope="module")
-def chromium_with_keychain(tmp_path_factory):
-    """Chromium (and so the host it starts) on a private session bus with an unlocked keyring."""
+@pytest.fixture(scope="module", params=[Chromium, Firefox], ids=["chromium", "firefox"])
+def browser_with_keychain(request, tmp_path_factory):
+    """The browser (and so the host it starts) on a private session bus with an unlocked keyring."""
     if missing := missing_tools():
         pytest.skip(f"a real Secret Service needs {', '.join(missing)} (apt-get install gnome-keyring dbus-daemon dbus-bin)")
     with running_secret_service(tmp_path_factory.mktemp("bus")) as address, pytest.MonkeyPatch.context() as env:
         env.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         env.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-        browser = Chromium(tmp_path_factory.mktemp("chromium"))
+        browser = request.param(tmp_path_factory.mktemp(request.param.__name__.lower()))
         try:
             yield browser
         finally:
             browser.close()
 
 
-def test_key_from_the_extension_streams_a_page_prompt_and_the_chain_falls_back(chromium_with_keychain, servers, site):
-    browser, (primary, backup) = chromium_with_keychain, servers
+def test_key_from_the_extension_streams_a_page_prompt_and_the_chain_falls_back(browser_with_keychain, servers, site):
+    browser, (primary, backup) = browser_with_keychain, servers
     browser.admin("providers.add", provider={"name": "primary", "kind": "openai", "preset": "openai", "baseUrl": primary.base_url, "model": MODEL})
     browser.admin("providers.add", provider={"name": "backup", "kind": "openai", "baseUrl": backup.base_url, "model": MODEL})
     replies = [
