@@ -357,7 +357,7 @@ class _Job:
             self._listeners.append(listener)
             fraction, stage = self.last
         if listener is not None:
-            listener(fraction, stage)
+            _tell(listener, fraction, stage)
 
     def detach(self, listener: Progress | None) -> None:
         with self._lock:
@@ -370,10 +370,14 @@ class _Job:
             self.last = (fraction, stage)
             listeners = [listener for listener in self._listeners if listener is not None]
         for listener in listeners:
-            try:
-                listener(fraction, stage)
-            except Exception:  # one caller's broken display must not fail everyone's pull
-                log.exception("a progress listener failed")
+            _tell(listener, fraction, stage)
+
+
+def _tell(listener: Progress, fraction: float, stage: str) -> None:
+    try:
+        listener(fraction, stage)
+    except Exception:  # one caller's broken display must not fail everyone's pull
+        log.exception("a progress listener failed")
 
 
 _jobs: dict[tuple[str, str, str | None], _Job] = {}
