@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Install navllm for this user: a virtual environment next to this file, the navllm package
 in it, then ``navllm install`` with the arguments given here (see ``install.py --help``).
+With ``--demo``, then run ``navllm demo``: a web page in headless Chromium asks a question
+through the extension and the host, and the answer streams into the terminal.
 
 Safe to run again: each step is skipped when already done, and every step is printed.
 """
@@ -46,8 +48,14 @@ def main(argv: list[str]) -> int:
     else:
         print("installing navllm and its dependencies into it (this takes a while the first time)")
         subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--editable", str(ROOT)], check=True)
+    demo = "--demo" in argv
     # The browsers start the host with this interpreter, so the launcher must name it.
-    return subprocess.run([str(python), "-m", "navllm", "install", *argv]).returncode
+    code = subprocess.run([str(python), "-m", "navllm", "install", *(a for a in argv if a != "--demo")]).returncode
+    if not demo:
+        return code
+    if code:
+        print("install.py: going on with the demo, which registers the host for a browser profile of its own")
+    return subprocess.run([str(python), "-m", "navllm", "demo"]).returncode
 
 
 if __name__ == "__main__":

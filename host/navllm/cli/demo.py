@@ -30,11 +30,11 @@ PAGE = """<!doctype html>
 ASK_JS = """
 const [prompt] = ARGS;
 const out = document.getElementById("answer");
-window.demo = { deltas: [], done: false, error: null };
-const started = performance.now();
+window.demo = { deltas: [], loaded: null, done: false, error: null };
 (async () => {
-  const session = await navigator.llm.createSession();
-  window.demo.created = performance.now() - started;
+  // The first session may fetch and convert the model: its progress reaches the page too.
+  const monitor = (m) => m.addEventListener("downloadprogress", (e) => { window.demo.loaded = e.loaded; });
+  const session = await navigator.llm.createSession({ monitor });
   for await (const delta of session.generateStreaming({ prompt })) {
     window.demo.deltas.push(delta);
     out.textContent += delta;
@@ -45,7 +45,10 @@ const started = performance.now();
 return await navigator.llm.availability();
 """
 
-TAKE_JS = "const taken = window.demo.deltas.splice(0); return { deltas: taken, done: window.demo.done, error: window.demo.error };"
+TAKE_JS = """
+const taken = window.demo.deltas.splice(0);
+return { deltas: taken, loaded: window.demo.loaded, done: window.demo.done, error: window.demo.error };
+"""
 
 
 def register(commands) -> None:
@@ -90,9 +93,16 @@ def _ask(tab, prompt: str) -> int:
     print(f"navigator.llm.availability() said {availability!r}\n")
     first = None
     chars = 0
+    shown = None
     while True:
         state = tab.run(TAKE_JS)
+        loaded = state["loaded"]
+        if first is None and loaded is not None and loaded != shown and 0 < loaded < 1:
+            print(f"\rpreparing the model: {loaded:.0%}", end="", flush=True)
+            shown = loaded
         for delta in state["deltas"]:
+            if first is None and shown is not None:
+                print("\rpreparing the model: done\n")
             if first is None:
                 first = time.monotonic() - asked
             chars += len(delta)
