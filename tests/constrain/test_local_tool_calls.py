@@ -7,11 +7,13 @@ import json
 
 import jsonschema
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from navllm.protocol.common import JsonSchemaConstraint, Message, TextPart, ToolCallPart, ToolResponsePart, text_message
 from navllm.providers.base import Generation
 from navllm.providers.local.constrain import build_constraint, prepare
-from navllm.providers.local.tool_calls import ToolCallSplitter
+from navllm.providers.local.tool_calls import OPEN, ToolCallSplitter
 from tests.constrain.corpus import TOOLS
 
 SCHEMAS = {t.name: t.input_schema for t in TOOLS}
@@ -148,3 +150,20 @@ def test_tools_with_a_constrained_answer(seed, vocabulary, driver):
         assert not [c for c in chunks if isinstance(c, str) and c.strip()]
     else:
         jsonschema.validate(json.loads(outcome.text), schema)
+
+
+@given(
+    text=st.text(alphabet="<tool_cal>/ \nxé", max_size=40).filter(lambda t: OPEN not in t),
+    calls=st.lists(st.tuples(st.sampled_from([t.name for t in TOOLS]), st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=12), max_size=3)), max_size=3),
+    cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
+)
+@settings(max_examples=100, deadline=None)
+def test_splitter_for_any_chunking(text, calls, cuts):
+    reply = text + "\n".join(f"{OPEN}{json.dumps({'name': n, 'arguments': a})}</tool_call>" for n, a in calls)
+    bounds = sorted({0, len(reply), *(c for c in cuts if c < len(reply))})
+    splitter = ToolCallSplitter()
+    chunks = [c for lo, hi in zip(bounds, bounds[1:]) for c in splitter.feed(reply[lo:hi])] + splitter.finish()
+    got_calls = [(c.name, c.arguments) for c in chunks if isinstance(c, ToolCallPart)]
+    got_text = "".join(c for c in chunks if isinstance(c, str))
+    assert got_calls == calls
+    assert got_text == (text.rstrip() if calls else text)
