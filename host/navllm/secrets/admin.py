@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from ..protocol.admin import keys as k
@@ -37,8 +38,6 @@ async def key_status(req: k.KeyStatus, out: Responder) -> dict | list:
 
 
 async def unlock_vault(req: k.UnlockVault, out: Responder) -> dict:
-    import asyncio
-
     # Argon2id takes ~0.3 s and 64 MiB: off the event loop so other requests keep flowing.
     await asyncio.to_thread(keystore().vault.unlock, req.passphrase.get_secret_value())
     return vault_state()
