@@ -96,10 +96,10 @@ def _ask(tab, prompt: str) -> int:
     shown = None
     while True:
         state = tab.run(TAKE_JS)
-        loaded = state["loaded"]
-        if first is None and loaded is not None and loaded != shown and 0 < loaded < 1:
-            print(f"\rpreparing the model: {loaded:.0%}", end="", flush=True)
-            shown = loaded
+        percent = None if state["loaded"] is None else int(state["loaded"] * 100)
+        if first is None and percent is not None and percent != shown and 0 < percent < 100:
+            print(f"\rpreparing the model: {percent}%", end="", flush=True)
+            shown = percent
         for delta in state["deltas"]:
             if first is None and shown is not None:
                 print("\rpreparing the model: done\n")
