@@ -50,13 +50,13 @@ class KeyStore:
         secret = secret.strip()
         if not secret or len(secret) > MAX_SECRET or any(c in secret for c in "\r\n\0"):
             raise NavError(ErrorName.TYPE, f"a key is one line of 1-{MAX_SECRET} characters")
+        redact.remember(secret)  # before any keychain call, so nothing it logs can carry the key
         backend = self._store(provider, secret)
         previous = self._read_metadata().get(provider)
         if previous and previous["backend"] != backend:
             self._remove_from(previous["backend"], provider, strict=False)
         self._write_metadata({**self._read_metadata(), provider: {"backend": backend, "setAt": _now()}})
         self._cache[provider] = secret
-        redact.remember(secret)
         return self.status(provider)
 
     def delete(self, provider: str) -> bool:
@@ -120,7 +120,7 @@ class KeyStore:
         """Put the secret in the OS keychain if it works now, else in the vault; return where."""
         keychain = self._os_keychain()
         if keychain is not None:
-            from keyring.errors import InitError, KeyringLocked, NoKeyringError
+            from keyring.errors import InitError, KeyringError, KeyringLocked, NoKeyringError
 
             from .backends import backend_label
 
@@ -129,6 +129,8 @@ class KeyStore:
                 return backend_label(keychain)
             except (NoKeyringError, InitError, KeyringLocked) as exc:
                 log.warning("the OS keychain is unavailable (%s); storing the key in the vault", type(exc).__name__)
+            except KeyringError as exc:
+                raise NavError(ErrorName.OPERATION, f"the {backend_label(keychain)} refused to store the key ({type(exc).__name__})") from None
         self.vault.set(provider, secret)
         return VAULT
 
