@@ -3,7 +3,12 @@
 
 from __future__ import annotations
 
+import re
+import unicodedata
+
 import pytest
+from hypothesis import HealthCheck, assume, given, settings
+from hypothesis import strategies as st
 
 from navllm.protocol.common import JsonSchemaConstraint, RegexConstraint, text_message
 from navllm.protocol.errors import NavError
@@ -36,3 +41,21 @@ def test_regex_examples(name, vocabulary):
 def test_schema_examples(name, vocabulary):
     constraint = JsonSchemaConstraint(schema=SCHEMAS[name])
     assert [t for t in SCHEMA_EXAMPLES[name] if not _accepts(vocabulary, constraint, t)] == []
+
+
+@pytest.mark.parametrize("name", REGEXES)
+def test_regex_accepts_what_the_pattern_matches(name, vocabulary):
+    """Strings generated from the equivalent Python pattern are all reachable under the mask."""
+    pattern, flags, python, python_flags = REGEXES[name]
+    constraint = RegexConstraint(pattern=pattern, flags=flags)
+    tokenizer = vocabulary.tokenizer
+
+    @given(st.from_regex(re.compile(python, python_flags), fullmatch=True))
+    @settings(max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.filter_too_much])
+    def check(text):
+        # Only text the model can write: its vocabulary has no tokens for some control bytes.
+        assume(not any(unicodedata.category(c) in ("Cs", "Cn") for c in text))
+        assume(tokenizer.decode_bytes(tokenizer.tokenize_str(text)) == text.encode())
+        assert _accepts(vocabulary, constraint, text), text
+
+    check()

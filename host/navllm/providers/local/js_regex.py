@@ -6,6 +6,11 @@ the pattern is re-emitted term by term rather than passed through. A constraint 
 whole output, so ``^`` and ``$`` are accepted where they anchor the pattern's ends and dropped;
 features no token mask can express (lookaround, backreferences, word boundaries) and the ``v``
 flag raise NotSupportedError naming them.
+
+Two rare differences remain: matching is by code point, as with the ``u`` flag (without it
+JavaScript counts a character outside the BMP as two, so ``/^.$/`` rejects an emoji), and ``i``
+folds case the Unicode way (so ``/s/i`` also takes the long s, which JavaScript's ``i``
+without ``u`` does not).
 """
 
 from __future__ import annotations
