@@ -141,3 +141,8 @@ def test_install_py_uses_the_existing_environment(home, navllm_home):
     assert done.stdout.splitlines()[:2] == [f"using the virtual environment {ROOT / '.venv'}", "navllm is already installed in it"]
     manifest = home / ".config/BraveSoftware/Brave-Browser/NativeMessagingHosts/org.navllm.host.json"
     assert json.loads(manifest.read_text())["path"] == str(navllm_home / "data/host/navllm-host")
+
+
+def test_user_data_dir_is_for_chromium_family_only(home, tmp_path, capsys):
+    assert main(["install", "--browser", "firefox", "--user-data-dir", str(tmp_path / "udd")]) == 1
+    assert "--user-data-dir applies to Chromium-family browsers, not firefox" in capsys.readouterr().err

@@ -98,3 +98,40 @@ def test_user_data_dir():
 
 def test_all_locations_lists_every_browser_once():
     assert [loc.browser for loc in all_locations("linux", HOME, {})] == list(BROWSERS)
+
+
+def test_launchers_for_each_os():
+    from navllm.install.launcher import launcher_path, render
+
+    bat = render("windows", r"C:\Program Files\Python311\python.exe", r"D:\navllm home")
+    assert bat.split("\r\n") == [
+        "@echo off",
+        "rem navllm native-messaging host, written by `navllm install`.",
+        'set "NAVLLM_ALLOWED_CALLERS=chrome-extension://mgbpedbjfbkohpmiilfdaedkkiddmnkh/ navllm@navllm.org"',
+        r'set "NAVLLM_HOME=D:\navllm home"',
+        r'"C:\Program Files\Python311\python.exe" -m navllm.host %*',
+        "",
+    ]
+    sh = render("darwin", "/Users/ann/my env/bin/python", None)
+    assert sh.endswith("exec '/Users/ann/my env/bin/python' -m navllm.host \"$@\"\n") and "NAVLLM_HOME" not in sh
+    assert launcher_path("windows", PureWindowsPath(r"C:\data")) == PureWindowsPath(r"C:\data\host\navllm-host.bat")
+    assert launcher_path("linux", PurePosixPath("/data")) == PurePosixPath("/data/host/navllm-host")
+
+
+def test_manifest_templates_render_exact_json(tmp_path):
+    import json
+
+    from navllm.install.manifests import render
+
+    chrome = json.loads(render("chromium", PurePosixPath("/opt/navllm/host/navllm-host")))
+    assert chrome == {
+        "name": "org.navllm.host",
+        "description": "navllm: AI for every web page, on your own terms",
+        "path": "/opt/navllm/host/navllm-host",
+        "type": "stdio",
+        "allowed_origins": ["chrome-extension://mgbpedbjfbkohpmiilfdaedkkiddmnkh/"],
+    }
+    firefox = json.loads(render("firefox", PureWindowsPath(r"C:\navllm\host\navllm-host.bat")))
+    assert firefox["allowed_extensions"] == ["navllm@navllm.org"] and firefox["path"] == r"C:\navllm\host\navllm-host.bat"
+    with pytest.raises(ValueError, match="absolute"):
+        render("chromium", PurePosixPath("relative/launcher"))

@@ -39,7 +39,10 @@ def chosen(choice: Choice, os_name: OS, *, found_only: bool) -> list[Location]:
     data = Path(data_dir())
     picked: list[Location] = []
     if choice.user_data_dir is not None:
-        picked.append(user_data_dir_location(choice.user_data_dir.resolve(), os_name, choice.browser or "chromium"))
+        try:
+            picked.append(user_data_dir_location(choice.user_data_dir.resolve(), os_name, choice.browser or "chromium"))
+        except ValueError as exc:
+            raise NavError(ErrorName.TYPE, str(exc)) from None
     if choice.firefox_home is not None:
         picked.append(location("firefox", os_name, choice.firefox_home.resolve(), {}, navllm_data=data))
     if picked:
