@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 LOCAL_MODEL = True
 
 
@@ -40,3 +42,18 @@ def test_abort_mid_stream_keeps_the_session(page):
     assert got["first"] == "string" and got["second"] == "string"
     assert got["after"] == "enough" and got["usageKept"]
     assert got["measured"] > 0 and got["window"] > 1000
+
+
+
+def test_structured_output_through_the_prompt_api(page):
+    got = page.run("""
+        const s = await LanguageModel.create();
+        const schema = {type: "object", required: ["Rating"], additionalProperties: false,
+                        properties: {Rating: {type: "number", minimum: 0, maximum: 5}}};
+        const json = await s.prompt("Rate 'the food was great' from 0 to 5.", {responseConstraint: schema});
+        const word = await s.prompt("Is Paris in France? Answer yes or no.", {responseConstraint: /^(yes|no)$/});
+        return {json, word};
+    """)
+    rating = json.loads(got["json"])
+    assert list(rating) == ["Rating"] and 0 <= rating["Rating"] <= 5
+    assert got["word"] in ("yes", "no")
