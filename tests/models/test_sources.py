@@ -5,9 +5,11 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
+import shutil
 import struct
 import threading
 import zipfile
+from collections import namedtuple
 
 import pytest
 
@@ -113,6 +115,20 @@ def test_hub_errors(tmp_path, hf_endpoint, source, error, words):
     with pytest.raises(NavError) as err:
         store.pull(source)
     assert err.value.name == error and words in err.value.message
+
+
+def test_hub_download_checks_free_space_first(tmp_path, hf_endpoint, hub_server, monkeypatch):
+    Usage = namedtuple("Usage", "total used free")
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(10**10, 10**10 - 10_000_000, 10_000_000))
+    store = ModelStore(tmp_path / "store")
+    before = store_state(store.root)
+    gets = len(hub_server.requests)
+    with pytest.raises(NavError) as err:
+        store.pull("hf:sentence-transformers/all-MiniLM-L6-v2")
+    assert err.value.name == ErrorName.QUOTA_EXCEEDED and "91 MB needed, 10 MB free" in err.value.message
+    assert not [r for r in hub_server.requests[gets:] if "/resolve/" in r[1]]
+    assert store_state(store.root) == before
+    assert not list((store.root / ".downloads").rglob("*.safetensors"))
 
 
 def test_hub_download_can_be_cancelled(tmp_path, monkeypatch, minilm_dir):

@@ -331,9 +331,10 @@ class ModelStore:
             for tmp in self.root.glob(f".{REGISTRY}.*.tmp"):
                 tmp.unlink(missing_ok=True)
             stale = time.time() - PART_DAYS * 86400
-            for part in (self.root / ".downloads").glob("*.part"):
-                if part.stat().st_mtime < stale:
-                    part.unlink(missing_ok=True)
+            downloads = self.root / ".downloads"
+            for partial in (*downloads.glob("*.part"), *downloads.glob("hf/*")):
+                if partial.stat().st_mtime < stale:
+                    shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
             known = {entry["folder"] for entry in self._read()["models"].values()}
             for child in self.root.iterdir():
                 if child.is_dir() and not child.name.startswith(".") and child.name not in known:

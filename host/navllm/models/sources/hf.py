@@ -14,7 +14,7 @@ import shutil
 from pathlib import Path
 
 from ...protocol.errors import ErrorName, NavError
-from ..download import check_cancel, sha256_file
+from ..download import check_cancel, require_free_space, sha256_file
 from . import Context, Fetched, model_name
 
 REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
@@ -28,33 +28,40 @@ def fetch(spec: str, ctx: Context) -> Fetched:
     if not REPO.match(repo) or (revision and not REVISION.match(revision)):
         raise NavError(ErrorName.TYPE, f"invalid Hugging Face repository {spec[:200]!r}: use org/name[@revision]")
     from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+    from huggingface_hub.utils import filter_repo_objects
 
     endpoint = os.environ.get("HF_ENDPOINT") or None
     where = endpoint or "the Hugging Face Hub"
     ctx.progress(0.0, f"looking up {repo}")
     try:
-        info = HfApi(endpoint=endpoint).model_info(repo, revision=revision or None)
-        files = {s.rfilename for s in info.siblings or []}
-        fmt, patterns = _layout(repo, files)
-        folder = Path(
-            snapshot_download(
-                repo,
-                revision=info.sha,
-                endpoint=endpoint,
-                local_dir=ctx.workdir / "hf",
-                allow_patterns=patterns,
-                ignore_patterns=SKIP if patterns is None else None,
-                tqdm_class=_progress_class(ctx),
-                max_workers=2,
-            )
+        info = HfApi(endpoint=endpoint).model_info(repo, revision=revision or None, files_metadata=True)
+    except Exception as exc:
+        raise _hub_error(exc, spec, where) from None
+    files = {s.rfilename: s.size or 0 for s in info.siblings or []}
+    fmt, patterns = _layout(repo, set(files))
+    wanted = list(filter_repo_objects(list(files), allow_patterns=patterns, ignore_patterns=SKIP))
+    # A killed pull leaves this folder for the next one to resume; failures and cancels remove it.
+    partial = ctx.downloads / "hf" / f"{repo.replace('/', '--')}@{info.sha}"
+    partial.mkdir(parents=True, exist_ok=True)
+    try:
+        have = sum(p.stat().st_size for p in partial.rglob("*") if p.is_file())
+        require_free_space(partial, sum(files[f] for f in wanted) - have)
+        snapshot_download(
+            repo,
+            revision=info.sha,
+            endpoint=endpoint,
+            local_dir=partial,
+            allow_patterns=wanted,
+            tqdm_class=_progress_class(ctx),
+            max_workers=2,
         )
-    except NavError:
-        raise
-    except (RepositoryNotFoundError, RevisionNotFoundError) as exc:
-        raise NavError(ErrorName.NOT_FOUND, f"{spec} was not found on {where}: {_first_line(exc)}") from None
-    except Exception as exc:  # connection failures arrive as the HTTP client's own exception types
-        raise NavError(ErrorName.NETWORK, f"downloading {spec} from {where} failed: {type(exc).__name__}: {_first_line(exc)}") from None
+    except BaseException as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(exc, NavError) or not isinstance(exc, Exception):
+            raise
+        raise _hub_error(exc, spec, where) from None
+    folder = ctx.workdir / "hf"
+    os.replace(partial, folder)
     check_cancel(ctx.cancel)
     shutil.rmtree(folder / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
     source_file = folder / ("model.onnx" if fmt == "onnx" else "model.safetensors")
@@ -62,6 +69,7 @@ def fetch(spec: str, ctx: Context) -> Fetched:
 
 
 def _layout(repo: str, files: set[str]) -> tuple[str, list[str] | None]:
+    """Which kind of repository this is, and which of its files to fetch (None: all but SKIP)."""
     if {"navllm-model.json", "model.onnx", "tokenizer.json"} <= files:
         return "onnx", None
     if {"config.json", "model.safetensors", "tokenizer.json"} <= files:
@@ -97,6 +105,15 @@ def _progress_class(ctx: Context):
             return shown
 
     return Progress
+
+
+def _hub_error(exc: Exception, spec: str, where: str) -> NavError:
+    from huggingface_hub.errors import RepositoryNotFoundError, RevisionNotFoundError
+
+    if isinstance(exc, (RepositoryNotFoundError, RevisionNotFoundError)):
+        return NavError(ErrorName.NOT_FOUND, f"{spec} was not found on {where}: {_first_line(exc)}")
+    # Connection failures arrive as the HTTP client's own exception types.
+    return NavError(ErrorName.NETWORK, f"downloading {spec} from {where} failed: {type(exc).__name__}: {_first_line(exc)}")
 
 
 def _first_line(exc: Exception) -> str:
