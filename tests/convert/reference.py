@@ -12,12 +12,12 @@ from pathlib import Path
 import numpy as np
 
 
-def weight(reader_tensors: dict, name: str) -> np.ndarray:
-    import gguf.quants
+def weight(src, name: str) -> np.ndarray:
+    """A tensor dequantized by the ``gguf`` package, in row-major shape."""
+    import gguf
 
-    t = reader_tensors[name]
-    w = gguf.quants.dequantize(np.asarray(t.data), t.tensor_type).astype(np.float32)
-    return w.reshape(tuple(int(d) for d in reversed(t.shape.tolist())))
+    kind = getattr(gguf.GGMLQuantizationType, src.tensor_type(name))
+    return gguf.quants.dequantize(np.array(src.raw(name)), kind).astype(np.float32).reshape(src.shape(name))
 
 
 def _rms(x, w, eps):
@@ -48,18 +48,19 @@ def forward(src, ids: list[int]) -> np.ndarray:
     kv_heads = int(meta("attention.head_count_kv", heads))
     eps, theta = float(meta("attention.layer_norm_rms_epsilon")), float(meta("rope.freq_base", 10000.0))
     T = src.tensors
-    x = weight(T, "token_embd.weight")[ids]
+    W = lambda name: weight(src, name)  # noqa: E731
+    x = W("token_embd.weight")[ids]
     s, hidden = x.shape
     hd = hidden // heads
     mask = np.triu(np.full((s, s), -np.inf, np.float32), 1)
     for i in range(layers):
         p = f"blk.{i}."
-        h = _rms(x, weight(T, p + "attn_norm.weight"), eps)
+        h = _rms(x, W(p + "attn_norm.weight"), eps)
         proj = {}
         for t in "qkv":
-            y = h @ weight(T, p + f"attn_{t}.weight").T
+            y = h @ W(p + f"attn_{t}.weight").T
             if p + f"attn_{t}.bias" in T:
-                y = y + weight(T, p + f"attn_{t}.bias")
+                y = y + W(p + f"attn_{t}.bias")
             proj[t] = y
         q = proj["q"].reshape(s, heads, hd).transpose(1, 0, 2)
         k = proj["k"].reshape(s, kv_heads, hd).transpose(1, 0, 2)
@@ -70,12 +71,12 @@ def forward(src, ids: list[int]) -> np.ndarray:
         scores = q @ k.transpose(0, 2, 1) / np.sqrt(hd) + mask
         scores = np.exp(scores - scores.max(-1, keepdims=True))
         attn = (scores / scores.sum(-1, keepdims=True)) @ v
-        x = x + attn.transpose(1, 0, 2).reshape(s, hidden) @ weight(T, p + "attn_output.weight").T
-        h = _rms(x, weight(T, p + "ffn_norm.weight"), eps)
-        gate, up = h @ weight(T, p + "ffn_gate.weight").T, h @ weight(T, p + "ffn_up.weight").T
-        x = x + (gate / (1 + np.exp(-gate)) * up) @ weight(T, p + "ffn_down.weight").T
-    x = _rms(x, weight(T, "output_norm.weight"), eps)
-    head = weight(T, "output.weight" if "output.weight" in T else "token_embd.weight")
+        x = x + attn.transpose(1, 0, 2).reshape(s, hidden) @ W(p + "attn_output.weight").T
+        h = _rms(x, W(p + "ffn_norm.weight"), eps)
+        gate, up = h @ W(p + "ffn_gate.weight").T, h @ W(p + "ffn_up.weight").T
+        x = x + (gate / (1 + np.exp(-gate)) * up) @ W(p + "ffn_down.weight").T
+    x = _rms(x, W("output_norm.weight"), eps)
+    head = W("output.weight" if "output.weight" in T else "token_embd.weight")
     return x @ head.T
 
 
