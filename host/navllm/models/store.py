@@ -333,8 +333,12 @@ class ModelStore:
             stale = time.time() - PART_DAYS * 86400
             downloads = self.root / ".downloads"
             for partial in (*downloads.glob("*.part"), *downloads.glob("hf/*")):
-                if partial.stat().st_mtime < stale:
-                    shutil.rmtree(partial, ignore_errors=True) if partial.is_dir() else partial.unlink(missing_ok=True)
+                if partial.stat().st_mtime >= stale:
+                    continue
+                if partial.is_dir():
+                    shutil.rmtree(partial, ignore_errors=True)
+                else:
+                    partial.unlink(missing_ok=True)
             known = {entry["folder"] for entry in self._read()["models"].values()}
             for child in self.root.iterdir():
                 if child.is_dir() and not child.name.startswith(".") and child.name not in known:
