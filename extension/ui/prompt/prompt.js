@@ -1,5 +1,5 @@
-// The permission prompt window. Buttons arm only 500 ms after the window is shown or
-// focused again (a click or key meant for the page must not land on them), nothing has
+// The permission prompt window. Buttons arm only 500 ms after the window is shown and
+// focused (again) (a click or key meant for the page must not land on them), nothing has
 // focus by default, and each online service needs its own tick because data leaves the device.
 const api = globalThis.browser ?? globalThis.chrome;
 
@@ -14,7 +14,6 @@ const localNames = (ask.providers ?? []).filter((name) => !remoteNames.has(name)
 
 const $ = (id) => document.getElementById(id);
 const buttons = [...document.querySelectorAll("button[data-decision]")];
-let armTimer = null;
 let armed = false;
 let answered = false;
 
@@ -49,28 +48,29 @@ function update() {
   const nothing = chosen().length === 0;
   $("nothing").hidden = !nothing;
   for (const button of buttons) {
-    button.disabled = !armed || (nothing && button.dataset.decision !== "deny");
+    button.disabled = answered || !armed || (nothing && button.dataset.decision !== "deny");
   }
 }
 
-function disarm() {
-  armed = false;
-  clearTimeout(armTimer);
-  update();
-}
+// Armed once the window has been visible and focused for ARM_DELAY_MS without a break. Polled
+// as well as event-driven, since a focus event is not guaranteed when a window comes back.
+let shownSince = null;
 
-function arm() {
-  disarm();
-  armTimer = setTimeout(() => {
-    armed = document.visibilityState === "visible";
+function check() {
+  const shown = document.visibilityState === "visible" && document.hasFocus();
+  if (!shown) shownSince = null;
+  else shownSince ??= performance.now();
+  const now = shownSince !== null && performance.now() - shownSince >= ARM_DELAY_MS;
+  if (now !== armed) {
+    armed = now;
     update();
-  }, ARM_DELAY_MS);
+  }
 }
 
 async function answer(decision) {
   if (!armed || answered) return;
   answered = true;
-  for (const button of buttons) button.disabled = true;
+  update();
   await api.runtime.sendMessage({ type: DECISION_MESSAGE, key, decision, providers: decision === "deny" ? [] : chosen() });
 }
 
@@ -80,8 +80,7 @@ for (const button of buttons) button.addEventListener("click", () => answer(butt
 document.addEventListener("keydown", (event) => {
   if (event.key === "Escape") window.close(); // a dismissal, like the window's close button
 });
-// Re-arm whenever the window comes back: the 500 ms count starts when the user can see it.
-window.addEventListener("blur", disarm);
-window.addEventListener("focus", arm);
-document.addEventListener("visibilitychange", () => (document.visibilityState === "visible" ? arm() : disarm()));
-arm();
+window.addEventListener("blur", check);
+document.addEventListener("visibilitychange", check);
+setInterval(check, 50);
+check();
