@@ -58,6 +58,19 @@ class _Cursor:
         self.pos += n
         return text
 
+    def strings(self, count: int) -> list[str]:
+        """A string array (vocabularies, merges) in one tight loop: the bulk of a GGUF header."""
+        buf, pos, length = self.buf, self.pos, struct.Struct("<Q").unpack_from
+        out = []
+        for _ in range(count):
+            (n,) = length(buf, pos)
+            out.append(str(buf[pos + 8 : pos + 8 + n], "utf-8", "replace"))
+            pos += 8 + n
+        if pos > len(buf):
+            raise _Truncated
+        self.pos = pos
+        return out
+
     def value(self, vtype: int) -> Any:
         if vtype in SCALARS:
             return self.take(SCALARS[vtype])
@@ -67,6 +80,8 @@ class _Cursor:
             itype, count = self.take("I"), self.take("Q")
             if itype in SCALARS:
                 return list(self.many(SCALARS[itype], count))
+            if itype == STRING:
+                return self.strings(count)
             return [self.value(itype) for _ in range(count)]
         raise ValueError(f"unknown metadata value type {vtype}")
 
@@ -86,7 +101,7 @@ class GGUFSource:
         except OSError as exc:
             raise NavError(ErrorName.NOT_FOUND, f"cannot read {self.path.name}: {exc.strerror}") from exc
         try:
-            self.metadata, self.tensors = self._parse(_Cursor(memoryview(self._map)), size)
+            self.metadata, self.tensors = self._parse(_Cursor(self._map), size)
         except (_Truncated, struct.error) as exc:
             raise NavError(ErrorName.DATA, f"{self.path.name} is truncated (its header runs past the end)") from exc
         except (ValueError, OverflowError, MemoryError) as exc:
