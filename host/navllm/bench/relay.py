@@ -1,10 +1,12 @@
 """``navllm bench relay``: what the relay costs.
 
 - Round trip page -> MAIN world -> bridge -> background -> host -> back, over >= 1,000
-  sequential ``availability`` calls, in real Chromium and Firefox; in the same run and the same
-  page, the baseline: ``ping``, which takes the same path but is answered by the background
-  without the host, so the host's share is the difference. Calls alternate in blocks of 100
-  so both see the same conditions.
+  sequential ``params`` calls (the host answers them from its configuration, so this is the
+  relay's own cost), in real Chromium and Firefox; in the same run and the same page, the
+  baseline: ``ping``, which takes the same path but is answered by the background without the
+  host, so the host's share is the difference. For scale, ``navigator.llm.availability()``
+  through the public API, which also asks every provider. Calls alternate in blocks of 100 so
+  all paths see the same conditions.
 - Host cold start: spawn ``python -m navllm.host`` until its ``hello`` is answered, median of >= 20.
 """
 
@@ -59,12 +61,12 @@ const api = async (count, into) => {
     into.push(performance.now() - started);
   }
 };
-await timed("availability", { options: {} }, warmup, []);
+await timed("params", {}, warmup, []);
 await timed("ping", {}, warmup, []);
 const host = [], baseline = [], navigatorLlm = [];
 for (let done = 0; done < n; done += block) {
   const count = Math.min(block, n - done);
-  await timed("availability", { options: {} }, count, host);
+  await timed("params", {}, count, host);
   await timed("ping", {}, count, baseline);
   await api(count, navigatorLlm);
 }
@@ -136,7 +138,7 @@ def table(results: dict) -> str:
     lines = [f"{'browser':<10} {'path':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}"]
     labels = {
         "baseline": "page <-> background (no host)",
-        "host": "page <-> host (availability)",
+        "host": "page <-> host (params)",
         "navigatorLlm": "navigator.llm.availability()",
     }
     for kind, paths in results["roundTrip"].items():
@@ -152,7 +154,7 @@ def table(results: dict) -> str:
 
 
 def register(benches) -> None:
-    parser = benches.add_parser("relay", help="page <-> host round trip and host cold start")
+    parser = benches.add_parser("relay", help="page <-> host round trip against a no-host baseline, and host cold start")
     parser.add_argument("--browser", choices=["chromium", "firefox", "both"], default="both")
     parser.add_argument("-n", type=int, default=1000, help="round trips per path (at least 1000 for the report)")
     parser.add_argument("--cold-runs", type=int, default=20, help="host start-ups to time")
