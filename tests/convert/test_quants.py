@@ -113,12 +113,7 @@ def _run(builder: GraphBuilder, output: str, feeds: dict) -> np.ndarray:
         helper.make_tensor_value_info(name, TensorProto.FLOAT if v.dtype == np.float32 else TensorProto.INT64, list(v.shape))
         for name, v in feeds.items()
     ]
-    graph = helper.make_graph(
-        builder.nodes, "g", inputs, [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)], builder.initializers
-    )
-    model = helper.make_model(
-        graph, opset_imports=[helper.make_opsetid("", 21), helper.make_opsetid("com.microsoft", 1)], ir_version=10
-    )
+    model = builder.finish("g", inputs, [helper.make_tensor_value_info(output, TensorProto.FLOAT, None)])
     session = ort.InferenceSession(model.SerializeToString(), providers=["CPUExecutionProvider"])
     return session.run([output], feeds)[0]
 

@@ -64,12 +64,14 @@ def _concat(ws: list) -> quants.Blockwise | np.ndarray:
 class GraphBuilder:
     def __init__(self, accuracy_level: int):
         """``accuracy_level``: MatMulNBits' activation precision, 1 (fp32) or 4 (int8)."""
-        from onnx import helper
+        from onnx import ModelProto, helper
 
         self.helper = helper
         self.accuracy_level = accuracy_level
-        self.nodes: list = []
-        self.initializers: list = []
+        # Initializers are written straight into the model: no graph-to-model copy of the weights.
+        self.model = ModelProto(ir_version=10, producer_name="navllm")  # the IR onnxruntime accepts
+        self.model.opset_import.extend([helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)])
+        self.graph = self.model.graph
         self._names: set[str] = set()
         self._blocksums: dict[tuple[str, int], str] = {}
         self._consts: dict[tuple, str] = {}
@@ -82,11 +84,20 @@ class GraphBuilder:
         return unique
 
     def init(self, base: str, array: np.ndarray) -> str:
-        from onnx import numpy_helper
-
         name = self.name(base)
-        self.initializers.append(numpy_helper.from_array(np.ascontiguousarray(array), name))
+        tensor = self.graph.initializer.add()
+        tensor.name = name
+        tensor.data_type = self.helper.np_dtype_to_tensor_dtype(array.dtype)
+        tensor.dims.extend(array.shape)
+        tensor.raw_data = np.ascontiguousarray(array).tobytes()
         return name
+
+    def finish(self, name: str, inputs: list, outputs: list):
+        """The ModelProto, once ``inputs`` and ``outputs`` (ValueInfoProtos) are declared."""
+        self.graph.name = name
+        self.graph.input.extend(inputs)
+        self.graph.output.extend(outputs)
+        return self.model
 
     def const(self, values, dtype=np.int64) -> str:
         """A small shared constant (shapes, axes, indices)."""
@@ -99,7 +110,7 @@ class GraphBuilder:
         """Add a node; ``fixed`` gives graph-output names for its first outputs (None: generated)."""
         names = [self.name(f"{base}/{op_type}" + (f"_{j}" if outputs > 1 else "")) for j in range(outputs)]
         names[: len(fixed)] = [f or n for f, n in zip(fixed, names)]
-        self.nodes.append(
+        self.graph.node.append(
             self.helper.make_node(op_type, inputs, names, name=self.name(f"{base}/{op_type}_node"), domain=domain, **attrs)
         )
         return names[0] if outputs == 1 else names
@@ -253,15 +264,8 @@ def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None], a
         logits = g.linear(final, load_weight(src, "output.weight"), "lm_head")
     else:
         logits = g.linear(final, embd, "lm_head", b_name=embd_bytes)
-    g.nodes.append(helper.make_node("Identity", [logits], ["logits"], name="logits"))
-
-    graph = helper.make_graph(g.nodes, "navllm-" + spec.architecture, inputs, outputs, g.initializers)
-    return helper.make_model(
-        graph,
-        opset_imports=[helper.make_opsetid("", OPSET), helper.make_opsetid(MS, 1)],
-        ir_version=10,  # the newest onnxruntime still loads; onnx would otherwise stamp its own
-        producer_name="navllm",
-    )
+    g.graph.node.append(helper.make_node("Identity", [logits], ["logits"], name="logits"))
+    return g.finish("navllm-" + spec.architecture, inputs, outputs)
 
 
 def _add_biases(g: GraphBuilder, src: GGUFSource, qkv: list[str], biases: list[str], base: str) -> list[str]:
