@@ -114,3 +114,23 @@ async def test_bad_key_and_cut_stream(anthropic_server, store_key):
 async def test_models_are_listed(anthropic_server, store_key):
     store_key("claude")
     assert await make(anthropic_server).models() == [{"model": MODEL, "kind": "chat"}]
+
+
+async def test_cancelling_closes_the_http_stream(anthropic_server, store_key):
+    import asyncio
+
+    store_key("claude")
+    anthropic_server.then(Script(events=message_stream([{"text": [f"w{i} " for i in range(200)]}], 1, 200), event_delay=0.02))
+    conversation = await make(anthropic_server).open(CoreOptions(), lambda _: None)
+    first = asyncio.Event()
+
+    async def consume():
+        async for _ in conversation.generate(Generation(messages=[text_message("user", "hi")])):
+            first.set()
+
+    task = asyncio.create_task(consume())
+    await asyncio.wait_for(first.wait(), 5)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await asyncio.to_thread(anthropic_server.client_went_away.wait, 5), "the server kept streaming to nobody"
