@@ -18,7 +18,6 @@ let port = null;
 let ready = null; // Promise<port> while connecting or connected
 let failures = 0; // connections in a row that ended before or right after hello
 let lastId = 0;
-let hostInfo = null;
 const inflight = new Map(); // host request id -> {onUpdate, resolve}
 const parts = new Map(); // host request id -> [body strings]
 
@@ -53,7 +52,6 @@ function onDisconnect(which) {
   const reason = api.runtime.lastError?.message ?? which.error?.message;
   port = null;
   ready = null;
-  hostInfo = null;
   failures += 1;
   parts.clear();
   const reply = errorReply("OperationError", reason ? `navllm host disconnected: ${reason}` : "navllm host disconnected");
@@ -96,14 +94,10 @@ function connect() {
       throw hello;
     }
     failures = 0;
-    hostInfo = hello.data;
     return opened;
   })();
   return ready;
 }
-
-/** What the host said in its hello (version, protocol, capabilities), or null when not connected. */
-export const host = () => hostInfo;
 
 /**
  * Send one request; `message` has everything but the id. Returns a handle {id, done} where

@@ -65,11 +65,12 @@ export function relayPort(port, caller, { types = null, local = {}, onPermission
       return;
     }
     active.set(id, null);
-    if (typeof type !== "string" || (types && !types.has(type) && !(type in local))) {
+    const isLocal = typeof type === "string" && Object.hasOwn(local, type);
+    if (typeof type !== "string" || (types && !types.has(type) && !isLocal)) {
       send(id, errorReply("NotSupportedError", `unknown request type ${String(type).slice(0, 64)}`));
     } else if (!isObject(body)) {
       send(id, errorReply("TypeError", "the request body must be an object"));
-    } else if (Object.hasOwn(local, type)) {
+    } else if (isLocal) {
       send(id, { type: "done", data: local[type](body) });
     } else {
       run(id, type, body);
