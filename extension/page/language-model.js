@@ -231,6 +231,7 @@
     #inputTypes;
     #core;
     #destroyed = null;
+    #order = Promise.resolve();
     #inflight = new Set();
     #handlers = { __proto__: null, contextoverflow: null, quotaoverflow: null };
 
@@ -386,6 +387,14 @@
 
     // ---- calls ----
 
+    // Encoding media takes time; calls still reach the host in the order they were made
+    // (each call's request is sent as soon as its encoding, after the earlier ones', is done).
+    #encodeInOrder(list) {
+      const encoded = I.apply(I.then, this.#order, [() => encodeMessages(list)]);
+      this.#order = I.apply(I.then, encoded, [() => {}, () => {}]);
+      return encoded;
+    }
+
     // Runs one host request for this session. The call ends with the caller's abort reason,
     // or with the session's end reason (destroy, or the create signal), exactly as given.
     async #call(type, body, signal, extra = {}) {
@@ -429,7 +438,7 @@
       return {
         signal,
         run: async (runSignal, onChunk) => {
-          const encoded = await encodeMessages(list);
+          const encoded = await this.#encodeInOrder(list);
           const body = { input: encoded, omitResponseConstraintInput: omit };
           if (constraint) body.responseConstraint = constraint;
           const done = await this.#call("prompt", body, runSignal, { onChunk, onEvent: this.#overflowed });
@@ -485,7 +494,7 @@
         if (arguments.length === 0) throw new TypeError("append() needs an input.");
         const { list, signal } = this.#check(input, options, "append", { allowPrefix: false });
         return (async () => {
-          const encoded = await encodeMessages(list);
+          const encoded = await this.#encodeInOrder(list);
           const done = await this.#call("append", { input: encoded }, signal, { onEvent: this.#overflowed });
           this.#usage = done.contextUsage;
         })();
@@ -500,7 +509,7 @@
         const { dict, list, signal } = this.#check(input, options, "measureContextUsage", { allowPrefix: true });
         const { constraint, omit } = responseConstraint(dict);
         return (async () => {
-          const body = { input: await encodeMessages(list), omitResponseConstraintInput: omit };
+          const body = { input: await this.#encodeInOrder(list), omitResponseConstraintInput: omit };
           if (constraint) body.responseConstraint = constraint;
           return this.#call("measure", body, signal);
         })();

@@ -418,3 +418,16 @@ def test_cross_origin_frame_needs_the_permission_policy(page, browser, site):
     # feature (Chromium with its own Prompt API, tested with the replacement); here none does.
     got = page.goto(site.url(PAGE)).run(FRAME, "language-model")
     assert got == {**denied, "policy": {"knows": False, "allows": False} if browser.kind == "chromium" else None}
+
+
+def test_calls_keep_their_order_even_when_one_carries_an_image(page):
+    got = page.run("""
+        const s = await LanguageModel.create({expectedInputs: [{type: "image"}]});
+        const canvas = document.createElement("canvas");
+        canvas.width = canvas.height = 256;
+        canvas.getContext("2d").fillRect(0, 0, 256, 256);
+        const image = [{role: "user", content: [{type: "text", value: "pic"}, {type: "image", value: canvas}]}];
+        // Echo replies with everything since its last reply, so the order shows in the text.
+        return await Promise.all([s.append(image), s.prompt("text")]);
+    """)
+    assert got == [None, PREAMBLE + "pic<image>text"]
