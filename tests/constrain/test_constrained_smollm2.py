@@ -78,9 +78,9 @@ async def test_prefix_continues_under_the_constraint(smollm2):
 
 async def test_tool_calls_from_the_model_parse_and_validate(smollm2):
     ask = [text_message("user", "What is the weather in Paris? Use a tool.")]
-    _, free_calls = await _reply(smollm2, ask, tools=TOOLS)
+    _, free_calls = await _reply(smollm2, ask, max_tokens=48, tools=TOOLS)
     forced = [*ask, Message(role="assistant", content=[TextPart(value="<tool_call>")], prefix=True)]
-    text, calls = await _reply(smollm2, forced, tools=TOOLS)
+    text, calls = await _reply(smollm2, forced, max_tokens=48, tools=TOOLS)
     assert calls, text
     # Greedy, this small model repeats its call until max_tokens; a call cut off there stays text.
     assert not text.strip() or text.startswith("<tool_call>"), text
