@@ -24,10 +24,10 @@ def _rms(x, w, eps):
     return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
 
 
-def _rope(x, theta, interleaved):
-    """x: [heads, S, d] rotated by position."""
+def _rope(x, theta, interleaved, factors):
+    """x: [heads, S, d] rotated by position; ``factors`` divide the frequencies (Llama 3.1)."""
     s, d = x.shape[1], x.shape[2]
-    inv = theta ** (-np.arange(0, d, 2, dtype=np.float64) / d)
+    inv = theta ** (-np.arange(0, d, 2, dtype=np.float64) / d) / factors
     ang = np.outer(np.arange(s), inv)
     cos, sin = np.cos(ang).astype(np.float32), np.sin(ang).astype(np.float32)
     if interleaved:
@@ -52,6 +52,7 @@ def forward(src, ids: list[int]) -> np.ndarray:
     x = W("token_embd.weight")[ids]
     s, hidden = x.shape
     hd = hidden // heads
+    factors = W("rope_freqs.weight").astype(np.float64) if "rope_freqs.weight" in T else 1.0
     mask = np.triu(np.full((s, s), -np.inf, np.float32), 1)
     for i in range(layers):
         p = f"blk.{i}."
@@ -65,7 +66,7 @@ def forward(src, ids: list[int]) -> np.ndarray:
         q = proj["q"].reshape(s, heads, hd).transpose(1, 0, 2)
         k = proj["k"].reshape(s, kv_heads, hd).transpose(1, 0, 2)
         v = proj["v"].reshape(s, kv_heads, hd).transpose(1, 0, 2)
-        q, k = _rope(q, theta, arch == "llama"), _rope(k, theta, arch == "llama")
+        q, k = _rope(q, theta, arch == "llama", factors), _rope(k, theta, arch == "llama", factors)
         group = heads // kv_heads
         k, v = np.repeat(k, group, axis=0), np.repeat(v, group, axis=0)
         scores = q @ k.transpose(0, 2, 1) / np.sqrt(hd) + mask

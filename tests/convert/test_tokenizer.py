@@ -208,3 +208,33 @@ def test_decode_round_trips(pair):
     tokenizer, _ = pair
     for text in corpus():
         assert tokenizer.decode(tokenizer.encode(text).ids, skip_special_tokens=False) == text
+
+
+@pytest.mark.parametrize(
+    "pre, pieces",
+    [
+        # Digits one by one before the GPT-2 regex, whose contractions are lower-case only.
+        ("smollm", ["abc", "Ġ", "1", "2", "3", "4", "5", "ĠI", "'", "M", "Ġ", "Ġ!?"]),
+        # Llama 3: digits in threes, contractions in either case, one non-letter may lead a word.
+        ("llama-bpe", ["abc", "Ġ", "123", "45", "ĠI", "'M", "Ġ", "Ġ!?"]),
+        ("qwen2", ["abc", "Ġ", "1", "2", "3", "4", "5", "ĠI", "'M", "Ġ", "Ġ!?"]),
+    ],
+)
+def test_pre_tokenizer_follows_llama_cpp_regexes(tmp_path, pre, pieces):
+    from navllm.models.convert.gguf_source import GGUFSource
+    from navllm.models.convert.tokenizer import build_tokenizer
+    from tests.convert import tiny_gguf
+
+    tokenizer = build_tokenizer(GGUFSource(tiny_gguf.write(tmp_path / "m.gguf", pre=pre)))
+    assert [p for p, _ in tokenizer.pre_tokenizer.pre_tokenize_str("abc 12345 I'M  !?")] == pieces
+
+
+def test_unknown_pre_tokenizer_is_named(tmp_path):
+    from navllm.models.convert.gguf_source import GGUFSource
+    from navllm.models.convert.tokenizer import build_tokenizer
+    from navllm.protocol.errors import ErrorName, NavError
+    from tests.convert import tiny_gguf
+
+    with pytest.raises(NavError) as caught:
+        build_tokenizer(GGUFSource(tiny_gguf.write(tmp_path / "m.gguf", pre="deepseek-llm")))
+    assert caught.value.name == ErrorName.NOT_SUPPORTED and "'deepseek-llm'" in caught.value.message

@@ -85,6 +85,8 @@ def write(
     tied: bool = True,
     seed: int = 0,
     tokenizer: str = "gpt2",
+    pre: str = "smollm",
+    rope_freqs: bool = False,
 ) -> Path:
     """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats."""
     import gguf
@@ -104,7 +106,7 @@ def write(
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(len(tokens))
     writer.add_tokenizer_model(tokenizer)
-    writer.add_tokenizer_pre("smollm")
+    writer.add_tokenizer_pre(pre)
     writer.add_token_list(tokens)
     writer.add_token_types(token_types)
     writer.add_token_merges(merges)
@@ -122,6 +124,8 @@ def write(
         writer.add_tensor(name, rng.uniform(0.8, 1.2, size).astype(np.float32))
 
     head_dim = HIDDEN // HEADS
+    if rope_freqs:  # Llama 3.1-style per-frequency divisors
+        writer.add_tensor("rope_freqs.weight", np.linspace(1.0, 8.0, head_dim // 2, dtype=np.float32))
     add("token_embd.weight", len(tokens), HIDDEN, "Q8_0")
     for i in range(LAYERS):
         p = f"blk.{i}."
