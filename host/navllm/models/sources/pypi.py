@@ -97,11 +97,8 @@ def _obtain(wheel: Wheel, ctx: Context) -> Path:
     """The wheel on disk: a local file (find-links, file:// index) is used in place after a hash check."""
     parts = urllib.parse.urlsplit(wheel.url)
     if parts.scheme == "file":
-        path = Path(urllib.request.url2pathname(parts.path))
         ctx.progress(0.0, f"verifying {wheel.filename}")
-        if wheel.sha256 is not None and sha256_file(path, ctx.cancel) != wheel.sha256:
-            raise NavError(ErrorName.DATA, f"checksum mismatch for {wheel.filename}: it does not match the index's sha256")
-        return path
+        return _checked(Path(urllib.request.url2pathname(parts.path)), wheel, ctx)
     dest = ctx.workdir / wheel.filename
     part = ctx.downloads / f"{wheel.sha256 or hashlib.sha256(wheel.url.encode()).hexdigest()}.part"
     try:
@@ -122,6 +119,10 @@ def _pip_download(wheel: Wheel, ctx: Context) -> Path:
     path = folder / wheel.filename
     if not path.is_file():
         raise NavError(ErrorName.NETWORK, f"pip did not download {wheel.filename}")
+    return _checked(path, wheel, ctx)
+
+
+def _checked(path: Path, wheel: Wheel, ctx: Context) -> Path:
     if wheel.sha256 is not None and sha256_file(path, ctx.cancel) != wheel.sha256:
         raise NavError(ErrorName.DATA, f"checksum mismatch for {wheel.filename}: it does not match the index's sha256")
     return path
