@@ -102,7 +102,7 @@ async def test_429_with_a_long_retry_after_reports_quota_with_retry_after(openai
     started = time.monotonic()
     with pytest.raises(NavError) as caught:
         await collect(make(openai_server), text_message("user", "hi"))
-    assert time.monotonic() - started < 5
+    assert time.monotonic() - started < 15  # not waited out (a first call also imports the SDK)
     assert caught.value.name == "QuotaExceededError" and caught.value.details["retryAfter"] == 120
 
 
