@@ -112,3 +112,25 @@ def test_side_panel_cancel_stops_a_pull(tmp_path, wheelhouse):
             assert not list((root / ".staging").iterdir()) and not list((root / ".downloads").glob("*"))
         finally:
             host.close()
+
+
+def test_progress_bar_on_a_terminal_redraws_one_line():
+    import io
+
+    from navllm.cli.models import ProgressBar
+
+    class Terminal(io.StringIO):
+        def isatty(self):
+            return True
+
+    screen = Terminal()
+    with ProgressBar(screen) as bar:
+        for i in range(101):
+            bar.update(i / 100, "downloading model.gguf" if i < 60 else "converting")
+    drawn = screen.getvalue()
+    assert drawn.endswith("\n") and drawn.count("\n") == 1  # redrawn in place, one line at the end
+    frames = drawn.strip("\n").split("\r")[1:]
+    assert frames[0].startswith("[" + "." * 30 + "]   0%  downloading model.gguf")
+    assert frames[-1].startswith("[" + "#" * 30 + "] 100%  converting")
+    assert len(frames) < 101  # throttled, but every stage change is drawn
+    assert any("converting" in f for f in frames) and any("downloading" in f for f in frames)
