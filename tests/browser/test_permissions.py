@@ -171,3 +171,16 @@ def test_three_closed_prompts_embargo_the_site(chromium, site):
     click(page, "once")
     assert outcome(tab, slot) == "ok"
     tab.close()
+
+
+def test_a_prompt_outlives_a_service_worker_restart(chromium, site):
+    tab = chromium.tab(site.url())
+    page, (slot,) = open_prompt(chromium, tab)
+    cdp = chromium.context.new_cdp_session(page)
+    cdp.send("ServiceWorker.enable")
+    cdp.send("ServiceWorker.stopAllWorkers")
+    assert outcome(tab, slot) == "OperationError"  # the page's request died with the worker
+    click(page, "always")  # the answer wakes a new worker, which finds the prompt it saved
+    assert tab.run(CREATE) == "ok"
+    assert [g["origin"] for g in chromium.admin("grants.list")["grants"]] == [site.origin()]
+    tab.close()
