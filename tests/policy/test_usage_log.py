@@ -6,7 +6,7 @@ import csv
 import io
 import json
 
-from policy_host import SAY_HI, SITE, kind
+from policy_host import SITE, kind
 
 from navllm.policy import UsageRecord
 from navllm.policy.gate import PolicyGate

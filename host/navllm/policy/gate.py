@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from functools import cached_property
 
 from ..protocol.common import Caller
-from ..protocol.errors import not_allowed
+from ..protocol.errors import NavError, not_allowed
 from ..protocol.replies import PermissionAsk
 from ..providers.base import Provider
 from ..settings import Settings
@@ -26,7 +26,6 @@ from .quotas import Quotas
 from .usage import DAY, Entry, Usage
 
 RETENTION_CHECK_SECONDS = 3600
-INCOGNITO_LOG_ORIGIN = "incognito"
 
 
 def open_gate(settings: Callable[[], Settings]) -> PolicyGate:
@@ -113,7 +112,7 @@ class PolicyGate:
             return True
         try:
             self.frame_of(caller)
-        except Exception:
+        except NavError:
             return False
         return True
 
