@@ -95,3 +95,43 @@ def test_logits_and_next_token_agreement_with_fp32_reference(smollm2_onnx, passa
     assert agree.mean() >= 0.93
     assert diff.mean() < 0.3
     assert diff.max() < 3.5
+
+
+def test_folder_metadata_and_graph_io_follow_the_contract(smollm2_onnx, smollm2_gguf):
+    import hashlib
+
+    import onnxruntime as ort
+
+    assert sorted(p.name for p in smollm2_onnx.iterdir()) == ["model.onnx", "navllm-model.json", "tokenizer.json"]
+    meta = json.loads((smollm2_onnx / "navllm-model.json").read_text())
+    chat_template = meta.pop("chatTemplate")
+    assert chat_template.startswith("{% for message in messages %}")
+    assert meta == {
+        "format": 1,
+        "name": "Smollm2 135M 8k Lc100K Mix1 Ep2",
+        "architecture": "llama",
+        "layers": 30,
+        "heads": 9,
+        "kvHeads": 3,
+        "headDim": 64,
+        "hidden": 576,
+        "vocabSize": 49152,
+        "contextLength": 8192,
+        "ropeTheta": 100000.0,
+        "bosTokenId": 1,
+        "eosTokenIds": [2, 0],  # <|im_end|>, then <|endoftext|>
+        "addBos": False,
+        "quant": "Q4_1",
+        "sourceSha256": hashlib.sha256(smollm2_gguf.read_bytes()).hexdigest(),
+    }
+    session = ort.InferenceSession(str(smollm2_onnx / "model.onnx"), providers=["CPUExecutionProvider"])
+    inputs = {i.name: (i.type, i.shape) for i in session.get_inputs()}
+    outputs = {o.name: (o.type, o.shape) for o in session.get_outputs()}
+    assert inputs.pop("input_ids") == ("tensor(int64)", [1, "sequence_length"])
+    assert inputs.pop("attention_mask") == ("tensor(int64)", [1, "total_sequence_length"])
+    assert outputs.pop("logits") == ("tensor(float)", [1, 1, 49152])
+    for i in range(30):
+        for kv in ("key", "value"):
+            assert inputs.pop(f"past_key_values.{i}.{kv}") == ("tensor(float)", [1, 3, "past_sequence_length", 64])
+            assert outputs.pop(f"present.{i}.{kv}") == ("tensor(float)", [1, 3, "present_sequence_length", 64])
+    assert not inputs and not outputs

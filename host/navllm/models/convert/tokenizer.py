@@ -29,6 +29,8 @@ PRE_TOKENIZERS = {
 
 # llama.cpp token types
 CONTROL, USER_DEFINED = 3, 4
+# Control tokens that end a turn or a document in the families we convert (ChatML, Llama 3).
+END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|eom_id|>")
 
 
 def build_tokenizer(src: GGUFSource):
@@ -76,7 +78,12 @@ def special_ids(src: GGUFSource) -> dict:
     eos = [src.get(k) for k in ("tokenizer.ggml.eos_token_id", "tokenizer.ggml.eot_token_id", "tokenizer.ggml.eom_token_id")]
     eos_ids = list(dict.fromkeys(int(i) for i in eos if i is not None))
     # Chat models end a turn with a control token the metadata may not name as EOS.
-    eos_ids += [i for i, t in enumerate(tokens) if t in ("<|im_end|>", "<|eot_id|>", "<|end_of_text|>") and i not in eos_ids]
+    types = src.get("tokenizer.ggml.token_type") or [CONTROL] * len(tokens)
+    eos_ids += [
+        i
+        for i, (t, typ) in enumerate(zip(tokens, types))
+        if t in END_TOKENS and typ == CONTROL and i not in eos_ids
+    ]
     add_bos = src.get("tokenizer.ggml.add_bos_token")
     if add_bos is None:  # llama.cpp's default per pre-tokenizer
         add_bos = bos is not None and src.get("tokenizer.ggml.pre") in ("llama-bpe", "llama3")
