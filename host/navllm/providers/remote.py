@@ -342,8 +342,13 @@ class RemoteProvider(Provider):
                 return "unavailable"
         return "available"
 
+    async def _load_sdk(self) -> None:
+        """Import the SDK off the event loop: cold, it takes seconds, and other requests must keep flowing."""
+        await asyncio.to_thread(self.errors)
+
     async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
         secret = self.secret()
+        await self._load_sdk()
         asked = options.model if options.provider == self.name else None
         model = asked or self.config.model or self.default_model or await self._first_listed(secret)
         progress(1.0)
@@ -356,6 +361,7 @@ class RemoteProvider(Provider):
         return ids[0]
 
     async def _model_ids(self, secret: str | None) -> list[str]:
+        await self._load_sdk()
         try:
             return await self.list_model_ids(self.client(secret))
         except Exception as exc:
