@@ -347,7 +347,7 @@ class RemoteProvider(Provider):
         await asyncio.to_thread(self.errors)
 
     async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
-        secret = self.secret()
+        secret = await asyncio.to_thread(self.secret)  # a cold keychain read is a D-Bus round trip or a prompt
         await self._load_sdk()
         asked = options.model if options.provider == self.name else None
         model = asked or self.config.model or self.default_model or await self._first_listed(secret)
@@ -371,7 +371,7 @@ class RemoteProvider(Provider):
         """What the endpoint lists (cached per process); the configured model if listing fails."""
         if self._listed is None:
             try:
-                self._listed = await self._model_ids(self.secret())
+                self._listed = await self._model_ids(await asyncio.to_thread(self.secret))
             except NavError as err:
                 log.info("%s: listing models failed: %s", self.name, err.name)
                 configured = self.config.model or self.default_model
