@@ -33,6 +33,7 @@ def test_a_flood_from_one_origin_is_throttled_without_affecting_another(host):
 
 def test_daily_token_budget_is_charged_and_survives_restart(host):
     host.admin("quotas.set", scope="site", origin=SITE, requestsPerMinute=None, dailyTokens=50)
+    assert host.admin("quotas.set", scope="site", origin=SITE, dailyTokens=50) == {"requestsPerMinute": None, "dailyTokens": 50}
     host.decide("always")
     session = host.create()["data"]["session"]
     assert kind(host.call("prompt", PAGE, session=session, input=SAY_HI)) == "done"  # crosses the budget
@@ -76,3 +77,5 @@ def test_quota_settings_are_validated(host):
         reply = host.call("quotas.set", {"kind": "extension", "origin": "chrome-extension://test/"}, **fields)
         assert reply["type"] == "error", fields
     assert host.admin("quotas.get")["sites"] == {}
+    assert host.admin("quotas.set", scope="default", dailyTokens=7) == {"requestsPerMinute": 120, "dailyTokens": 7}  # left out: kept
+    assert host.admin("quotas.set", scope="default", requestsPerMinute=None) == {"requestsPerMinute": None, "dailyTokens": 7}

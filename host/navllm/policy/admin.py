@@ -133,7 +133,16 @@ class PolicyAdmin:
         if req.reset:
             quotas.reset_limits(scope)
         else:
-            quotas.set_limits(scope, Limits(req.requests_per_minute, req.daily_tokens))
+            # A limit left out keeps its current value; an explicit null removes it.
+            current = quotas.limits(scope)
+            given = req.model_fields_set
+            quotas.set_limits(
+                scope,
+                Limits(
+                    req.requests_per_minute if "requests_per_minute" in given else current.requests_per_minute,
+                    req.daily_tokens if "daily_tokens" in given else current.daily_tokens,
+                ),
+            )
         return quotas.limits(scope).wire()
 
     async def summary(self, req: u.UsageSummary, out) -> dict:

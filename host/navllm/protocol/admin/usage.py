@@ -18,8 +18,8 @@ class GetQuotas(AdminRequest):
 
 class SetQuota(AdminRequest):
     """Set limits for one site (``scope: "site"`` with ``origin``), for every site without its own
-    (``"default"``) or the overall daily budget (``"overall"``). ``null`` means no limit;
-    ``reset`` goes back to the default (or built-in) limits."""
+    (``"default"``) or the overall daily budget (``"overall"``). ``null`` means no limit, a limit
+    left out keeps its current value; ``reset`` goes back to the default (or built-in) limits."""
 
     type: Literal["quotas.set"] = "quotas.set"
     scope: Literal["site", "default", "overall"] = "site"
