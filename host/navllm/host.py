@@ -15,6 +15,7 @@ from navllm import PROTOCOL_VERSION, __version__
 from navllm.wire.framing import EndOfStream, FrameReader, FramingError, FrameWriter, encode
 
 CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
+STOPPING = "navllm host: stopping, the browser's message stream is unusable"
 
 
 def caller_of(argv: list[str]) -> str | None:
@@ -70,6 +71,7 @@ def setup_logging() -> None:
 
 
 async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
+    """Serve until input ends; ``first`` is a message read before the services loaded, or None."""
     import asyncio
 
     from navllm.app import App
@@ -80,11 +82,6 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
             writer.write_bytes(frame)
 
     loop = asyncio.get_running_loop()
-    if isinstance(first, EndOfStream):
-        return 0
-    if isinstance(first, FramingError):
-        print(f"navllm host: stopping, the browser's message stream is unusable: {first}", file=sys.stderr)
-        return 2
     queue = start_reader(reader, loop)
     dispatcher = Dispatcher(send, App().handlers())
     if first is not None:
@@ -94,7 +91,7 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
         if isinstance(message, Closed):
             await asyncio.wait_for(dispatcher.close(), timeout=0.8)
             if message.error:
-                print(f"navllm host: stopping, the browser's message stream is unusable: {message.error}", file=sys.stderr)
+                print(f"{STOPPING}: {message.error}", file=sys.stderr)
                 return 2
             return 0
         try:
@@ -134,6 +131,11 @@ def main() -> int:
     writer = FrameWriter(proto_out)
     try:
         first = handshake(reader, writer)
+        if isinstance(first, EndOfStream):
+            return 0
+        if isinstance(first, FramingError):
+            print(f"{STOPPING}: {first}", file=sys.stderr)
+            return 2
         setup_logging()
         import asyncio
 

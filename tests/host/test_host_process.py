@@ -133,3 +133,12 @@ def test_bad_requests_get_errors_and_the_host_keeps_serving(host):
     assert replies["n3"]["error"]["name"] == "NotAllowedError"
     assert replies["n4"]["error"]["name"] == "TypeError" and "caller" in replies["n4"]["error"]["message"]
     assert host.call("create", PAGE)["type"] == "done"
+
+
+def test_malformed_first_frame_and_immediate_eof(navllm_home):
+    host = HostProcess(navllm_home)
+    host.send_raw(b"\x04\x00\x00\x00nope")
+    code, stderr = finished(host)
+    assert code == 2 and stderr.strip().count("\n") == 0 and "not UTF-8 JSON" in stderr
+    host = HostProcess(navllm_home)
+    assert finished(host) == (0, "")
