@@ -3,7 +3,8 @@
 A pull fetches into a private staging folder, converts there, renames the finished folder into
 place and then commits the registry, all under a file lock. A process killed at any point leaves
 the registry as it was; the next store to open sweeps away staging folders of dead processes and
-folders the registry does not name. Concurrent pulls of one source in a process share one job.
+folders the registry does not name. Concurrent pulls of one source in a process share one job
+(``jobs``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from typing import Any, Literal
 from ..atomic import write_atomic
 from ..paths import data_dir
 from ..protocol.errors import ErrorName, NavError
-from . import sources
+from . import jobs, sources
 from .download import check_cancel, require_free_space, sha256_file
 
 log = logging.getLogger(__name__)
@@ -116,8 +117,7 @@ class ModelStore:
 
     def pulls(self) -> dict[str, float]:
         """Sources being pulled into this store by this process, with their progress."""
-        with _jobs_lock:
-            return {key[1]: job.last[0] for key, job in _jobs.items() if key[0] == str(self.root)}
+        return jobs.running(str(self.root))
 
     # -- changing --------------------------------------------------------------------------
 
@@ -168,26 +168,24 @@ class ModelStore:
         if name is not None:
             _check_name(name)
         key = (str(self.root), source.strip(), name)
-        with _jobs_lock:
-            job = _jobs.get(key)
-            if job is None:
-                job = _jobs[key] = _Job()
-                threading.Thread(target=self._run, args=(key, job), name=f"pull {source[:64]}").start()
-            job.attach(progress)
+
+        def start(job: jobs.Job) -> None:
+            threading.Thread(target=self._run, args=(key, job), name=f"pull {source[:64]}").start()
+
+        job = jobs.join(key, progress, start)
         try:
             while not job.done.wait(0.1):
                 if cancel is not None and cancel.is_set():
                     raise NavError(ErrorName.ABORT, f"pulling {source[:200]} was cancelled")
         finally:
             job.detach(progress)
-        if job.error is not None:
+        if isinstance(job.error, NavError):
             raise NavError(job.error.name, job.error.message, **job.error.details)
-        assert job.result is not None
         return job.result
 
     # -- the pull itself ---------------------------------------------------------------------
 
-    def _run(self, key: tuple[str, str, str | None], job: _Job) -> None:
+    def _run(self, key: jobs.Key, job: jobs.Job) -> None:
         try:
             job.result = self._install(key[1], key[2], job.report, job.cancel)
         except NavError as err:
@@ -196,9 +194,7 @@ class ModelStore:
             log.exception("pulling %s failed", key[1])
             job.error = NavError(ErrorName.OPERATION, f"pulling {key[1][:200]} failed: {type(exc).__name__}: {exc}")
         finally:
-            with _jobs_lock:
-                _jobs.pop(key, None)
-            job.done.set()
+            jobs.finish(key, job)
 
     def _install(self, source: str, name: str | None, report: Progress, cancel: threading.Event) -> InstalledModel:
         staging = self.root / ".staging" / f"{os.getpid()}-{secrets.token_hex(4)}"
@@ -343,50 +339,6 @@ class ModelStore:
             for child in self.root.iterdir():
                 if child.is_dir() and not child.name.startswith(".") and child.name not in known:
                     shutil.rmtree(child, ignore_errors=True)
-
-
-class _Job:
-    """One running pull; every caller waiting on it hears its progress. It stops when all give up."""
-
-    def __init__(self) -> None:
-        self.done = threading.Event()
-        self.cancel = threading.Event()
-        self.last: tuple[float, str] = (0.0, "starting")
-        self.result: InstalledModel | None = None
-        self.error: NavError | None = None
-        self._lock = threading.Lock()
-        self._listeners: list[Progress | None] = []
-
-    def attach(self, listener: Progress | None) -> None:
-        with self._lock:
-            self._listeners.append(listener)
-            fraction, stage = self.last
-        if listener is not None:
-            _tell(listener, fraction, stage)
-
-    def detach(self, listener: Progress | None) -> None:
-        with self._lock:
-            self._listeners.remove(listener)
-            if not self._listeners and not self.done.is_set():
-                self.cancel.set()
-
-    def report(self, fraction: float, stage: str) -> None:
-        with self._lock:
-            self.last = (fraction, stage)
-            listeners = [listener for listener in self._listeners if listener is not None]
-        for listener in listeners:
-            _tell(listener, fraction, stage)
-
-
-def _tell(listener: Progress, fraction: float, stage: str) -> None:
-    try:
-        listener(fraction, stage)
-    except Exception:  # one caller's broken display must not fail everyone's pull
-        log.exception("a progress listener failed")
-
-
-_jobs: dict[tuple[str, str, str | None], _Job] = {}
-_jobs_lock = threading.Lock()
 
 
 def _scaled(report: Progress, cancel: threading.Event, low: float, high: float) -> Progress:
