@@ -75,9 +75,9 @@ def test_unsupported_architecture(tmp_path):
 
 
 def test_unsupported_tokenizer(tmp_path):
-    source = tiny_gguf.write(tmp_path / "model.gguf", tokenizer="llama")
+    source = tiny_gguf.write(tmp_path / "model.gguf", tokenizer="bert")
     err = _convert_fails(tmp_path, source=source)
-    assert err.name == ErrorName.NOT_SUPPORTED and "'llama'" in err.message
+    assert err.name == ErrorName.NOT_SUPPORTED and "'bert'" in err.message
 
 
 def test_refuses_to_overwrite(tmp_path, good):

@@ -40,6 +40,22 @@ def vocabulary() -> tuple[list[str], list[int], list[str]]:
     return tokens, types, merges
 
 
+SPM_PIECES = (
+    ["▁"] + list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'")
+    + ["▁t", "he", "▁the", "in", "▁a", "er", "an", "on", "▁s", "en", "re", "▁w", "ing", "▁th", "or", "▁wor",
+       "ld", "▁world", "nd", "▁an", "▁and", "is", "▁is", "▁i", "▁in", "ll", "el", "lo", "llo", "▁he", "▁hello",
+       "at", "ca", "cat", "▁c", "▁cat", "▁▁", "▁▁▁▁", "ab", "abc", "bc", "▁ab"]
+)
+
+
+def spm_vocabulary() -> tuple[list[str], list[int], list[float]]:
+    """A SentencePiece vocabulary: <unk>, <s>, </s>, 256 byte pieces, then pieces scored by rank."""
+    tokens = ["<unk>", "<s>", "</s>"] + [f"<0x{b:02X}>" for b in range(256)] + SPM_PIECES
+    types = [2, 3, 3] + [6] * 256 + [1] * len(SPM_PIECES)
+    scores = [0.0] * 259 + [-float(i) for i in range(len(SPM_PIECES))]
+    return tokens, types, scores
+
+
 def random_blocks(kind: str, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     """Valid GGML blocks for an [n, k] weight: random codes, small positive fp16 scales."""
     per_block, size = BLOCKS[kind]
@@ -93,7 +109,10 @@ def write(
 
     types = types or {}
     rng = np.random.default_rng(seed)
-    tokens, token_types, merges = vocabulary()
+    if tokenizer == "llama":
+        tokens, token_types, scores = spm_vocabulary()
+    else:
+        tokens, token_types, merges = vocabulary()
     writer = gguf.GGUFWriter(str(path), arch)
     writer.add_name(f"tiny-{arch}")
     writer.add_context_length(256)
@@ -106,13 +125,18 @@ def write(
     writer.add_layer_norm_rms_eps(1e-5)
     writer.add_vocab_size(len(tokens))
     writer.add_tokenizer_model(tokenizer)
-    writer.add_tokenizer_pre(pre)
     writer.add_token_list(tokens)
     writer.add_token_types(token_types)
-    writer.add_token_merges(merges)
-    writer.add_bos_token_id(len(tokens) - 2)
-    writer.add_eos_token_id(len(tokens) - 1)
-    writer.add_add_bos_token(False)
+    if tokenizer == "llama":
+        writer.add_token_scores(scores)
+        writer.add_bos_token_id(1)
+        writer.add_eos_token_id(2)
+    else:
+        writer.add_tokenizer_pre(pre)
+        writer.add_token_merges(merges)
+        writer.add_bos_token_id(len(tokens) - 2)
+        writer.add_eos_token_id(len(tokens) - 1)
+        writer.add_add_bos_token(False)
     writer.add_chat_template(CHATML)
 
     def add(name: str, n: int, k: int, default: str):

@@ -1,8 +1,9 @@
 """A ``tokenizers`` Tokenizer rebuilt from GGUF metadata, splitting text the way llama.cpp does.
 
-Byte-level BPE (``tokenizer.ggml.model == "gpt2"``) only. The pre-tokenizer follows llama.cpp's
-regexes for ``tokenizer.ggml.pre``, applied in sequence; the ``smollm`` split of every digit is
-what other GGUF converters drop. No post-processor: whether to prepend BOS is the ``addBos`` flag in
+Byte-level BPE (``tokenizer.ggml.model == "gpt2"``): the pre-tokenizer follows llama.cpp's regexes
+for ``tokenizer.ggml.pre``, applied in sequence; the ``smollm`` split of every digit is what other
+GGUF converters drop. SentencePiece (``"llama"``): scores become BPE merge ranks, with byte
+fallback and the ``▁`` space marker. No post-processor: whether to prepend BOS is the ``addBos`` flag in
 ``navllm-model.json``, because chat templates often write the BOS token themselves.
 """
 
@@ -28,20 +29,39 @@ PRE_TOKENIZERS = {
 }
 
 # llama.cpp token types
-CONTROL, USER_DEFINED = 3, 4
+NORMAL, UNKNOWN, CONTROL, USER_DEFINED, BYTE = 1, 2, 3, 4, 6
 # Control tokens that end a turn or a document in the families we convert (ChatML, Llama 3).
 END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|eom_id|>")
 
 
 def build_tokenizer(src: GGUFSource):
-    from tokenizers import AddedToken, Regex, Tokenizer, decoders, models, pre_tokenizers
+    from tokenizers import AddedToken
 
     kind = src.require("tokenizer.ggml.model")
-    if kind != "gpt2":
+    if kind not in ("gpt2", "llama"):
         raise NavError(
             ErrorName.NOT_SUPPORTED,
-            f"tokenizer model {kind!r} is not supported (only byte-level BPE, 'gpt2')",
+            f"tokenizer model {kind!r} is not supported (supported: byte-level BPE 'gpt2', SentencePiece 'llama')",
         )
+    tokens = src.require("tokenizer.ggml.tokens")
+    types = src.get("tokenizer.ggml.token_type") or [NORMAL] * len(tokens)
+    vocab: dict[str, int] = {}
+    for i, tok in enumerate(tokens):
+        vocab.setdefault(tok, i)  # the first id wins, as in llama.cpp's text_to_token
+    tokenizer = _byte_level(src, vocab) if kind == "gpt2" else _sentencepiece(src, vocab, tokens, types)
+    tokenizer.add_tokens(
+        [
+            AddedToken(tok, special=typ == CONTROL, normalized=False)
+            for tok, typ in zip(tokens, types)
+            if typ in (CONTROL, USER_DEFINED)
+        ]
+    )
+    return tokenizer
+
+
+def _byte_level(src: GGUFSource, vocab: dict[str, int]):
+    from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
+
     pre = src.get("tokenizer.ggml.pre", "gpt-2")
     if pre not in PRE_TOKENIZERS:
         raise NavError(
@@ -49,24 +69,42 @@ def build_tokenizer(src: GGUFSource):
             f"pre-tokenizer {pre!r} is not supported (supported: {', '.join(sorted(PRE_TOKENIZERS))})",
         )
     regexes, ignore_merges = PRE_TOKENIZERS[pre]
-    tokens = src.require("tokenizer.ggml.tokens")
     merges = [tuple(m.split(" ", 1)) for m in src.require("tokenizer.ggml.merges")]
-    types = src.get("tokenizer.ggml.token_type") or [1] * len(tokens)
-
-    vocab: dict[str, int] = {}
-    for i, tok in enumerate(tokens):
-        vocab.setdefault(tok, i)  # the first id wins, as in llama.cpp's text_to_token
     tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges, ignore_merges=ignore_merges))
     steps = [pre_tokenizers.Split(Regex(r), behavior="isolated") for r in regexes]
     steps.append(pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False))
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(steps)
     tokenizer.decoder = decoders.ByteLevel()
-    tokenizer.add_tokens(
-        [
-            AddedToken(tok, special=typ == CONTROL, normalized=False)
-            for tok, typ in zip(tokens, types)
-            if typ in (CONTROL, USER_DEFINED)
-        ]
+    return tokenizer
+
+
+def _sentencepiece(src: GGUFSource, vocab: dict[str, int], tokens: list[str], types: list[int]):
+    """llama.cpp's SPM tokenizer as BPE: merging the adjacent pair whose union scores highest is
+    merging by rank when every split of a piece into two pieces is a merge ranked by its score."""
+    from tokenizers import Tokenizer, decoders, models, normalizers
+
+    scores = src.require("tokenizer.ggml.scores")
+    candidates = []
+    for i, (piece, score, typ) in enumerate(zip(tokens, scores, types)):
+        if typ in (UNKNOWN, CONTROL, BYTE) or len(piece) < 2 or vocab[piece] != i:
+            continue
+        for cut in range(1, len(piece)):
+            left, right = piece[:cut], piece[cut:]
+            if left in vocab and right in vocab:
+                candidates.append((-score, vocab[piece], cut, left, right))
+    candidates.sort()
+    unk = next((t for t, typ in zip(tokens, types) if typ == UNKNOWN), None)
+    model = models.BPE(
+        vocab=vocab, merges=[(c[3], c[4]) for c in candidates], unk_token=unk, fuse_unk=True, byte_fallback=True
+    )
+    tokenizer = Tokenizer(model)
+    steps = [normalizers.Replace(" ", "\u2581")]
+    if src.get("tokenizer.ggml.add_space_prefix", True):
+        steps.insert(0, normalizers.Prepend("\u2581"))  # llama.cpp: a space before text that follows BOS/special
+    tokenizer.normalizer = normalizers.Sequence(steps)
+    tokenizer.decoder = decoders.Sequence(
+        [decoders.Replace("\u2581", " "), decoders.ByteFallback(), decoders.Fuse()]
+        + ([decoders.Strip(" ", 1, 0)] if src.get("tokenizer.ggml.add_space_prefix", True) else [])
     )
     return tokenizer
 
@@ -86,7 +124,8 @@ def special_ids(src: GGUFSource) -> dict:
     ]
     add_bos = src.get("tokenizer.ggml.add_bos_token")
     if add_bos is None:  # llama.cpp's default per pre-tokenizer
-        add_bos = bos is not None and src.get("tokenizer.ggml.pre") in ("llama-bpe", "llama3")
+        llama_default = src.require("tokenizer.ggml.model") == "llama" or src.get("tokenizer.ggml.pre") in ("llama-bpe", "llama3")
+        add_bos = bos is not None and llama_default
     return {
         "bosTokenId": None if bos is None else int(bos),
         "eosTokenIds": eos_ids,
