@@ -8,16 +8,17 @@ cancel that this process sees deletes it, so nothing half-written is left behind
 from __future__ import annotations
 
 import hashlib
-import http.client
 import os
 import shutil
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..protocol.errors import ErrorName, NavError
+
+if TYPE_CHECKING:
+    import http.client
 
 Progress = Callable[[float, str], None]
 
@@ -79,6 +80,10 @@ def download(
 
 
 def _fetch(url: str, part: Path, progress: Progress | None, cancel: threading.Event | None) -> str:
+    import http.client  # the HTTP stack is imported when a download starts, not with the host
+    import urllib.error
+    import urllib.request
+
     checked_space = False
     for attempt in range(RETRIES + 1):
         have = part.stat().st_size if part.exists() else 0
@@ -142,6 +147,8 @@ def _name(url: str) -> str:
 
 def _reason(exc: Exception) -> str:
     """Why a transfer failed, without echoing the URL (it may carry index credentials)."""
+    import http.client
+
     reason = getattr(exc, "reason", exc)
     if isinstance(reason, OSError) and reason.strerror:
         return reason.strerror
