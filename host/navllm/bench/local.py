@@ -249,7 +249,7 @@ def table(result: dict[str, Any]) -> str:
     return "\n".join([head, *("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=True))) for r in rows)])
 
 
-def _physical_cores() -> int:
+def _cpus() -> int:
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -264,7 +264,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    result = run(args.gguf, args.threads or _physical_cores(), args.rounds, args.runs, log=lambda m: print(m, file=sys.stderr))
+    result = run(args.gguf, args.threads or _cpus(), args.rounds, args.runs, log=lambda m: print(m, file=sys.stderr))
     print(json.dumps(result, indent=2) if args.json else table(result))
     return 0
 
