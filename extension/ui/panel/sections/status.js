@@ -1,0 +1,78 @@
+// Status: is the host connected, which versions, and a checklist of what needs attention.
+import { field, h } from "../../common/ui.js";
+
+const api = globalThis.browser ?? globalThis.chrome;
+
+const check = (state, text, action) =>
+  h("li", {},
+    h("span", { class: `mark ${state}`, "aria-hidden": "true" }, { ok: "✓", warn: "!", bad: "✕" }[state]),
+    h("span", {}, h("span", { class: "sr-only" }, { ok: "OK: ", warn: "Needs attention: ", bad: "Problem: " }[state]), text, action ? [" ", action] : null),
+  );
+
+export default {
+  id: "status",
+  title: "Status",
+  async render({ client, call, notify, go, root }) {
+    const [status, settings, models, keys, vault] = await Promise.all([
+      client.request("status"),
+      client.request("settings.get"),
+      client.request("models.list"),
+      client.request("keys.status"),
+      client.request("vault.status"),
+    ]);
+    const link = (id, text) => h("button", { type: "button", class: "small", onclick: () => go(id) }, text);
+    const remote = settings.providers.filter((p) => p.kind === "openai" || p.kind === "anthropic");
+    const withKey = new Set(keys.filter((k) => k.present).map((k) => k.provider));
+    const missingKeys = remote.filter((p) => p.enabled && !withKey.has(p.name));
+    const chat = models.defaults.chat;
+
+    const checks = [
+      check("ok", `Host program connected (version ${status.host}, protocol ${status.protocol}).`),
+      chat
+        ? check("ok", `Local model ready: ${chat}.`)
+        : check("warn", "No local model installed yet: sites can only use online services.", link("models", "Add a model")),
+      remote.length
+        ? missingKeys.length
+          ? check("warn", `No API key for ${missingKeys.map((p) => p.label || p.name).join(", ")}.`, link("providers", "Set a key"))
+          : check("ok", `${remote.length} online service${remote.length > 1 ? "s" : ""} configured, keys set.`)
+        : check("ok", "No online services: everything runs on this device."),
+      vault.newKeysGoTo === "vault" && vault.exists && !vault.unlocked
+        ? check("warn", "The system keychain isn't available and navllm's key vault is locked.", link("providers", "Unlock"))
+        : check("ok", vault.newKeysGoTo === "vault" ? "Keys are kept in navllm's encrypted vault." : "Keys are kept in the system keychain."),
+    ];
+
+    const replace = h("input", { type: "checkbox", id: "opt-replace", checked: settings.replaceNativePromptApi });
+    replace.addEventListener("change", async () => {
+      try {
+        await call("settings.set", { values: { replaceNativePromptApi: replace.checked } });
+        notify(replace.checked ? "Pages now get navllm's Prompt API even where the browser has its own." : "Pages keep the browser's own Prompt API where it has one.");
+      } catch {
+        replace.checked = !replace.checked;
+      }
+    });
+    const [threadsField, threads] = field("Processor threads for local models", h("input", { type: "number", min: 1, max: 256, placeholder: "automatic", value: settings.threads ?? "" }), "Leave empty to let navllm choose.");
+    threads.addEventListener("change", async () => {
+      const value = threads.value === "" ? null : Number(threads.value);
+      await call("settings.set", { values: { threads: value } }).then(() => notify("Saved."), () => {});
+    });
+
+    root.append(
+      h("div", { class: "card" },
+        h("div", { class: "row spread" }, h("h3", {}, "Connection"), h("span", { class: "badge ok", id: "host-state" }, "Connected")),
+        h("dl", { class: "kv" },
+          h("dt", {}, "Extension"), h("dd", {}, api.runtime.getManifest().version),
+          h("dt", {}, "Host"), h("dd", {}, status.host),
+          h("dt", {}, "Active sessions"), h("dd", {}, String(status.sessions)),
+          h("dt", {}, "Settings"), h("dd", { class: "mono" }, status.configDir),
+          h("dt", {}, "Data"), h("dd", { class: "mono" }, status.dataDir),
+        ),
+      ),
+      h("div", { class: "card" }, h("h3", {}, "Checks"), h("ul", { class: "checks", id: "checks" }, checks)),
+      h("div", { class: "card" },
+        h("h3", {}, "Options"),
+        h("label", { class: "check" }, replace, "Use navllm for the Prompt API even where the browser has its own"),
+        threadsField,
+      ),
+    );
+  },
+};
