@@ -184,3 +184,42 @@ def test_a_prompt_outlives_a_service_worker_restart(chromium, site):
     assert tab.run(CREATE) == "ok"
     assert [g["origin"] for g in chromium.admin("grants.list")["grants"]] == [site.origin()]
     tab.close()
+
+
+FRAME_PROBE = """<!doctype html><meta charset="utf-8"><script>
+navigator.llm.createSession().then(() => "ok", (e) => e.name).then((r) => parent.postMessage({ probe: r }, "*"));
+</script>"""
+EMBED = """
+const frame = document.createElement("iframe");
+window.framed = new Promise((resolve) => addEventListener("message", (e) => e.source === frame.contentWindow && resolve(e.data.probe)));
+frame.src = ARGS[0];
+document.body.append(frame);
+return 1;
+"""
+
+
+def test_a_delegated_frame_is_asked_about_naming_both_origins(chromium, site):
+    site.add("frame-probe.html", FRAME_PROBE)
+    chromium.admin("grants.delegate", topOrigin=site.origin(), frameOrigin=site.origin("localhost"))
+    tab = chromium.tab(site.url())
+    try:
+        with chromium.context.expect_page(lambda p: PROMPT in p.url, timeout=15000) as info:
+            tab.run(EMBED, site.url("frame-probe.html", host="localhost"))
+        page = info.value
+        page.wait_for_load_state()
+        assert page.inner_text("#origin") == site.origin("localhost")
+        assert page.inner_text("#top-origin") == site.origin()
+        assert page.is_visible("#frame")
+        click(page, "once")
+        assert tab.run("return await window.framed;") == "ok"
+        # The frame's answer is for that embedding only: the same origin on its own is asked again.
+        alone = chromium.tab(site.url(host="localhost"))
+        page, (slot,) = open_prompt(chromium, alone)
+        assert not page.is_visible("#frame")
+        click(page, "deny")
+        assert outcome(alone, slot) == "NotAllowedError"
+        alone.close()
+    finally:
+        chromium.admin("grants.delegate", topOrigin=site.origin(), frameOrigin=site.origin("localhost"), allowed=False)
+        chromium.admin("grants.revoke", origin=site.origin("localhost"))
+        tab.close()
