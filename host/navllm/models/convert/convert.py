@@ -120,10 +120,7 @@ def _check_tensors(src: GGUFSource, spec: ModelSpec) -> None:
     for name in src.tensors:
         kind = src.tensor_type(name)
         if kind not in quants.SUPPORTED:
-            raise NavError(
-                ErrorName.NOT_SUPPORTED,
-                f"tensor {name} has type {kind}, which is not supported (supported: {', '.join(quants.SUPPORTED)})",
-            )
+            raise quants.unsupported(name, kind)
     rows = src.shape("token_embd.weight")[0]
     if rows != spec.vocab:
         raise NavError(ErrorName.DATA, f"the embedding has {rows} rows but the vocabulary {spec.vocab} tokens")

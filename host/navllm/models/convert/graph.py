@@ -12,7 +12,6 @@ from collections.abc import Callable
 
 import numpy as np
 
-from ...protocol.errors import ErrorName, NavError
 from . import quants
 from .gguf_source import GGUFSource
 from .spec import ModelSpec
@@ -29,10 +28,7 @@ def load_weight(src: GGUFSource, name: str) -> quants.Blockwise | np.ndarray:
         return quants.dense(kind, src.raw(name), n, k)
     if kind in quants.BLOCKS:
         return quants.blockwise(kind, src.raw(name), n, k)
-    raise NavError(
-        ErrorName.NOT_SUPPORTED,
-        f"tensor {name} has type {kind}, which is not supported (supported: {', '.join(quants.SUPPORTED)})",
-    )
+    raise quants.unsupported(name, kind)
 
 
 def _fusable(ws: list) -> bool:

@@ -22,6 +22,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ...protocol.errors import ErrorName, NavError
+
 # GGML type name → (elements per block, bytes per block)
 BLOCKS = {
     "Q8_0": (32, 34),
@@ -32,6 +34,13 @@ BLOCKS = {
 }
 DENSE = ("F32", "F16", "BF16")
 SUPPORTED = DENSE + tuple(BLOCKS)
+
+
+def unsupported(name: str, kind: str) -> NavError:
+    return NavError(
+        ErrorName.NOT_SUPPORTED,
+        f"tensor {name} has type {kind}, which is not supported (supported: {', '.join(SUPPORTED)})",
+    )
 
 
 @dataclass
