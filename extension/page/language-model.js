@@ -144,7 +144,9 @@
   // it offers one; without it a cross-origin frame is treated as not allowed.
   const policyAllows = () => {
     try {
-      if (globalThis.top === globalThis || globalThis.top.location.origin === I.pageOrigin) return true;
+      // Reading the top document throws unless it is same-origin (an about:blank frame's own
+      // location says "null" though it has its creator's origin, so origins are not compared).
+      if (globalThis.top === globalThis || globalThis.top.document) return true;
     } catch {
       // cross-origin top: fall through to the browser's answer
     }
