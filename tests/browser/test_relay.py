@@ -247,3 +247,26 @@ def test_bad_input_gets_a_clear_error(tab):
     assert result[:2] == [["TypeError", "TypeError"], ["TypeError", "TypeError"]]
     assert result[2] in (["TypeError", "TypeError"], ["RangeError", "RangeError"])  # temperature out of range
     assert result[3] == ["InvalidStateError", "DOMException"]
+
+
+def test_a_host_that_cannot_start_fails_calls_clearly_then_recovers(browser, tab):
+    launcher = browser.home / "data" / "host" / "navllm-host"
+    working = launcher.read_text()
+    launcher.write_text("#!/bin/sh\necho 'navllm host: broken on purpose' >&2\nexit 1\n")
+    try:
+        browser.kill_host()
+        outcomes = tab.run("""
+          const out = [];
+          for (let i = 0; i < 3; i++) {
+            try { await navigator.llm.availability(); out.push("ok"); } catch (e) { out.push(e.name + ": " + e.message); }
+          }
+          return out;
+        """)
+    finally:
+        launcher.write_text(working)
+    assert len(outcomes) == 3
+    assert all(o.startswith("OperationError: navllm host") for o in outcomes), outcomes
+    # The next call reconnects (after a short backoff) to a working host.
+    recovered = tab.run("const t = performance.now(); const a = await navigator.llm.availability(); return [a, performance.now() - t];")
+    assert recovered[0] == "available"
+    assert recovered[1] < 20_000  # backoff is capped at 10 s; the rest is the host loading
