@@ -32,6 +32,9 @@ export function field(label, control, hint) {
 const numberFormat = new Intl.NumberFormat();
 export const fmtNumber = (n) => numberFormat.format(n ?? 0);
 
+/** "1 request", "3 requests". */
+export const plural = (n, word) => `${fmtNumber(n)} ${word}${n === 1 ? "" : "s"}`;
+
 export function fmtBytes(n) {
   if (!Number.isFinite(n)) return "—";
   const units = ["B", "KB", "MB", "GB", "TB"];
@@ -65,6 +68,7 @@ export function confirmButton(label, confirmLabel, action, attrs = {}) {
       if (!armed) {
         armed = true;
         button.textContent = confirmLabel;
+        if (name) button.setAttribute("aria-label", `${confirmLabel} ${name}`);
         button.classList.add("armed");
         timer = setTimeout(reset, 4000);
         return;
@@ -73,10 +77,12 @@ export function confirmButton(label, confirmLabel, action, attrs = {}) {
       await action();
     },
   }, label);
+  const name = attrs["aria-label"];
   const reset = () => {
     clearTimeout(timer);
     armed = false;
     button.textContent = label;
+    if (name) button.setAttribute("aria-label", name);
     button.classList.remove("armed");
   };
   return button;

@@ -2,7 +2,7 @@
 // revoke, and a way into the side panel.
 import { hostClient } from "../../common/host-client.js";
 import { errorText, hostMissing } from "../common/errors.js";
-import { fmtNumber } from "../common/ui.js";
+import { plural } from "../common/ui.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 const client = hostClient();
@@ -54,7 +54,7 @@ async function render() {
   else show("Never asked", "", "The site will ask before it uses AI.");
   $("revoke").hidden = !(grant || once || embargo);
   const today = summary.byOrigin[origin]?.today;
-  $("today").textContent = today ? `Today: ${fmtNumber(today.requests)} requests, ${fmtNumber(today.tokens)} tokens.` : "Not used today.";
+  $("today").textContent = today ? `Today: ${plural(today.requests, "request")}, ${plural(today.tokens ?? 0, "token")}.` : "Not used today.";
   $("revoke").onclick = async () => {
     try {
       await client.request("grants.revoke", { origin });

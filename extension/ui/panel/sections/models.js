@@ -64,7 +64,7 @@ export default {
 function addForm({ call, notify, redraw }) {
   const [kindField, kind] = field("From", h("select", {}, Object.entries(KINDS).map(([value, k]) => h("option", { value }, k.label))));
   const [whatField, what] = field("Model", h("input", { type: "text", required: true, autocomplete: "off", spellcheck: false }), KINDS.download.hint);
-  const [nameField, name] = field("Name (optional)", h("input", { type: "text", autocomplete: "off", spellcheck: false, pattern: "[a-z0-9][a-z0-9._-]*" }), "How sites and settings will call it.");
+  const [nameField, name] = field("Name (optional)", h("input", { type: "text", autocomplete: "off", spellcheck: false, pattern: "[a-z0-9][a-z0-9._\\-]*" }), "How sites and settings will call it.");
   const hint = whatField.querySelector(".hint");
   kind.addEventListener("change", () => (hint.textContent = KINDS[kind.value].hint));
 

@@ -140,7 +140,7 @@ function addCard({ call, notify, redraw }, presets, chain) {
   const custom = { id: "", label: "Other OpenAI-compatible service", kind: "openai", baseUrl: "", model: "", keyNeeded: true };
   const options = [...presets, custom];
   const [presetField, preset] = field("Service", h("select", {}, options.map((o) => h("option", { value: o.id }, o.label))));
-  const [nameField, name] = field("Short name", h("input", { type: "text", required: true, pattern: "[a-z0-9][a-z0-9_-]{0,31}", autocomplete: "off", spellcheck: false }), "Lower-case letters, digits, - and _.");
+  const [nameField, name] = field("Short name", h("input", { type: "text", required: true, pattern: "[a-z0-9][a-z0-9_\\-]{0,31}", autocomplete: "off", spellcheck: false }), "Lower-case letters, digits, - and _.");
   const [urlField, url] = field("Address (base URL)", h("input", { type: "url", autocomplete: "off", spellcheck: false }));
   const [modelField, model] = field("Model", h("input", { type: "text", autocomplete: "off", spellcheck: false }));
   const signup = h("p", { class: "meta" });

@@ -1,6 +1,6 @@
 // Sites: every origin navllm has a decision about, with its scope, quotas, usage today and
 // any embargo; edit, revoke, lift embargoes, add a site by hand.
-import { confirmButton, field, fmtDate, fmtDateTime, fmtNumber, h } from "../../common/ui.js";
+import { confirmButton, field, fmtDate, fmtDateTime, fmtNumber, h, plural } from "../../common/ui.js";
 
 const STATE = {
   granted: ["ok", "Allowed"],
@@ -57,7 +57,7 @@ function siteItem({ call, notify, redraw }, s, quotas, summary, chain) {
     state === "granted" ? `Uses ${scope.map(labelOf).join(", ") || "nothing yet"}` : null,
     s.grant?.expiresAt ? `until ${fmtDate(s.grant.expiresAt)}` : null,
     `${fmtNumber(limits.requestsPerMinute)} requests a minute, ${fmtNumber(limits.dailyTokens)} tokens a day`,
-    today ? `today ${fmtNumber(today.requests)} requests, ${fmtNumber(today.tokens)} tokens` : "not used today",
+    today ? `today ${plural(today.requests, "request")}, ${plural(today.tokens ?? 0, "token")}` : "not used today",
   ].filter(Boolean);
 
   return h("li", { class: "item", "data-origin": s.origin },
