@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 
 import pytest
 from fake_openai import MODEL, FakeOpenAI
@@ -219,3 +220,75 @@ def _total_tokens(browser, origin) -> str:
     rows = [r for r in browser.admin("usage.series", days=7) if r["origin"] == origin]
     return f"{sum(r['inputTokens'] + r['outputTokens'] for r in rows):,}"
 
+
+
+def test_the_popup_opens_the_real_side_panel(panel):
+    browser = panel.browser
+    popup = browser.context.new_page()
+    popup.goto(f"{browser.extension_origin}/{POPUP}")
+    expect(popup.locator("#state")).to_have_text("Not available")  # an extension page is no site
+    try:
+        popup.locator("#open-panel").click()  # a trusted click: sidePanel.open() needs the gesture
+    except Exception:  # noqa: BLE001 - the popup closes itself once the panel is open
+        pass
+    cdp = browser.context.browser.new_browser_cdp_session()
+    known = {p.url for p in browser.context.pages}
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline:
+        targets = cdp.send("Target.getTargets")["targetInfos"]
+        side = [t for t in targets if t["type"] == "page" and "/ui/panel/panel.html" in t["url"] and t["url"] not in known]
+        if side:
+            break
+        time.sleep(0.1)
+    assert side, "the side panel did not open"
+    text = ""
+    with SidePanel(cdp, side[0]["targetId"]) as other:
+        while time.monotonic() < deadline and text != "Connected":
+            text = other.evaluate("document.querySelector('#host-state')?.textContent ?? ''")
+    assert text == "Connected"
+
+
+def test_without_the_host_the_panel_shows_how_to_install_it(panel):
+    """Runs last in this module: it unregisters the host from the browser profile."""
+    browser = panel.browser
+    (browser.tmp / "udd" / "NativeMessagingHosts" / "org.navllm.host.json").unlink()
+    browser.kill_host()
+    page = panel.open("sites")
+    expect(page.locator("#view h2")).to_have_text("Finish installing navllm")
+    expect(page.locator("#install-command")).to_have_text("python3 install.py")
+    page.get_by_role("button", name="Try again").click()
+    expect(page.locator("#install-command")).to_be_visible()
+    popup = browser.context.new_page()
+    popup.goto(f"{browser.extension_origin}/{POPUP}?origin=https://example.com")
+    expect(popup.locator("#message")).to_contain_text("host program isn't installed")
+    popup.close()
+
+
+class SidePanel:
+    """Runtime.evaluate in the side panel, a target Playwright does not list, over the browser's CDP session."""
+
+    def __init__(self, cdp, target_id: str):
+        self.cdp, self.replies, self.n = cdp, {}, 0
+        cdp.on("Target.receivedMessageFromTarget", self._receive)
+        self.session = cdp.send("Target.attachToTarget", {"targetId": target_id, "flatten": False})["sessionId"]
+
+    def _receive(self, event) -> None:
+        message = json.loads(event["message"])
+        if "id" in message:
+            self.replies[message["id"]] = message
+
+    def evaluate(self, expression: str):
+        self.n += 1
+        message = {"id": self.n, "method": "Runtime.evaluate", "params": {"expression": expression, "returnByValue": True}}
+        self.cdp.send("Target.sendMessageToTarget", {"sessionId": self.session, "message": json.dumps(message)})
+        deadline = time.monotonic() + 5
+        while self.n not in self.replies:
+            assert time.monotonic() < deadline, "no answer from the side panel"
+            self.cdp.send("Target.getTargets")  # a round trip lets pending events arrive
+        return self.replies.pop(self.n)["result"]["result"].get("value")
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.cdp.send("Target.detachFromTarget", {"sessionId": self.session})
