@@ -4,6 +4,9 @@ import { confirmButton, field, fmtDate, h } from "../../common/ui.js";
 import { errorText } from "../../common/errors.js";
 
 const REMOTE = new Set(["openai", "anthropic"]);
+// A provider's own values, over its preset's defaults (the host fills those in when it runs).
+const withValues = (p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== ""));
+
 const KIND_LABEL = { local: "On this device", openai: "OpenAI-compatible", anthropic: "Anthropic", echo: "Test echo" };
 
 export default {
@@ -24,7 +27,7 @@ export default {
       h("div", { class: "card" },
         h("h3", {}, "Fallback order"),
         h("p", { class: "muted" }, "A site's request goes to the first provider it is allowed to use; if that one fails, to the next."),
-        h("ol", { class: "items", id: "provider-list" }, chain.map((p, i) => providerItem(ctx, p, i, chain, keyOf.get(p.name), vaultNeeded && !vault.unlocked))),
+        h("ol", { class: "items", id: "provider-list" }, chain.map((p, i) => providerItem(ctx, { ...presets.find((x) => x.id === p.preset), ...withValues(p) }, i, chain, keyOf.get(p.name), vaultNeeded && !vault.unlocked))),
       ),
       addCard(ctx, presets, chain),
     );
@@ -103,6 +106,7 @@ function keyRow({ call, notify, redraw }, p, key, vaultLocked) {
     h("span", { class: key?.present ? "badge ok" : "badge warn", "data-key-state": "" }, key?.present ? `Key set on ${fmtDate(key.setAt)}` : "No key set"),
     input,
     h("button", { type: "submit", class: "small primary", disabled: vaultLocked }, key?.present ? "Replace key" : "Save key"),
+    vaultLocked ? h("small", { class: "hint" }, "Unlock the key vault above to save a key.") : null,
     key?.present ? confirmButton("Forget key", "Really forget?", async () => {
       await call("keys.delete", { provider: p.name }).then(() => notify(`The key for ${label} was deleted.`), () => {});
       await redraw();

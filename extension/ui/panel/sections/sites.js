@@ -54,7 +54,7 @@ function siteItem({ call, notify, redraw }, s, quotas, summary, chain) {
   const where = s.top ? ` inside ${s.top}` : "";
 
   const meta = [
-    state === "granted" ? `Uses ${scope.map(labelOf).join(", ") || "nothing yet"}` : null,
+    state === "granted" ? `May use: ${scope.map(labelOf).join(", ") || "nothing yet"}` : null,
     s.grant?.expiresAt ? `until ${fmtDate(s.grant.expiresAt)}` : null,
     `${fmtNumber(limits.requestsPerMinute)} requests a minute, ${fmtNumber(limits.dailyTokens)} tokens a day`,
     today ? `today ${plural(today.requests, "request")}, ${plural(today.tokens ?? 0, "token")}` : "not used today",
@@ -115,7 +115,7 @@ function editor({ call, notify, redraw }, s, custom, scope, chain) {
       // shown by call()
     }
   });
-  return h("details", {}, h("summary", {}, `Edit ${s.origin}`), form);
+  return h("details", {}, h("summary", {}, "Edit", h("span", { class: "sr-only" }, ` ${s.origin}`)), form);
 }
 
 function limitsCard({ call, notify, redraw }, quotas) {

@@ -1,0 +1,53 @@
+"""Screenshots of every section at side-panel width (360×800), light and dark, saved under
+artifacts/screenshots/ for review; the themes must really differ."""
+
+from __future__ import annotations
+
+import pytest
+from ui_pages import POPUP, SCREENSHOTS, Panel
+
+from tests.convert.tiny_gguf import write as write_gguf
+
+pytestmark = pytest.mark.browser
+
+SECTIONS = ("status", "models", "providers", "sites", "usage", "about")
+BACKGROUND = {"light": "rgb(246, 246, 249)", "dark": "rgb(19, 19, 23)"}
+PROMPT = "const s = await navigator.llm.createSession(); return await s.generate({ prompt: ARGS[0] });"
+
+
+@pytest.fixture(scope="module")
+def seeded(chromium_vault, site, tmp_path_factory):
+    """Something to look at: a model, a remote provider, two sites with usage, one blocked site."""
+    browser = chromium_vault
+    browser.admin("models.import", path=str(write_gguf(tmp_path_factory.mktemp("gguf") / "tiny.gguf")), name="tiny-chat")
+    browser.admin("providers.add", provider={"name": "openai", "kind": "openai", "preset": "openai"})
+    for host, prompts in (("127.0.0.1", ("hello there", "how are you today")), ("localhost", ("one more question",))):
+        browser.grant(site.origin(host))
+        tab = browser.tab(site.url(host=host))
+        for text in prompts:
+            tab.run(PROMPT, text)
+        tab.close()
+    browser.admin("grants.set", origin="https://blocked.example", state="denied")
+    return browser
+
+
+@pytest.mark.parametrize("scheme", ["light", "dark"])
+def test_every_section_at_side_panel_width(seeded, site, scheme):
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    panel = Panel(seeded)
+    page = panel.page
+    page.emulate_media(color_scheme=scheme)
+    try:
+        for section in SECTIONS:
+            panel.open(section)
+            assert page.evaluate("getComputedStyle(document.body).backgroundColor") == BACKGROUND[scheme]
+            # Nothing overflows the panel's width.
+            assert page.evaluate("document.documentElement.scrollWidth") <= 360, section
+            page.screenshot(path=str(SCREENSHOTS / f"panel-{section}-{scheme}.png"), full_page=True)
+        page.set_viewport_size({"width": 320, "height": 240})
+        page.goto(f"{seeded.extension_origin}/{POPUP}?origin={site.origin()}")
+        page.locator("#state").filter(has_text="Allowed").wait_for()
+        page.screenshot(path=str(SCREENSHOTS / f"popup-{scheme}.png"))
+    finally:
+        page.close()
+    assert not panel.errors, panel.errors
