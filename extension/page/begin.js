@@ -45,7 +45,6 @@
     signalAborted: O.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted").get,
     signalReason: O.getOwnPropertyDescriptor(AbortSignal.prototype, "reason").get,
     AbortSignal,
-    pageOrigin: globalThis.location.origin,
     navigator: globalThis.navigator,
   });
 

@@ -8,11 +8,12 @@
   const ns = globalThis.__navllmBuild;
   const I = ns.intrinsics;
   const own = ns.own;
-  const target = I.pageOrigin === "null" ? "*" : I.pageOrigin;
   const pending = I.create(null);
   let lastId = 0;
 
-  const post = (message) => I.apply(I.postMessage, I.window, [message, target]);
+  // "*" is safe: the message goes to this very window and nowhere else. A named origin would
+  // break sandboxed frames, whose real origin is opaque while location.origin is not.
+  const post = (message) => I.apply(I.postMessage, I.window, [message, "*"]);
 
   const onMessage = (event) => {
     if (I.apply(I.messageSource, event, []) !== I.window) return;
