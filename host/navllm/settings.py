@@ -43,6 +43,10 @@ class Settings(_Stored):
     replace_native_prompt_api: bool = False
     providers: list[ProviderConfig] = Field(default_factory=lambda: [ProviderConfig(name="local", kind="local", label="On this device")])
 
+    def provider_tuning(self) -> tuple:
+        """The settings providers are built with; a change rebuilds them (the chain is compared apart)."""
+        return (self.threads, self.echo_delay_ms)
+
 
 def settings_path() -> Path:
     return config_dir() / "settings.json"

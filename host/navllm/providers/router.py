@@ -36,7 +36,7 @@ def _factory(kind: str) -> Callable[[ProviderConfig, Settings], Provider]:
 class Router:
     def __init__(self, settings: Callable[[], Settings]):
         self._settings = settings
-        self._built: dict[str, tuple[ProviderConfig, Provider]] = {}
+        self._built: dict[str, tuple[tuple, Provider]] = {}
 
     def configs(self) -> list[ProviderConfig]:
         """The enabled providers in the user's order; the echo backend leads when enabled for tests."""
@@ -58,9 +58,11 @@ class Router:
 
     def build(self, config: ProviderConfig) -> Provider:
         """The provider for ``config``, rebuilt only when its configuration changed."""
+        settings = self._settings()
+        key = (config, settings.provider_tuning())
         cached = self._built.get(config.name)
-        if cached is None or cached[0] != config:
-            cached = (config, _factory(config.kind)(config, self._settings()))
+        if cached is None or cached[0] != key:
+            cached = (key, _factory(config.kind)(config, settings))
             self._built[config.name] = cached
         return cached[1]
 
