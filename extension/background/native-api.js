@@ -13,6 +13,7 @@ const PREFER = {
   runAt: "document_start",
   world: "MAIN",
   allFrames: true,
+  matchOriginAsFallback: true, // about:blank frames too, as the polyfill itself is injected there
   persistAcrossSessions: true,
 };
 

@@ -66,3 +66,17 @@ def test_a_cross_origin_frame_follows_its_permission_policy(browser, site):
     denied = tab.goto(url).run(FRAME, "")
     assert allowed == {"policy": {"knows": True, "allows": True}, "availability": "available", "create": "ok"}
     assert denied == {"policy": {"knows": True, "allows": False}, "availability": "unavailable", "create": "NotAllowedError"}
+
+
+def test_a_same_origin_blank_frame_gets_the_replacement_too(browser, site):
+    browser.settings(replaceNativePromptApi=True)
+    tab, url = browser.tab(), site.url(PAGE)
+    assert _until(tab, url, True)["own"] is True
+    got = tab.run("""
+        const frame = document.createElement("iframe");
+        document.body.append(frame);
+        const own = !Function.prototype.toString.call(frame.contentWindow.LanguageModel).includes("[native code]");
+        const s = await frame.contentWindow.LanguageModel.create();
+        return {own, reply: await s.prompt("in frame")};
+    """)
+    assert got == {"own": True, "reply": "On-device model is not available in Chromium, this API is just echoing back the input:\nin frame"}
