@@ -103,6 +103,11 @@ def test_a_provider_from_the_panel_with_a_write_only_key(panel, site):
         expect(item.locator("[data-key-state]")).to_have_text("No key set")
         expect(item).to_contain_text("Leaves this device")
 
+        # Without a key the test fails, in words a user understands.
+        item.get_by_role("button", name="Test fake").click()
+        expect(item.locator("[data-test-result]")).to_have_class("badge bad", timeout=30000)
+        expect(item.locator("[data-test-result]")).to_contain_text("rejected the API key")
+
         item.get_by_label("API key for fake").fill(KEY)
         item.get_by_role("button", name="Save key").click()
         expect(page.locator("#notice")).to_contain_text("can't be shown again")

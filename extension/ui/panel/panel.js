@@ -93,7 +93,7 @@ async function draw(section, run = ++drawing) {
     if (hostMissing(err)) return drawInstall(err);
     root.append(h("p", { class: "notice error", role: "alert" }, errorText(err)));
   }
-  if (run !== drawing && current !== section) return;
+  if (run !== drawing) return;
   view.replaceChildren(h("h2", {}, section.title), root);
   view.setAttribute("aria-busy", "false");
 }
