@@ -43,12 +43,13 @@ async function render() {
     show("Not available", "", "navllm works on https: sites and on localhost.");
     return;
   }
-  const [grants, summary] = await Promise.all([client.request("grants.list"), client.request("usage.summary")]);
+  const [grants, summary, chain] = await Promise.all([client.request("grants.list"), client.request("usage.summary"), client.request("providers.list")]);
+  const labelOf = (name) => chain.find((p) => p.name === name)?.label || name;
   const grant = grants.grants.find((g) => g.origin === origin && g.topOrigin === origin);
   const once = grants.once.some((g) => g.origin === origin);
   const embargo = grants.embargoes.find((e) => e.origin === origin);
   if (embargo) show("Blocked for now", "warn", `The permission prompt was closed three times. It may ask again after ${new Date(embargo.until * 1000).toLocaleDateString()}.`);
-  else if (grant?.state === "granted") show("Allowed", "ok", `May use ${grant.providers.join(", ") || "nothing yet"}.`);
+  else if (grant?.state === "granted") show("Allowed", "ok", `May use: ${grant.providers.map(labelOf).join(", ") || "nothing yet"}.`);
   else if (grant?.state === "denied") show("Blocked", "bad", "You blocked this site from using AI.");
   else if (once) show("Allowed once", "ok", "Allowed until this page is closed or reloaded.");
   else show("Never asked", "", "The site will ask before it uses AI.");
