@@ -221,6 +221,26 @@ def test_grant_a_site_see_usage_in_the_chart_and_revoke_from_the_popup(panel, si
     assert browser.admin("usage.series", days=7) == []
 
 
+
+def test_private_window_answers_are_kept_apart(panel):
+    browser = panel.browser
+    page = panel.open("sites")
+    page.get_by_label("Show answers given in private windows").check()
+    panel.ready()
+    form = page.locator("#add-site")
+    form.get_by_label("Site address").fill("https://private.example/page")
+    form.get_by_label("Answer").select_option("denied")
+    form.get_by_role("button", name="Add").click()
+    expect(page.locator('[data-origin="https://private.example"] [data-state]')).to_have_text("Blocked")
+    assert [g["origin"] for g in browser.admin("grants.list", incognito=True)["grants"]] == ["https://private.example"]
+    assert "https://private.example" not in [g["origin"] for g in browser.admin("grants.list")["grants"]]
+    page.locator('[data-origin="https://private.example"] .actions button.danger').click()
+    page.locator('[data-origin="https://private.example"] .actions button.danger').click()
+    expect(page.locator('[data-origin="https://private.example"]')).to_have_count(0)
+    assert browser.admin("grants.list", incognito=True)["grants"] == []
+    page.get_by_label("Show answers given in private windows").uncheck()
+    panel.ready()
+
 def _total_tokens(browser, origin) -> str:
     rows = [r for r in browser.admin("usage.series", days=7) if r["origin"] == origin]
     return f"{sum(r['inputTokens'] + r['outputTokens'] for r in rows):,}"

@@ -9,13 +9,16 @@ const STATE = {
   embargoed: ["warn", "Blocked for now"],
 };
 
+// Private-window decisions live apart (in the host's memory only); the user picks which to see.
+const view = { incognito: false };
+
 export default {
   id: "sites",
   title: "Sites",
   async render(ctx) {
     const { client, root } = ctx;
     const [grants, quotas, summary, chain] = await Promise.all([
-      client.request("grants.list"),
+      client.request("grants.list", { incognito: view.incognito }),
       client.request("quotas.get"),
       client.request("usage.summary"),
       client.request("providers.list"),
@@ -31,8 +34,18 @@ export default {
     for (const e of grants.embargoes) entry(e.origin, e.topOrigin).embargo = e.until;
     const list = [...sites.values()].sort((a, b) => a.origin.localeCompare(b.origin));
 
+    const windows = h("label", { class: "check" }, h("input", {
+      type: "checkbox",
+      id: "private-windows",
+      checked: view.incognito,
+      onchange: (event) => {
+        view.incognito = event.target.checked;
+        ctx.redraw();
+      },
+    }), "Show answers given in private windows (forgotten when they close)");
     root.append(
       h("p", { class: "muted" }, "Sites ask before they use AI. Here is every answer you gave; a revoked site asks again next time."),
+      windows,
       h("div", { class: "card" },
         list.length
           ? h("ul", { class: "items", id: "site-list" }, list.map((s) => siteItem(ctx, s, quotas, summary, chain)))
@@ -81,7 +94,8 @@ function siteItem({ call, notify, redraw }, s, quotas, summary, chain) {
   );
 }
 
-const withTop = (body, s) => (s.top ? { ...body, topOrigin: s.top } : body);
+/** The request body for one site: its frame's top-level origin and which windows' answers. */
+const withTop = (body, s) => ({ ...body, ...(s.top ? { topOrigin: s.top } : {}), ...(view.incognito ? { incognito: true } : {}) });
 
 function editor({ call, notify, redraw }, s, custom, scope, chain) {
   const name = `state-${s.origin}-${s.top ?? ""}`;
@@ -156,7 +170,7 @@ function addCard({ call, notify, redraw }) {
       notify("Enter a full address such as https://example.com.", "error");
       return;
     }
-    const body = { origin: value, state: state.value, providers: state.value === "granted" ? ["local"] : [] };
+    const body = { origin: value, state: state.value, providers: state.value === "granted" ? ["local"] : [], incognito: view.incognito };
     await call("grants.set", body).then(() => notify(`${value} is ${state.value === "granted" ? "allowed" : "blocked"}.`), () => {});
     await redraw();
   });
