@@ -241,6 +241,23 @@ def test_private_window_answers_are_kept_apart(panel):
     page.get_by_label("Show answers given in private windows").uncheck()
     panel.ready()
 
+
+def test_an_embargo_is_shown_and_lifted(panel):
+    browser, origin = panel.browser, "https://pushy.example"
+    for _ in range(3):  # three closed prompts, as the prompt window reports them
+        browser.admin("permission.decide", origin=origin, decision="dismiss")
+    popup = browser.context.new_page()
+    popup.goto(f"{browser.extension_origin}/{POPUP}?origin={origin}")
+    expect(popup.locator("#state")).to_have_text("Blocked for now")
+    popup.close()
+    page = panel.open("sites")
+    entry = page.locator(f'[data-origin="{origin}"]')
+    expect(entry.locator("[data-state]")).to_have_text("Blocked for now")
+    expect(entry).to_contain_text("blocked until")
+    entry.get_by_role("button", name="Lift block").click()
+    expect(page.locator("#notice")).to_contain_text(f"{origin} may ask again")
+    assert browser.admin("grants.list")["embargoes"] == []
+
 def _total_tokens(browser, origin) -> str:
     rows = [r for r in browser.admin("usage.series", days=7) if r["origin"] == origin]
     return f"{sum(r['inputTokens'] + r['outputTokens'] for r in rows):,}"
