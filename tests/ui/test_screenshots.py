@@ -1,5 +1,6 @@
 """Screenshots of every section at side-panel width (360×800), light and dark, saved under
-artifacts/screenshots/ for review; the themes must really differ."""
+artifacts/screenshots/ for review; the themes must really differ, nothing may overflow the
+panel, and every control must have a name a screen reader can read."""
 
 from __future__ import annotations
 
@@ -12,6 +13,10 @@ pytestmark = pytest.mark.browser
 
 SECTIONS = ("status", "models", "providers", "sites", "usage", "about")
 BACKGROUND = {"light": "rgb(246, 246, 249)", "dark": "rgb(19, 19, 23)"}
+# Controls a screen reader could not name: no label, no aria-label, no text.
+UNNAMED = """() => [...document.querySelectorAll("input, select, button, summary, [role=tab]")]
+  .filter((el) => !(el.labels?.length || el.getAttribute("aria-label") || el.getAttribute("aria-labelledby") || el.textContent.trim()))
+  .map((el) => el.outerHTML)"""
 PROMPT = "const s = await navigator.llm.createSession(); return await s.generate({ prompt: ARGS[0] });"
 
 
@@ -43,6 +48,7 @@ def test_every_section_at_side_panel_width(seeded, site, scheme):
             assert page.evaluate("getComputedStyle(document.body).backgroundColor") == BACKGROUND[scheme]
             # Nothing overflows the panel's width.
             assert page.evaluate("document.documentElement.scrollWidth") <= 360, section
+            assert page.evaluate(UNNAMED) == [], section
             page.screenshot(path=str(SCREENSHOTS / f"panel-{section}-{scheme}.png"), full_page=True)
         page.set_viewport_size({"width": 320, "height": 240})
         page.goto(f"{seeded.extension_origin}/{POPUP}?origin={site.origin()}")
