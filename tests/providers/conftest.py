@@ -14,13 +14,7 @@ from provider_keys import KEY, PASSPHRASE, built_providers
 
 from navllm.secrets.store import keystore
 
-
-@pytest.fixture(autouse=True)
-def no_os_keychain(monkeypatch, tmp_path):
-    """Never touch the developer's own keychain from these tests."""
-    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
-    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
-    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+from tests.support.secret_service import no_os_keychain  # noqa: F401 - autouse pytest fixture
 
 
 @pytest.fixture

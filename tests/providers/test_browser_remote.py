@@ -11,7 +11,7 @@ from fake_http import status
 from fake_openai import MODEL, FakeOpenAI
 
 from tests.support.browsers import ADMIN_PAGE, Chromium, Firefox, site  # noqa: F401 - site is a pytest fixture
-from tests.support.secret_service import missing_tools, running_secret_service
+from tests.support.secret_service import running_secret_service, skip_without_tools
 
 pytestmark = pytest.mark.browser
 
@@ -33,8 +33,7 @@ def servers():
 @pytest.fixture(scope="module", params=[Chromium, Firefox], ids=["chromium", "firefox"])
 def browser_with_keychain(request, tmp_path_factory):
     """The browser (and so the host it starts) on a private session bus with an unlocked keyring."""
-    if missing := missing_tools():
-        pytest.skip(f"a real Secret Service needs {', '.join(missing)} (apt-get install gnome-keyring dbus-daemon dbus-bin)")
+    skip_without_tools()
     with running_secret_service(tmp_path_factory.mktemp("bus")) as address, pytest.MonkeyPatch.context() as env:
         env.setenv("DBUS_SESSION_BUS_ADDRESS", address)
         env.delenv("PYTHON_KEYRING_BACKEND", raising=False)

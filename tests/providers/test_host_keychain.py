@@ -4,23 +4,13 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from provider_keys import KEY
 from fake_openai import MODEL
 
 from tests.support.host_process import ADMIN, PAGE, HostProcess
-from tests.support.secret_service import missing_tools, running_secret_service
+from tests.support.secret_service import secret_service  # noqa: F401 - pytest fixture
 
 SAY = [{"role": "user", "content": [{"type": "text", "value": "hello"}]}]
-
-
-@pytest.fixture
-def secret_service(tmp_path, monkeypatch):
-    if missing := missing_tools():
-        pytest.skip(f"a real Secret Service needs {', '.join(missing)} (apt-get install gnome-keyring dbus-daemon dbus-bin)")
-    with running_secret_service(tmp_path) as address:
-        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
-        yield address
 
 
 def served(proc: HostProcess) -> tuple[str, dict]:

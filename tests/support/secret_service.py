@@ -1,5 +1,8 @@
 """A real Secret Service for tests: a private D-Bus session bus with gnome-keyring, unlocked.
 
+Fixtures for a conftest or test module: ``no_os_keychain`` (autouse wherever it is imported) and
+``secret_service``; ``skip_without_tools()`` for fixtures that start the service themselves.
+
 Recipe and pitfalls in security.md §5: HOME must exist (else the daemon dies and the first
 call hangs), and we wait until ``org.freedesktop.secrets`` has an owner (else D-Bus
 activates a second, locked daemon).
@@ -16,12 +19,19 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import pytest
+
 SECRETS_NAME = "org.freedesktop.secrets"
 NEEDED = ("dbus-daemon", "dbus-send", "gnome-keyring-daemon")
 
 
 def missing_tools() -> list[str]:
     return [tool for tool in NEEDED if shutil.which(tool) is None]
+
+
+def skip_without_tools() -> None:
+    if missing := missing_tools():
+        pytest.skip(f"a real Secret Service needs {', '.join(missing)} (apt-get install gnome-keyring dbus-daemon dbus-bin)")
 
 
 def _has_owner(address: str, env: dict[str, str]) -> bool:
@@ -59,3 +69,20 @@ def running_secret_service(workdir: Path) -> Iterator[str]:
         yield address
     finally:
         os.kill(int(pid), signal.SIGTERM)  # gnome-keyring exits with its bus
+
+
+@pytest.fixture(autouse=True)
+def no_os_keychain(monkeypatch, tmp_path):
+    """Never touch the developer's own keychain: only a private bus a test starts may be used."""
+    monkeypatch.delenv("DBUS_SESSION_BUS_ADDRESS", raising=False)
+    monkeypatch.delenv("PYTHON_KEYRING_BACKEND", raising=False)
+    monkeypatch.setenv("XDG_CONFIG_HOME", str(tmp_path / "xdg-config"))
+
+
+@pytest.fixture
+def secret_service(tmp_path, monkeypatch) -> Iterator[str]:
+    """An unlocked gnome-keyring on a private session bus, set as this test's session bus."""
+    skip_without_tools()
+    with running_secret_service(tmp_path) as address:
+        monkeypatch.setenv("DBUS_SESSION_BUS_ADDRESS", address)
+        yield address
