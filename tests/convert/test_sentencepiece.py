@@ -26,19 +26,7 @@ class SpmReference:
         self.specials = sorted((t for t, k in zip(tokens, types) if k == 3), key=len, reverse=True)
 
     def encode(self, text: str) -> list[int]:
-        fragments = [(text, False)] if text else []  # llama.cpp: empty input, no fragments, no space
-        for special in self.specials:
-            split = []
-            for frag, is_special in fragments:
-                if is_special or special not in frag:
-                    split.append((frag, is_special))
-                    continue
-                for j, part in enumerate(frag.split(special)):
-                    if j:
-                        split.append((special, True))
-                    if part:
-                        split.append((part, False))
-            fragments = split
+        fragments = tiny_gguf.split_specials(text, self.specials) if text else []  # llama.cpp: empty input, no fragments, no space
         out, after_special = [], True
         for frag, is_special in fragments:
             if is_special:

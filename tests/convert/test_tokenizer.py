@@ -13,7 +13,7 @@ import unicodedata
 
 import pytest
 
-from tests.convert.tiny_gguf import byte_chars
+from tests.convert.tiny_gguf import byte_chars, split_specials
 
 # llama.cpp's \s: the code points its unicode tables flag as whitespace.
 WHITESPACE = {*range(0x09, 0x0E), 0x20, 0x85, 0xA0, 0x1680, *range(0x2000, 0x200B), 0x2028, 0x2029, 0x202F, 0x205F, 0x3000}
@@ -90,20 +90,7 @@ class Reference:
         self.bytes = byte_chars()
 
     def encode(self, text: str) -> list[int]:
-        fragments = [(text, False)]
-        for special in self.specials:
-            split = []
-            for frag, is_special in fragments:
-                if is_special or special not in frag:
-                    split.append((frag, is_special))
-                    continue
-                parts = frag.split(special)
-                for j, part in enumerate(parts):
-                    if j:
-                        split.append((special, True))
-                    if part:
-                        split.append((part, False))
-            fragments = split
+        fragments = split_specials(text, self.specials)
         out = []
         for frag, is_special in fragments:
             if is_special:

@@ -32,6 +32,28 @@ def byte_chars() -> list[str]:
     return [chars[b] for b in range(256)]
 
 
+def split_specials(text: str, specials: list[str]) -> list[tuple[str, bool]]:
+    """llama.cpp's first tokenizer step: cut special tokens (in the order given) out of the text.
+
+    Returns the pieces in order as ``(piece, is_special)``; empty text pieces are dropped, except an
+    untouched input is returned whole, even when empty.
+    """
+    fragments = [(text, False)]
+    for special in specials:
+        split = []
+        for frag, is_special in fragments:
+            if is_special or special not in frag:
+                split.append((frag, is_special))
+                continue
+            for j, part in enumerate(frag.split(special)):
+                if j:
+                    split.append((special, True))
+                if part:
+                    split.append((part, False))
+        fragments = split
+    return fragments
+
+
 def vocabulary() -> tuple[list[str], list[int], list[str]]:
     base = byte_chars()
     merges = ["Ġ t", "h e", "Ġt he", "i n", "Ġ a", "e r", "o n", "Ġ s", "e n", "Ġa n"]
