@@ -3,7 +3,12 @@
 from __future__ import annotations
 
 import threading
+from collections.abc import Callable
 from pathlib import Path
+
+import pytest
+
+from navllm.protocol.errors import ErrorName, NavError
 
 
 def store_state(root: Path) -> tuple[bytes | None, list[str]]:
@@ -19,3 +24,17 @@ def wait_for_pulls():
     for thread in threading.enumerate():
         if thread.name.startswith("pull "):
             thread.join(30)
+
+
+def pull_and_cancel(store, source: str, when: Callable[[float, str], bool]) -> None:
+    """Pull ``source`` and cancel at the first progress report ``when`` picks: the pull must end in AbortError."""
+    cancel = threading.Event()
+
+    def progress(fraction, stage):
+        if when(fraction, stage):
+            cancel.set()
+
+    with pytest.raises(NavError) as err:
+        store.pull(source, progress, cancel)
+    assert err.value.name == ErrorName.ABORT
+    wait_for_pulls()

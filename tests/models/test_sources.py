@@ -7,7 +7,6 @@ import hashlib
 import json
 import shutil
 import struct
-import threading
 import zipfile
 from collections import namedtuple
 
@@ -16,7 +15,7 @@ import pytest
 from navllm.models.store import ModelStore
 from navllm.protocol.errors import ErrorName, NavError
 from tests.models.servers import Behaviour, FileServer, HubRepo, hub
-from tests.models.store_checks import store_state, wait_for_pulls
+from tests.models.store_checks import pull_and_cancel, store_state
 
 
 def _sha256(path):
@@ -137,16 +136,7 @@ def test_hub_download_can_be_cancelled(tmp_path, monkeypatch, minilm_dir):
         monkeypatch.setenv("HF_ENDPOINT", server.url)
         store = ModelStore(tmp_path / "store")
         before = store_state(store.root)
-        cancel = threading.Event()
-
-        def progress(fraction, stage):
-            if stage == "downloading model files" and fraction > 0.02:
-                cancel.set()
-
-        with pytest.raises(NavError) as err:
-            store.pull("hf:slow/minilm", progress, cancel)
-        assert err.value.name == ErrorName.ABORT
-        wait_for_pulls()
+        pull_and_cancel(store, "hf:slow/minilm", lambda fraction, stage: stage == "downloading model files" and fraction > 0.02)
     assert store_state(store.root) == before
 
 

