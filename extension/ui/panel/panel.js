@@ -94,8 +94,26 @@ async function draw(section, run = ++drawing) {
     root.append(h("p", { class: "notice error", role: "alert" }, errorText(err)));
   }
   if (run !== drawing) return;
+  const focus = focusPlace();
   view.replaceChildren(h("h2", {}, section.title), root);
   view.setAttribute("aria-busy", "false");
+  restoreFocus(focus);
+}
+
+// A redraw replaces every element: keyboard users keep their place on the same control.
+const FOCUSABLE = "button, input, select, summary, a[href]";
+const nameOf = (el) => el.getAttribute("aria-label") ?? el.textContent;
+
+function focusPlace() {
+  const el = document.activeElement;
+  if (!view.contains(el)) return null;
+  return { index: [...view.querySelectorAll(FOCUSABLE)].indexOf(el), name: nameOf(el) };
+}
+
+function restoreFocus(place) {
+  if (!place) return;
+  const all = [...view.querySelectorAll(FOCUSABLE)];
+  (all.find((el) => nameOf(el) === place.name) ?? all[Math.min(place.index, all.length - 1)] ?? document.getElementById("main")).focus();
 }
 
 /** The host program could not be started: explain how to install it. */
@@ -105,7 +123,6 @@ async function drawInstall(err) {
   notice.textContent = "";
   view.replaceChildren(h("h2", {}, install.title), root);
   view.setAttribute("aria-busy", "false");
-  document.body.dataset.host = "missing";
 }
 
 window.addEventListener("hashchange", () => go(location.hash.slice(1)));
