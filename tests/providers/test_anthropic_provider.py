@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from provider_keys import KEY, built
+from provider_keys import FAST, KEY, built, cancel_after_the_first_chunk, collect
 from fake_anthropic import MODEL, FakeAnthropic, error_event, message_stream
 from fake_http import Script, sse, status
 
@@ -11,11 +11,9 @@ from navllm.protocol.common import JsonSchemaConstraint, Message, TextPart, Tool
 from navllm.protocol.errors import NavError
 from navllm.protocol.page import CoreOptions
 from navllm.providers.anthropic import AnthropicProvider
-from navllm.providers.base import Generation, Usage
-from navllm.providers.remote import RetryPolicy, estimate_tokens
+from navllm.providers.base import Usage
+from navllm.providers.remote import estimate_tokens
 from navllm.settings import ProviderConfig
-
-FAST = RetryPolicy(base_delay=0.05, max_delay=0.2)
 
 pytestmark = pytest.mark.usefixtures("close_providers")
 
@@ -26,11 +24,6 @@ def make(server: FakeAnthropic, **fields) -> AnthropicProvider:
     provider = AnthropicProvider(config, retry=FAST)
     provider.key_needed = True
     return built(provider)
-
-
-async def collect(provider, *messages: Message, **generation) -> list:
-    conversation = await provider.open(CoreOptions(), lambda _: None)
-    return [c async for c in conversation.generate(Generation(messages=list(messages), **generation))]
 
 
 async def test_streams_text_with_usage_system_prompt_and_key_header(anthropic_server, store_key):
@@ -117,20 +110,6 @@ async def test_models_are_listed(anthropic_server, store_key):
 
 
 async def test_cancelling_closes_the_http_stream(anthropic_server, store_key):
-    import asyncio
-
     store_key("claude")
     anthropic_server.then(Script(events=message_stream([{"text": [f"w{i} " for i in range(200)]}], 1, 200), event_delay=0.02))
-    conversation = await make(anthropic_server).open(CoreOptions(), lambda _: None)
-    first = asyncio.Event()
-
-    async def consume():
-        async for _ in conversation.generate(Generation(messages=[text_message("user", "hi")])):
-            first.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(first.wait(), 60)  # the first call imports the SDK: seconds on a busy machine
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await asyncio.to_thread(anthropic_server.client_went_away.wait, 5), "the server kept streaming to nobody"
+    await cancel_after_the_first_chunk(make(anthropic_server), anthropic_server)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import asyncio
 import time
 
 import pytest
-from provider_keys import KEY, built
+from provider_keys import FAST, KEY, built, cancel_after_the_first_chunk, collect
 from fake_http import Script, sse, status
 from fake_openai import MODEL, FakeOpenAI, chunk, text_stream
 
@@ -18,19 +17,12 @@ from navllm.providers.openai import OpenAIProvider
 from navllm.providers.remote import RetryPolicy
 from navllm.settings import ProviderConfig
 
-FAST = RetryPolicy(base_delay=0.05, max_delay=0.2)
-
 pytestmark = pytest.mark.usefixtures("close_providers")
 
 
 def make(server: FakeOpenAI, retry: RetryPolicy = FAST, **fields) -> OpenAIProvider:
     config = ProviderConfig(name="acme", kind="openai", base_url=server.base_url, model=MODEL, **fields)
     return built(OpenAIProvider(config, retry=retry))
-
-
-async def collect(provider, *messages: Message, **generation) -> list:
-    conversation = await provider.open(CoreOptions(), lambda _: None)
-    return [c async for c in conversation.generate(Generation(messages=list(messages), **generation))]
 
 
 def assert_no_key(text: str) -> None:
@@ -178,19 +170,7 @@ async def test_unreachable_server_is_a_network_error(store_key):
 async def test_cancelling_closes_the_http_stream(openai_server, store_key):
     store_key("acme")
     openai_server.then(Script(events=text_stream([f"w{i} " for i in range(200)]), event_delay=0.02))
-    conversation = await make(openai_server).open(CoreOptions(), lambda _: None)
-    first = asyncio.Event()
-
-    async def consume():
-        async for _ in conversation.generate(Generation(messages=[text_message("user", "hi")])):
-            first.set()
-
-    task = asyncio.create_task(consume())
-    await asyncio.wait_for(first.wait(), 60)  # the first call imports the SDK: seconds on a busy machine
-    task.cancel()
-    with pytest.raises(asyncio.CancelledError):
-        await task
-    assert await asyncio.to_thread(openai_server.client_went_away.wait, 5), "the server kept streaming to nobody"
+    await cancel_after_the_first_chunk(make(openai_server), openai_server)
 
 
 async def test_missing_key_blocks_a_keyed_endpoint_and_local_servers_need_none(openai_server):
