@@ -34,6 +34,7 @@ def test_status_shows_the_host_and_what_needs_attention(panel):
     page.keyboard.press("ArrowRight")
     expect(page.locator("#tab-models")).to_be_focused()
     expect(page.locator("#tab-models")).to_have_attribute("aria-selected", "true")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"  # focus is visible
     panel.ready()
     assert page.url.endswith("#models")
 
@@ -90,7 +91,7 @@ def test_a_provider_from_the_panel_with_a_write_only_key(panel, site):
         vault = page.locator("#vault")
         expect(vault).to_contain_text("Locked")
         vault.get_by_label("Choose a vault passphrase").fill(PASSPHRASE)
-        vault.get_by_role("button", name="Create vault").click()
+        vault.get_by_label("Choose a vault passphrase").press("Enter")  # forms work from the keyboard
         expect(page.locator("#vault")).to_contain_text("Unlocked")
 
         form = page.locator("#add-provider")
