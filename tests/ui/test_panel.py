@@ -259,6 +259,18 @@ def test_an_embargo_is_shown_and_lifted(panel):
     expect(page.locator("#notice")).to_contain_text(f"{origin} may ask again")
     assert browser.admin("grants.list")["embargoes"] == []
 
+
+def test_host_errors_are_shown_in_plain_words(panel):
+    page = panel.open("sites")
+    form = page.locator("#add-site")
+    form.get_by_label("Site address").fill("http://plain.example")
+    form.get_by_role("button", name="Add").click()
+    notice = page.locator("#notice")
+    expect(notice).to_have_class("notice error")
+    expect(notice).to_contain_text("That isn't allowed.")
+    expect(notice).to_contain_text("only https: sites and http://localhost can")
+    assert panel.browser.admin("grants.list")["grants"] == []
+
 def _total_tokens(browser, origin) -> str:
     rows = [r for r in browser.admin("usage.series", days=7) if r["origin"] == origin]
     return f"{sum(r['inputTokens'] + r['outputTokens'] for r in rows):,}"
