@@ -42,6 +42,7 @@
     removeEventListener: EventTarget.prototype.removeEventListener,
     messageData: O.getOwnPropertyDescriptor(MessageEvent.prototype, "data").get,
     messageSource: O.getOwnPropertyDescriptor(MessageEvent.prototype, "source").get,
+    domExceptionName: O.getOwnPropertyDescriptor(DOMException.prototype, "name").get,
     signalAborted: O.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted").get,
     signalReason: O.getOwnPropertyDescriptor(AbortSignal.prototype, "reason").get,
     AbortSignal,

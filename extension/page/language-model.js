@@ -11,7 +11,7 @@
   "use strict";
   const ns = globalThis.__navllmBuild;
   const I = ns.intrinsics;
-  const { request } = ns.transport;
+  const { request, availability: askAvailability } = ns.transport;
   const { abortReason } = ns.errors;
   const { TypeError, Promise, freeze, defineProperty } = I;
   const {
@@ -258,7 +258,7 @@
         requireActive();
         const core = coreOptions(options, "availability");
         if (!policyAllows()) return Promise.resolve("unavailable");
-        return request("availability", { options: wireOptions(core) });
+        return askAvailability({ options: wireOptions(core) });
       } catch (err) {
         return Promise.reject(err);
       }

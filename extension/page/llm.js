@@ -13,7 +13,7 @@
   "use strict";
   const ns = globalThis.__navllmBuild;
   const I = ns.intrinsics;
-  const { request } = ns.transport;
+  const { request, availability: askAvailability } = ns.transport;
   const Float32 = Float32Array;
 
   // WebIDL-style dictionary reads: undefined/null means "no options", anything else must be an object.
@@ -95,7 +95,7 @@
     try {
       const opts = dictionary(options, "options");
       const choice = { provider: optionalName(opts.provider, "provider"), model: optionalName(opts.model, "model") };
-      return request("availability", { options: choice }, {});
+      return askAvailability({ options: choice });
     } catch (err) {
       return I.Promise.reject(err);
     }

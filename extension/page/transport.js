@@ -87,5 +87,16 @@
     });
   };
 
-  ns.transport = I.freeze({ __proto__: null, request });
+  // The host refuses availability to a page that can never be allowed (NotAllowedError, which
+  // create() surfaces as is); availability() itself just reports "unavailable" then.
+  const availability = (body) =>
+    I.apply(I.then, request("availability", body), [
+      undefined,
+      (err) => {
+        if (err instanceof I.DOMException && I.apply(I.domExceptionName, err, []) === "NotAllowedError") return "unavailable";
+        throw err;
+      },
+    ]);
+
+  ns.transport = I.freeze({ __proto__: null, request, availability });
 })();

@@ -11,7 +11,7 @@ from typing import Any
 from .. import PROTOCOL_VERSION, __version__
 from ..policy import Action, Gate, UsageRecord
 from ..protocol.common import Caller, Message, TextPart, ToolCallPart
-from ..protocol.errors import ErrorName, NavError
+from ..protocol.errors import ErrorName, NavError, not_allowed
 from ..protocol.page import (
     Append,
     Availability,
@@ -59,7 +59,8 @@ class PageHandlers:
 
     async def availability(self, req: Availability, out: Responder) -> str:
         if not self.gate.eligible(req.caller):
-            return "unavailable"
+            # Pages report "unavailable"; create() then fails with this error, not NotSupportedError.
+            raise not_allowed(f"{req.caller.origin} can never use navllm: only https pages and http://localhost can")
         candidates = self.router.candidates(req.options)
         best = "unavailable"
         order = ["unavailable", "downloadable", "downloading", "available"]
