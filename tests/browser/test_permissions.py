@@ -11,24 +11,10 @@ import time
 import pytest
 
 from tests.support.browsers import AdminError
+from tests.support.prompt_window import OUTCOME, PROMPT, START
 
 pytestmark = pytest.mark.browser
 
-PROMPT = "ui/prompt/prompt.html"
-
-START = """
-window.outcomes ??= [];
-const n = window.outcomes.length;
-window.outcomes.push(null);
-navigator.llm.createSession().then(() => "ok", (e) => e.name).then((r) => (window.outcomes[n] = r));
-return n;
-"""
-OUTCOME = """
-const [n, waitMs] = ARGS;
-const until = Date.now() + waitMs;
-while (window.outcomes[n] === null && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-return window.outcomes[n];
-"""
 CREATE = "return await navigator.llm.createSession().then(() => 'ok', (e) => e.name);"
 
 
@@ -83,6 +69,13 @@ def outcome(tab, slot: int, wait_ms: int = 10000):
     return tab.run(OUTCOME, slot, wait_ms)
 
 
+def answer(chromium, tab, decision: str):
+    """One createSession call in ``tab`` whose prompt the user answers with ``decision``: its outcome."""
+    page, (slot,) = open_prompt(chromium, tab)
+    click(page, decision)
+    return outcome(tab, slot)
+
+
 def test_first_call_opens_the_prompt_and_early_clicks_do_nothing(chromium, site):
     tab = chromium.tab(site.url())
     page, (slot,) = open_prompt(chromium, tab)
@@ -107,17 +100,13 @@ def test_first_call_opens_the_prompt_and_early_clicks_do_nothing(chromium, site)
     assert tab.run(CREATE) == "ok"  # the same document keeps its once-grant
 
     tab.goto(site.url())  # a new document: asked again
-    page, (slot,) = open_prompt(chromium, tab)
-    click(page, "deny")
-    assert outcome(tab, slot) == "NotAllowedError"
+    assert answer(chromium, tab, "deny") == "NotAllowedError"
     tab.close()
 
 
 def test_allow_on_every_visit_holds_across_reloads_tabs_and_host_restarts(chromium, site):
     tab = chromium.tab(site.url())
-    page, (slot,) = open_prompt(chromium, tab)
-    click(page, "always")
-    assert outcome(tab, slot) == "ok"
+    assert answer(chromium, tab, "always") == "ok"
 
     tab.goto(site.url())
     other = chromium.tab(site.url())
@@ -128,9 +117,7 @@ def test_allow_on_every_visit_holds_across_reloads_tabs_and_host_restarts(chromi
 
     # Revoking in settings takes effect on the next call.
     chromium.admin("grants.revoke", origin=site.origin())
-    page, (slot,) = open_prompt(chromium, other)
-    click(page, "deny")
-    assert outcome(other, slot) == "NotAllowedError"
+    assert answer(chromium, other, "deny") == "NotAllowedError"
     tab.goto(site.url())
     assert tab.run(CREATE) == "NotAllowedError"  # denial persists, no new prompt
     restart_host(chromium)
@@ -167,9 +154,7 @@ def test_three_closed_prompts_embargo_the_site(chromium, site):
     assert [e["origin"] for e in embargoes] == [site.origin("localhost")]
 
     chromium.admin("grants.lift", origin=site.origin("localhost"))
-    page, (slot,) = open_prompt(chromium, tab)
-    click(page, "once")
-    assert outcome(tab, slot) == "ok"
+    assert answer(chromium, tab, "once") == "ok"
     tab.close()
 
 

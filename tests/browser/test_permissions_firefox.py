@@ -7,22 +7,9 @@ import time
 
 import pytest
 
-pytestmark = pytest.mark.browser
+from tests.support.prompt_window import OUTCOME, PROMPT, START
 
-PROMPT = "ui/prompt/prompt.html"
-START = """
-window.outcomes ??= [];
-const n = window.outcomes.length;
-window.outcomes.push(null);
-navigator.llm.createSession().then(() => "ok", (e) => e.name).then((r) => (window.outcomes[n] = r));
-return n;
-"""
-OUTCOME = """
-const [n, waitMs] = ARGS;
-const until = Date.now() + waitMs;
-while (window.outcomes[n] === null && Date.now() < until) await new Promise((r) => setTimeout(r, 20));
-return window.outcomes[n];
-"""
+pytestmark = pytest.mark.browser
 
 
 @pytest.fixture(scope="module", autouse=True)
