@@ -1,10 +1,12 @@
 """Screenshots of every section at side-panel width (360×800), light and dark, saved under
 artifacts/screenshots/ for review; the themes must really differ, nothing may overflow the
-panel, and every control must have a name a screen reader can read."""
+panel, and every control must have a name a screen reader can read. The usage filters are
+checked on the same seeded data."""
 
 from __future__ import annotations
 
 import pytest
+from playwright.sync_api import expect
 from ui_pages import POPUP, SCREENSHOTS, Panel
 
 from tests.convert.tiny_gguf import write as write_gguf
@@ -54,6 +56,25 @@ def test_every_section_at_side_panel_width(seeded, site, scheme):
         page.goto(f"{seeded.extension_origin}/{POPUP}?origin={site.origin()}")
         page.locator("#state").filter(has_text="Allowed").wait_for()
         page.screenshot(path=str(SCREENSHOTS / f"popup-{scheme}.png"))
+    finally:
+        page.close()
+    assert not panel.errors, panel.errors
+
+
+def test_usage_filters_narrow_the_chart_and_the_table(seeded, site):
+    panel = Panel(seeded)
+    page = panel.page
+    try:
+        panel.open("usage")
+        expect(page.locator("#chart-tokens .legend li")).to_have_count(2)
+        page.locator("#view select").first.select_option(site.origin("localhost"))
+        panel.ready()
+        expect(page.locator("#chart-tokens .legend li")).to_have_text([site.origin("localhost")])
+        cells = page.locator("#usage-table tbody tr td:nth-child(2)").all_text_contents()
+        assert cells and set(cells) == {site.origin("localhost")}
+        expect(page.locator("#history button.danger")).to_have_text(f"Clear {site.origin('localhost')}")
+        page.locator("#view select").first.select_option("")
+        panel.ready()
     finally:
         page.close()
     assert not panel.errors, panel.errors
