@@ -1,5 +1,5 @@
-"""Fixtures for the settings UI tests: one Chromium per module with the panel open as a tab at
-side-panel width, and the providers' fake OpenAI server."""
+"""Fixtures for the settings UI tests: one Chromium per module (keys in navllm's vault, the echo
+backend on) with the panel open as a tab at side-panel width; the providers' fake OpenAI server."""
 
 from __future__ import annotations
 
@@ -13,6 +13,7 @@ from tests.support.browsers import Chromium, site  # noqa: F401 - site is a pyte
 
 # The fake OpenAI server lives with the provider tests and imports its siblings by bare name.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))
+
 
 @pytest.fixture(scope="module")
 def chromium_vault(tmp_path_factory):

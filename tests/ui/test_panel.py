@@ -9,7 +9,7 @@ import time
 import pytest
 from fake_openai import MODEL, FakeOpenAI
 from playwright.sync_api import expect
-from ui_pages import POPUP, SCREENSHOTS
+from ui_pages import POPUP
 
 from navllm import __version__
 from tests.convert.tiny_gguf import write as write_gguf

@@ -11,7 +11,6 @@ POPUP = "ui/popup/popup.html"
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 
 
-
 class Panel:
     """The side panel page opened as a tab, 360 px wide like the real side panel."""
 
