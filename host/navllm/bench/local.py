@@ -89,10 +89,17 @@ def default_gguf(workdir: Path) -> Path:
 
 
 def _peak_rss_mib() -> float:
-    import resource
+    """This process's peak resident memory. On Linux from VmHWM: ``ru_maxrss`` survives exec and
+    would report the parent's peak if that was higher."""
+    try:
+        status = Path("/proc/self/status").read_text()
+    except OSError:
+        import resource
 
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-    return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+        peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
+    kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
+    return kib / 1024
 
 
 class _Ours:
