@@ -29,6 +29,8 @@ def test_status_shows_the_host_and_what_needs_attention(panel):
     expect(page.locator("#host-state")).to_have_text("Connected")
     expect(page.locator("#view dl")).to_contain_text(__version__)
     expect(page.locator("#checks")).to_contain_text("No local model installed yet")
+    # The test browser's host is registered in its own profile, not a standard location.
+    expect(page.locator("#registrations")).to_contain_text("Not registered in any browser's standard location")
     # The tabs follow the WAI-ARIA pattern: arrow keys move the selection and the focus.
     page.locator("#tab-status").focus()
     page.keyboard.press("ArrowRight")

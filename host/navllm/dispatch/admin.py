@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 from typing import TYPE_CHECKING, Any
 
 from .. import PROTOCOL_VERSION, __version__
 from .. import settings as settings_store
 from ..paths import config_dir, data_dir
-from ..protocol.admin.status import GetSettings, SetSettings, Status
+from ..protocol.admin.status import Doctor, GetSettings, SetSettings, Status
 from .responder import Responder
 
 if TYPE_CHECKING:
@@ -23,7 +24,7 @@ class AdminHandlers:
         self.app = app
 
     def table(self) -> dict[type, Any]:
-        table: dict[type, Any] = {Status: self.status, GetSettings: self.get_settings, SetSettings: self.set_settings}
+        table: dict[type, Any] = {Status: self.status, Doctor: self.doctor, GetSettings: self.get_settings, SetSettings: self.set_settings}
         for spec in DOMAINS:
             module, _, attr = spec.partition(":")
             table.update(getattr(importlib.import_module(module), attr)(self.app))
@@ -39,6 +40,9 @@ class AdminHandlers:
             "sessions": len(self.app.sessions),
         }
 
+    async def doctor(self, req: Doctor, out: Responder) -> list[dict]:
+        return await asyncio.to_thread(_doctor_report)
+
     async def get_settings(self, req: GetSettings, out: Responder) -> dict:
         return settings_store.public(self.app.settings)
 
@@ -46,3 +50,15 @@ class AdminHandlers:
         settings_store.update(req.values)
         self.app.reload_settings()
         return settings_store.public(self.app.settings)
+
+
+def _doctor_report() -> list[dict]:
+    """The installer's check of every browser's standard location (probing a launcher spawns a host)."""
+    from ..install.doctor import check
+    from ..install.register import Choice, chosen, current_os
+
+    report = []
+    for target in chosen(Choice(), current_os(), found_only=False):
+        healthy, lines = check(target)
+        report.append({"browser": target.browser, "manifest": str(target.manifest), "healthy": healthy, "lines": lines})
+    return report

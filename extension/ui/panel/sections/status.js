@@ -56,6 +56,24 @@ export default {
       await call("settings.set", { values: { threads: value } }).then(() => notify("Saved."), () => {});
     });
 
+    // The installer's check spawns a host per registered browser: fetched after the rest is shown.
+    const registrations = h("ul", { class: "checks", id: "registrations", "aria-busy": "true" }, h("li", {}, "Checking…"));
+    client.request("doctor").then(
+      (report) => {
+        const registered = report.filter((entry) => !entry.lines.includes("  not registered"));
+        registrations.replaceChildren(
+          ...(registered.length
+            ? registered.map((entry) => check(entry.healthy ? "ok" : "bad", `${entry.browser}: ${entry.healthy ? "registered, host starts" : entry.lines.filter((l) => l.includes("PROBLEM")).map((l) => l.trim()).join("; ")}`))
+            : [check("warn", "Not registered in any browser's standard location (fine for a custom profile). To register: python3 install.py")]),
+        );
+        registrations.removeAttribute("aria-busy");
+      },
+      () => {
+        registrations.replaceChildren(check("warn", "The registration check could not run."));
+        registrations.removeAttribute("aria-busy");
+      },
+    );
+
     root.append(
       h("div", { class: "card" },
         h("div", { class: "row spread" }, h("h3", {}, "Connection"), h("span", { class: "badge ok", id: "host-state" }, "Connected")),
@@ -68,6 +86,7 @@ export default {
         ),
       ),
       h("div", { class: "card" }, h("h3", {}, "Checks"), h("ul", { class: "checks", id: "checks" }, checks)),
+      h("div", { class: "card" }, h("h3", {}, "Browser registration"), registrations),
       h("div", { class: "card" },
         h("h3", {}, "Options"),
         h("label", { class: "check" }, replace, "Use navllm for the Prompt API even where the browser has its own"),

@@ -11,6 +11,12 @@ class Status(AdminRequest):
     type: Literal["status"] = "status"
 
 
+class Doctor(AdminRequest):
+    """What ``navllm install --check`` reports: each browser's registration and whether its launcher answers."""
+
+    type: Literal["doctor"] = "doctor"
+
+
 class GetSettings(AdminRequest):
     type: Literal["settings.get"] = "settings.get"
 
@@ -22,4 +28,4 @@ class SetSettings(AdminRequest):
     values: dict[str, Any] = Field(max_length=64)
 
 
-MESSAGES = (Status, GetSettings, SetSettings)
+MESSAGES = (Status, Doctor, GetSettings, SetSettings)
