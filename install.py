@@ -10,6 +10,7 @@ Safe to run again: each step is skipped when already done, and every step is pri
 from __future__ import annotations
 
 import os
+import shutil
 import subprocess
 import sys
 import venv
@@ -23,14 +24,24 @@ def venv_python() -> Path:
     return VENV / ("Scripts/python.exe" if os.name == "nt" else "bin/python")
 
 
-def installed_here(python: Path) -> bool:
-    """True when the venv imports navllm from this checkout (an editable install)."""
-    probe = subprocess.run(
-        [str(python), "-c", "import navllm, pathlib; print(pathlib.Path(navllm.__file__).resolve())"],
-        capture_output=True,
-        text=True,
-    )
+def installed_here(python: Path, demo: bool) -> bool:
+    """True when the venv imports navllm from this checkout (an editable install), and Playwright for the demo."""
+    check = "import navllm, pathlib; print(pathlib.Path(navllm.__file__).resolve())" + ("; import playwright" if demo else "")
+    probe = subprocess.run([str(python), "-c", check], capture_output=True, text=True)
     return probe.returncode == 0 and Path(probe.stdout.strip()).is_relative_to(ROOT / "host")
+
+
+def ensure_chromium() -> None:
+    """The demo drives the system's Chromium; on Debian as root, install it when missing."""
+    if shutil.which("chromium"):
+        return
+    if hasattr(os, "geteuid") and os.geteuid() == 0 and shutil.which("apt-get"):
+        print("installing chromium with apt-get")
+        env = {**os.environ, "DEBIAN_FRONTEND": "noninteractive"}
+        subprocess.run(["apt-get", "update", "-qq"], check=True, env=env)
+        subprocess.run(["apt-get", "install", "-y", "-qq", "--no-install-recommends", "chromium"], check=True, env=env)
+    else:
+        print("install.py: the demo needs Chromium; install it (e.g. sudo apt-get install chromium) and run again", file=sys.stderr)
 
 
 def main(argv: list[str]) -> int:
@@ -43,16 +54,18 @@ def main(argv: list[str]) -> int:
     else:
         print(f"creating a virtual environment in {VENV}")
         venv.create(VENV, with_pip=True)
-    if installed_here(python):
+    demo = "--demo" in argv
+    if installed_here(python, demo):
         print("navllm is already installed in it")
     else:
         print("installing navllm and its dependencies into it (this takes a while the first time)")
-        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--editable", str(ROOT)], check=True)
-    demo = "--demo" in argv
+        target = f"{ROOT}[demo]" if demo else str(ROOT)
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--editable", target], check=True)
     # The browsers start the host with this interpreter, so the launcher must name it.
     code = subprocess.run([str(python), "-m", "navllm", "install", *(a for a in argv if a != "--demo")]).returncode
     if not demo:
         return code
+    ensure_chromium()
     if code:
         print("install.py: going on with the demo, which registers the host for a browser profile of its own")
     return subprocess.run([str(python), "-m", "navllm", "demo"]).returncode
