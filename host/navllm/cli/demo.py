@@ -54,7 +54,7 @@ return { deltas: taken, loaded: window.demo.loaded, done: window.demo.done, erro
 def register(commands) -> None:
     parser = commands.add_parser("demo", help="watch a web page get an answer through navigator.llm")
     parser.add_argument("--browser", choices=["chromium", "firefox"], default="chromium")
-    parser.add_argument("--prompt", default="In one sentence: why would a web page want a language model that the user controls?")
+    parser.add_argument("--prompt", default="What is the capital of France, and what is it famous for?")
     parser.set_defaults(run=run)
 
 
