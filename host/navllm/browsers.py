@@ -177,6 +177,9 @@ class Browser(ABC):
         self.home = None if own_data else home or tmp / "navllm-home"
         self.user_home = tmp / "home"  # HOME of the browser process
         self.user_home.mkdir(parents=True)
+        # The browser (and so the host) runs with a throw-away HOME; with own_data, point the host's
+        # platform folders back at the user's own, so their models and settings are used.
+        self.data_env = _own_data_dirs() if own_data else {}
         self.extension = extension_copy(tmp)
         self._admin: Tab | None = None
 
@@ -268,7 +271,7 @@ class Chromium(Browser):
             f"--load-extension={self.extension}",
             *extra_args,
         ]
-        env = {**os.environ, "HOME": str(self.user_home), "TMPDIR": str(tmp)}
+        env = {**os.environ, "HOME": str(self.user_home), "TMPDIR": str(tmp), **self.data_env}
         self.context = self._playwright.chromium.launch_persistent_context(str(udd), executable_path=CHROMIUM, headless=True, args=args, env=env)
         workers = self.context.service_workers
         self.worker = workers[0] if workers else self.context.wait_for_event("serviceworker")
@@ -291,6 +294,16 @@ class Chromium(Browser):
             self.context.close()
         finally:
             self._playwright.stop()
+
+
+def _own_data_dirs() -> dict[str, str]:
+    """The XDG folders of the real user (where platformdirs puts navllm's data on Linux)."""
+    home = Path.home()
+    return {
+        "XDG_DATA_HOME": os.environ.get("XDG_DATA_HOME", str(home / ".local" / "share")),
+        "XDG_CONFIG_HOME": os.environ.get("XDG_CONFIG_HOME", str(home / ".config")),
+        "XDG_STATE_HOME": os.environ.get("XDG_STATE_HOME", str(home / ".local" / "state")),
+    }
 
 
 def _free_port() -> int:
@@ -316,8 +329,9 @@ class Firefox(Browser):
             "privacy.reduceTimerPrecision": False,  # else performance.now() is clamped to 1 ms
             "network.proxy.type": 0,
         }
-        saved = {name: os.environ.get(name) for name in ("HOME", "TMPDIR")}
-        os.environ.update(HOME=str(self.user_home), TMPDIR=str(tmp))  # mozrunner copies the environment at launch
+        launch_env = {"HOME": str(self.user_home), "TMPDIR": str(tmp), **self.data_env}
+        saved = {name: os.environ.get(name) for name in launch_env}
+        os.environ.update(launch_env)  # mozrunner copies the environment at launch
         try:
             self.client = Marionette(bin=FIREFOX, headless=True, port=_free_port(), prefs=prefs, gecko_log=str(tmp / "gecko.log"))
             self.client.start_session()
