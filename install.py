@@ -54,6 +54,8 @@ def main(argv: list[str]) -> int:
     else:
         print(f"creating a virtual environment in {VENV}")
         venv.create(VENV, with_pip=True)
+        # A current pip: models are resolved through it, and old ones fetch whole wheels for metadata.
+        subprocess.run([str(python), "-m", "pip", "install", "--quiet", "--upgrade", "pip"], check=True)
     demo = "--demo" in argv
     if installed_here(python, demo):
         print("navllm is already installed in it")
