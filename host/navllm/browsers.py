@@ -253,11 +253,24 @@ class Chromium(Browser):
     kind = "chromium"
     extension_origin = f"chrome-extension://{CHROME_ID}"
 
-    def __init__(self, tmp: Path, home: Path | None = None, own_data: bool = False, extra_args: tuple[str, ...] = ()):
+    def __init__(
+        self,
+        tmp: Path,
+        home: Path | None = None,
+        own_data: bool = False,
+        extra_args: tuple[str, ...] = (),
+        allow_incognito: bool = False,
+    ):
+        """With ``allow_incognito``, the extension is allowed in incognito windows ("Allow in
+        Incognito", written to the new profile's Preferences before launch)."""
         super().__init__(tmp, home, own_data)
         from playwright.sync_api import sync_playwright
 
         udd = tmp / "udd"
+        if allow_incognito:
+            (udd / "Default").mkdir(parents=True)
+            prefs = {"extensions": {"settings": {CHROME_ID: {"incognito": True}}}}
+            (udd / "Default" / "Preferences").write_text(json.dumps(prefs))
         install_host(self.home, "--user-data-dir", str(udd), env={"HOME": str(self.user_home)})
         self._playwright = sync_playwright().start()
         args = [

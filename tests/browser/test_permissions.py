@@ -1,8 +1,8 @@
 """The permission prompt end to end in real Chromium: a new site's first call opens the prompt
 window; clicks in its first 500 ms do nothing; Allow once / Allow on every visit / Deny across
 reloads, tabs and host restarts; revocation; queued requests; 3 dismissals → embargo.
-(Origin and frame rules in both browsers: test_origin_rules.py. Private windows are tested at
-host level, tests/policy: headless Chromium's persistent context cannot open one.)"""
+(Origin and frame rules in both browsers: test_origin_rules.py. Incognito windows:
+test_incognito.py.)"""
 
 from __future__ import annotations
 
