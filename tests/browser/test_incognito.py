@@ -17,7 +17,7 @@ import pytest
 
 from navllm.browsers import ADMIN_PAGE, Chromium, _wrap
 from tests.support.browsers import site  # noqa: F401 - pytest fixture
-from tests.support.prompt_window import OUTCOME, PROMPT, START
+from tests.support.prompt_window import OUTCOME, PROMPT, START, click, open_prompt
 
 pytestmark = pytest.mark.browser
 
@@ -106,21 +106,6 @@ def prompts(chromium) -> list:
     return [p for p in chromium.context.pages if PROMPT in p.url]
 
 
-def private_prompt(chromium, page: PrivatePage):
-    """Start a createSession call in the incognito ``page``: the prompt window it opens, and its slot."""
-    with chromium.context.expect_page(lambda p: PROMPT in p.url, timeout=15000) as info:
-        slot = page.run(START)
-    prompt = info.value
-    prompt.wait_for_load_state()
-    return prompt, slot
-
-
-def click(prompt, decision: str) -> None:
-    prompt.wait_for_selector(f"[data-decision={decision}]:not([disabled])", timeout=5000)
-    with prompt.expect_event("close", timeout=10000):
-        prompt.click(f"[data-decision={decision}]")
-
-
 def granted(chromium, incognito: bool) -> list[str]:
     return [g["origin"] for g in chromium.admin("grants.list", incognito=incognito)["grants"]]
 
@@ -135,7 +120,7 @@ def test_incognito_decisions_are_kept_apart_and_forgotten(chromium, site):
 
     # (1) The normal-window grant does not serve a private window: its first call is asked.
     window, page = open_private(chromium, site.url())
-    prompt, slot = private_prompt(chromium, page)
+    prompt, (slot,) = open_prompt(chromium, page)
     assert origin in prompt.inner_text("main")
     assert page.run(OUTCOME, slot, 0) is None  # waiting for the user, not served
 
@@ -157,7 +142,7 @@ def test_incognito_decisions_are_kept_apart_and_forgotten(chromium, site):
     assert granted(chromium, True) == []
 
     window, page = open_private(chromium, site.url())
-    prompt, slot = private_prompt(chromium, page)
+    prompt, (slot,) = open_prompt(chromium, page)
     click(prompt, "deny")
     assert page.run(OUTCOME, slot, 10000) == "NotAllowedError"
     close_private(chromium, window)

@@ -11,7 +11,7 @@ import time
 import pytest
 
 from tests.support.browsers import AdminError
-from tests.support.prompt_window import OUTCOME, PROMPT, START
+from tests.support.prompt_window import OUTCOME, PROMPT, START, click, open_prompt
 
 pytestmark = pytest.mark.browser
 
@@ -36,21 +36,6 @@ def fresh(chromium, site):
 
 def prompts(chromium) -> list:
     return [p for p in chromium.context.pages if PROMPT in p.url]
-
-
-def open_prompt(chromium, tab, count: int = 1) -> tuple[object, list[int]]:
-    """Start ``count`` createSession calls in ``tab``; return the one prompt window and their slots."""
-    with chromium.context.expect_page(lambda p: PROMPT in p.url, timeout=15000) as info:
-        slots = [tab.run(START) for _ in range(count)]
-    page = info.value
-    page.wait_for_load_state()
-    return page, slots
-
-
-def click(page, decision: str) -> None:
-    page.wait_for_selector(f"[data-decision={decision}]:not([disabled])", timeout=5000)
-    with page.expect_event("close", timeout=10000):
-        page.click(f"[data-decision={decision}]")
 
 
 def restart_host(chromium) -> None:

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from tests.support.prompt_window import OUTCOME, PROMPT, START
+from tests.support.prompt_window import OUTCOME, START, wait_for_window
 
 pytestmark = pytest.mark.browser
 
@@ -17,24 +17,12 @@ def echo(firefox):
     firefox.settings(echoEnabled=True, echoDelayMs=0)
 
 
-def wait_for_prompt(firefox, known: set[str]) -> str:
-    client = firefox.client
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        for handle in set(client.window_handles) - known:
-            client.switch_to_window(handle)
-            if PROMPT in client.get_url():
-                return handle
-        time.sleep(0.1)
-    raise AssertionError("no prompt window opened")
-
-
 def test_prompt_window_in_firefox(firefox, site):
     client = firefox.client
     tab = firefox.tab(site.url())
     known = set(client.window_handles)
     slots = [tab.run(START), tab.run(START)]
-    prompt = wait_for_prompt(firefox, known)
+    prompt = wait_for_window(firefox, known)
     assert site.origin() in client.find_element("css selector", "main").text
 
     client.find_element("css selector", "[data-decision=always]").click()  # not armed yet
@@ -52,7 +40,7 @@ def test_prompt_window_in_firefox(firefox, site):
     tab.goto(site.url())  # a new document: asked again; closing the window is a dismissal
     known = set(client.window_handles)
     slot = tab.run(START)
-    wait_for_prompt(firefox, known)
+    wait_for_window(firefox, known)
     client.close()
     client.switch_to_window(tab.handle)
     assert tab.run(OUTCOME, slot, 10000) == "NotAllowedError"

@@ -9,6 +9,7 @@ import pytest
 from ui_pages import PANEL, POPUP
 
 from tests.support.browsers import firefox, site  # noqa: F401 - pytest fixtures
+from tests.support.prompt_window import wait_for_window
 
 pytestmark = pytest.mark.browser
 
@@ -66,7 +67,7 @@ def test_prompt_then_sidebar_shows_the_site_and_revokes_it(firefox, site):
     page = firefox.tab(site.url())
     known = set(client.window_handles)
     page.run("window.result = navigator.llm.createSession().then(() => 'ok', (e) => e.name);")
-    prompt = _wait_for_window(firefox, known, PROMPT_PAGE)
+    prompt = wait_for_window(firefox, known, PROMPT_PAGE)
     time.sleep(0.8)  # the buttons arm after 500 ms of being shown
     client.find_element("css selector", "[data-decision=always]").click()  # the window then closes itself
     client.switch_to_window(page.handle)
@@ -83,15 +84,3 @@ def test_prompt_then_sidebar_shows_the_site_and_revokes_it(firefox, site):
     assert firefox.admin("grants.list")["grants"] == []
     for tab in (checker, page):
         tab.close()
-
-
-def _wait_for_window(firefox, known: set[str], path: str) -> str:
-    client = firefox.client
-    deadline = time.monotonic() + 15
-    while time.monotonic() < deadline:
-        for handle in set(client.window_handles) - known:
-            client.switch_to_window(handle)
-            if path in client.get_url():
-                return handle
-        time.sleep(0.1)
-    raise AssertionError(f"no window with {path} opened")
