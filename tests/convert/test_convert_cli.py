@@ -19,7 +19,7 @@ def test_converts_with_progress(tmp_path):
     assert result.returncode == 0, result.stderr
     assert "converted tiny-llama (llama, 2 layers" in result.stdout
     assert "weights" in result.stderr and "100%" in result.stderr
-    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.onnx", "navllm-model.json", "tokenizer.json"]
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["model.onnx", "model.onnx.data", "navllm-model.json", "tokenizer.json"]
     assert json.loads((tmp_path / "out" / "navllm-model.json").read_text())["format"] == 1
 
 
