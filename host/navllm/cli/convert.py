@@ -15,7 +15,7 @@ def register(commands) -> None:
         type=int,
         choices=(1, 4),
         default=4,
-        help="MatMulNBits activations: 4 = int8 (fast, default), 1 = fp32 (closest to the weights, slower)",
+        help="MatMulNBits activations for 4-bit weights: 4 = int8 (fast, default), 1 = fp32 (closest to the weights, slower)",
     )
     parser.set_defaults(run=run)
 

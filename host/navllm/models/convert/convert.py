@@ -37,13 +37,14 @@ def convert_gguf(
     progress: Progress | None = None,
     sha256: str | None = None,
     accuracy_level: int = ACCURACY_LEVEL,
+    int8_for_8bit: bool = True,
 ) -> dict:
     """Convert ``gguf_path`` into ``out_dir`` (which must not exist or be empty); returns the metadata.
 
     ``progress(fraction, stage)`` is called as work advances; ``sha256`` skips re-hashing a file
     whose digest the caller has already verified. ``accuracy_level`` 1 keeps MatMulNBits
-    activations in fp32 (closer to the reference, about a quarter slower to decode); the default 4
-    quantizes them to int8 on the fly.
+    activations in fp32 (closer to the reference, slower to decode); the default 4 quantizes them
+    to int8 on the fly. 8-bit weights stay at 4 unless ``int8_for_8bit`` is off (see GraphBuilder).
     """
     report = progress or (lambda fraction, stage: None)
     out_dir = Path(out_dir)
@@ -68,7 +69,7 @@ def convert_gguf(
     from .graph import build
 
     report(0.15, "weights")
-    model = build(src, spec, lambda f: report(0.15 + 0.7 * f, "weights"), accuracy_level)
+    model = build(src, spec, lambda f: report(0.15 + 0.7 * f, "weights"), accuracy_level, int8_for_8bit)
     meta = {
         "format": FORMAT,
         "name": spec.name,
