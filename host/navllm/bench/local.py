@@ -8,6 +8,10 @@ rounds of load time, time to first token, prefill and decode tokens/s, peak RSS,
 next-token agreement with an fp32 numpy reference over a fixed text (teacher-forced, one token
 per step, as generation feeds them).
 
+Our engine runs twice: on the default graph (``navllm``: int8 activations inside MatMulNBits, the
+fast path) and on one converted with ``--accuracy-level 1`` (``navllm-fp32``: fp32 activations,
+closer to the reference, slower), so the speed/fidelity trade-off is measured, not asserted.
+
 The baseline is llama-cpp-python, which builds llama.cpp from source when installed
 (``pip install llama-cpp-python``: about 7 minutes on 2 cores). Without it the benchmark says so
 and reports our engine alone.
@@ -43,7 +47,9 @@ ANSWER = (
     "everyday life on the coast: the work of keeping the light burning, the loneliness of long winters, "
     "and the small pleasures of a calm evening at sea."
 )
-ENGINES = ("navllm", "llama.cpp")
+# Our engines by the MatMulNBits accuracy level their graph is converted with, then the baseline.
+OURS = {"navllm": 4, "navllm-fp32": 1}
+ENGINES = (*OURS, "llama.cpp")
 
 
 # -- inputs ---------------------------------------------------------------------------------------
@@ -146,10 +152,10 @@ class _Llama:
         return int(self._np.argmax(logits))
 
 
-def worker(engine: str, gguf: Path, model_dir: Path, threads: int, runs: int, ids: list[int], text: list[int]) -> dict[str, Any]:
+def worker(engine: str, gguf: Path, model_dir: Path | None, threads: int, runs: int, ids: list[int], text: list[int]) -> dict[str, Any]:
     """One process's measurements: load, then ``runs`` generations (the first cold), then agreement."""
     started = time.perf_counter()
-    runner = _Ours(model_dir, threads) if engine == "navllm" else _Llama(gguf, threads)
+    runner = _Ours(model_dir, threads) if model_dir else _Llama(gguf, threads)
     result: dict[str, Any] = {"load_s": time.perf_counter() - started, "runs": []}
     for _ in range(runs):
         state = runner.start(len(ids) + GENERATED)
@@ -200,14 +206,16 @@ def run(gguf: Path | None, threads: int, rounds: int, runs: int, log=print) -> d
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
         work = Path(tmp)
         gguf = gguf or default_gguf(work / "fetch")
-        model_dir = work / "model"
-        log(f"converting {gguf.name} …")
-        convert_gguf(gguf, model_dir)
-        ids, text = prompt_ids(model_dir)
-        engines = [e for e in ENGINES if e == "navllm" or _has_llama_cpp()]
-        if len(engines) == 1:
+        model_dirs = {engine: work / engine for engine in OURS}
+        for engine, level in OURS.items():
+            log(f"converting {gguf.name} (accuracy level {level}) …")
+            convert_gguf(gguf, model_dirs[engine], accuracy_level=level)
+        ids, text = prompt_ids(model_dirs["navllm"])
+        engines = [e for e in ENGINES if e in OURS or _has_llama_cpp()]
+        if "llama.cpp" not in engines:
             log("llama-cpp-python is not installed (pip install llama-cpp-python); reporting navllm alone")
-        config = {"gguf": str(gguf), "model_dir": str(model_dir), "threads": threads, "runs": runs, "ids": ids, "text": text}
+        dirs = {engine: str(folder) for engine, folder in model_dirs.items()}
+        config = {"gguf": str(gguf), "model_dirs": dirs, "threads": threads, "runs": runs, "ids": ids, "text": text}
         log("fp32 reference …")
         reference = _spawn("reference", config)["predictions"]
         samples: dict[str, list[dict[str, Any]]] = {e: [] for e in engines}
@@ -215,12 +223,14 @@ def run(gguf: Path | None, threads: int, rounds: int, runs: int, log=print) -> d
             for engine in engines if r % 2 == 0 else engines[::-1]:
                 log(f"round {r + 1}/{rounds}: {engine}")
                 samples[engine].append(_spawn(engine, config))
-        disk = {"navllm": sum(p.stat().st_size for p in model_dir.rglob("*") if p.is_file()), "llama.cpp": gguf.stat().st_size}
+        disk = {e: sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) for e, folder in model_dirs.items()}
+        disk["llama.cpp"] = gguf.stat().st_size
         report = {e: _summary(samples[e], reference, disk[e]) for e in engines}
     result: dict[str, Any] = {"config": {"gguf": gguf.name, "threads": threads, "rounds": rounds, "runsPerProcess": runs, "promptTokens": len(ids), "generatedTokens": GENERATED}, "engines": report}
-    if len(engines) == 2:
-        ours, theirs = report["navllm"], report["llama.cpp"]
-        result["ratios"] = {k: ours[k] / theirs[k] for k in ("load_s", "ttft_ms", "cold_ttft_ms", "prefill_tps", "decode_tps", "peak_rss_mib", "disk_mb")}
+    if "llama.cpp" in report:
+        theirs = report["llama.cpp"]
+        keys = ("load_s", "ttft_ms", "cold_ttft_ms", "prefill_tps", "decode_tps", "peak_rss_mib", "disk_mb")
+        result["ratios"] = {e: {k: report[e][k] / theirs[k] for k in keys} for e in OURS}
     return result
 
 
@@ -248,8 +258,8 @@ def table(result: dict[str, Any]) -> str:
     rows = [["engine", *(c[0] for c in columns)]]
     for engine, figures in result["engines"].items():
         rows.append([engine, *(fmt.format(figures[key]) for _, key, fmt in columns)])
-    if "ratios" in result:
-        rows.append(["navllm / llama.cpp", *(f"{result['ratios'][key]:.2f}x" if key in result["ratios"] else "" for _, key, _ in columns)])
+    for engine, ratios in result.get("ratios", {}).items():
+        rows.append([f"{engine} / llama.cpp", *(f"{ratios[key]:.2f}x" if key in ratios else "" for _, key, _ in columns)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     c = result["config"]
     head = f"{c['gguf']}, {c['threads']} threads, {c['promptTokens']}-token prompt, {c['generatedTokens']} generated, medians of {c['rounds']} rounds"
@@ -287,7 +297,10 @@ def main(argv: list[str] | None = None) -> int:
     if args.worker == "reference":
         result: dict[str, Any] = {"predictions": reference_predictions(Path(config["gguf"]), config["text"])}
     else:
-        result = worker(args.worker, Path(config["gguf"]), Path(config["model_dir"]), config["threads"], config["runs"], config["ids"], config["text"])
+        model_dir = config["model_dirs"].get(args.worker)
+        result = worker(
+            args.worker, Path(config["gguf"]), model_dir and Path(model_dir), config["threads"], config["runs"], config["ids"], config["text"]
+        )
     print(json.dumps(result))
     return 0
 
