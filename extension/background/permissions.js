@@ -15,7 +15,7 @@ export const DECISION_MESSAGE = "navllm-permission-decision";
 const PROMPT_PAGE = "ui/prompt/prompt.html";
 const STORE_KEY = "navllm.prompts";
 const ONCE_TABS = "navllm.onceTabs"; // tabs holding an "allow once" grant: the host hears when they navigate or close
-const PRIVATE = "navllm.privateDecisions"; // whether the host holds private-window decisions to forget
+const PRIVATE = "navllm.privateSession"; // a private window opened since the host last forgot its decisions
 const DECISIONS = new Set(["once", "always", "deny", "dismiss"]);
 
 // key -> {ask, waiters: [{caller, resolve, reject}], windowId}
@@ -87,7 +87,6 @@ async function settle(key, decision, providers, failure) {
   }
   const allowed = (decision === "once" || decision === "always") && outcome?.type === "done";
   if (allowed && decision === "once") await store((tabs) => callers.forEach((c) => Number.isInteger(c.tabId) && (tabs[c.tabId] = true)), ONCE_TABS);
-  if (ask.incognito) await api.storage.session.set({ [PRIVATE]: true });
   for (const waiter of entry?.waiters ?? []) {
     if (allowed) waiter.resolve();
     else waiter.reject(notAllowed(failure ?? outcome?.error?.message ?? `${ask.origin} was not allowed to use navllm`));
@@ -152,6 +151,10 @@ api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (message?.type !== DECISION_MESSAGE || !isOwnPage(sender)) return false;
   onDecision(message, sender).then(sendResponse, () => sendResponse({ ok: false }));
   return true;
+});
+// Any private window may lead to private decisions (prompts, or the panel's admin requests).
+api.windows.onCreated.addListener((window) => {
+  if (window.incognito) api.storage.session.set({ [PRIVATE]: true });
 });
 api.windows.onRemoved.addListener((windowId) => {
   onWindowRemoved(windowId);

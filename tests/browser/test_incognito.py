@@ -149,3 +149,16 @@ def test_incognito_decisions_are_kept_apart_and_forgotten(chromium, site):
     for p in prompts(chromium):
         p.close()
     normal.close()
+
+
+def test_private_grants_made_from_the_panel_are_forgotten_too(chromium, site):
+    origin = site.origin()
+    window, page = open_private(chromium, site.url())
+    chromium.admin("grants.set", origin=origin, incognito=True, state="granted", providers=["echo"])
+    assert page.run(CREATE) == "ok"  # served without a prompt: no prompt decision was involved
+    close_private(chromium, window)
+    for _ in range(100):
+        if granted(chromium, True) == []:
+            break
+        time.sleep(0.05)
+    assert granted(chromium, True) == []
