@@ -24,6 +24,18 @@ def _prompt(host, caller, text="hi"):
     assert kind(reply) == "done"
 
 
+def test_csv_export_defuses_page_text_that_spreadsheets_would_run(host):
+    host.decide("always")
+    host.admin("settings.set", values={"historyEnabled": True})
+    formulas = ['=HYPERLINK("https://evil.example","open")', "+1+1", "-2", "@SUM(A1)", "\tindented"]
+    for text in formulas:
+        _prompt(host, PAGE, text)
+    table = [r for r in csv.DictReader(io.StringIO(host.admin("usage.export", format="csv")["body"])) if r["action"] == "prompt"]
+    assert [r["prompt_text"] for r in table] == ["'" + t for t in formulas]
+    rows = [r for r in json.loads(host.admin("usage.export", format="json")["body"]) if r["action"] == "prompt"]
+    assert [r["prompt_text"] for r in rows] == formulas  # JSON is data, kept as sent
+
+
 def test_every_prompt_is_logged_text_only_with_history_on(host):
     host.decide("always")
     host.decide("always", OTHER)

@@ -116,8 +116,15 @@ class Usage:
         buffer = io.StringIO()
         writer = csv.DictWriter(buffer, fieldnames=["id", *COLUMNS], lineterminator="\n")
         writer.writeheader()
-        writer.writerows(rows)
+        writer.writerows({k: _inert(v) for k, v in row.items()} for row in rows)
         return buffer.getvalue()
+
+
+def _inert(value):
+    """A cell spreadsheets will not run: page text such as ``=HYPERLINK(...)`` gets a leading quote."""
+    if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
+        return "'" + value
+    return value
 
 
 def _camel(row: dict) -> dict:
