@@ -43,7 +43,28 @@ def test_grants_commands_change_what_the_running_host_decides(navllm_home, capsy
         host.close()
 
 
-@pytest.mark.parametrize("args", [("grants", "allow", "file://"), ("grants", "allow", "http://example.com"), ("grants", "allow", SITE, "--expires", "2001-01-01")])
+def test_grants_delegate_lets_a_sites_frames_ask_and_takes_it_back(navllm_home, capsys):
+    echo_only(navllm_home)
+    frame = {**PAGE, "origin": "https://widget.example", "topOrigin": SITE, "frameId": 7}
+    host = Host(navllm_home)
+    try:
+        assert kind(host.create(frame)) == "NotAllowedError"  # not delegated: refused without asking
+        assert "may now ask inside https://example.com" in cli(capsys, "grants", "delegate", "https://widget.example", "--in", SITE)
+        assert kind(host.create(frame)) == "permission_required"
+        listed = json.loads(cli(capsys, "grants", "list", "--json"))
+        assert listed["delegations"] == [{"topOrigin": SITE, "frameOrigin": "https://widget.example"}]
+        assert "frames   https://widget.example may ask inside https://example.com" in cli(capsys, "grants", "list")
+        cli(capsys, "grants", "delegate", "https://widget.example", "--in", SITE, "--stop")
+        assert kind(host.create(frame)) == "NotAllowedError"
+    finally:
+        host.close()
+
+
+@pytest.mark.parametrize(
+    "args",
+    [("grants", "allow", "file://"), ("grants", "allow", "http://example.com"), ("grants", "allow", SITE, "--expires", "2001-01-01"),
+     ("grants", "delegate", "http://widget.example", "--in", SITE)],
+)
 def test_grants_refuses_bad_input(capsys, args):
     assert main(list(args)) == 1
     assert "navllm:" in capsys.readouterr().err

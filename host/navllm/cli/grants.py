@@ -1,4 +1,5 @@
-"""``navllm grants list | allow ORIGIN [--provider P ...] [--expires WHEN] [--in TOP] | deny ORIGIN | revoke ORIGIN | lift ORIGIN``.
+"""``navllm grants list | allow ORIGIN [--provider P ...] [--expires WHEN] [--in TOP] | deny ORIGIN | revoke ORIGIN | lift ORIGIN
+| delegate FRAME --in TOP [--stop]``.
 
 Changes apply to the grant store the host reads on every request, so a running browser sees
 them on its next call ("allow once" grants live in the host's memory and are not listed here).
@@ -25,6 +26,11 @@ def register(commands) -> None:
         cmd.add_argument("origin")
         cmd.add_argument("--in", dest="top", metavar="TOP", help="the decision for ORIGIN as a frame inside the site TOP")
         cmd.set_defaults(run=RUNS[name])
+    delegate = sub.add_parser("delegate", help="let frames from FRAME ask for navllm inside the site TOP (they are refused until then)")
+    delegate.add_argument("frame", metavar="FRAME")
+    delegate.add_argument("--in", dest="top", metavar="TOP", required=True, help="the site embedding those frames")
+    delegate.add_argument("--stop", action="store_true", help="take the delegation back")
+    delegate.set_defaults(run=run_delegate)
 
 
 def _gate():
@@ -100,6 +106,16 @@ def run_lift(args) -> int:
     origin, top = _pair(args)
     count = _gate().persistent.grants.lift(origin, top)
     print(f"lifted the embargo on {origin}" if count else f"{origin} was not blocked")
+    return 0
+
+
+def run_delegate(args) -> int:
+    from ..policy.origins import require
+
+    frame, top = require(args.frame, "frame"), require(args.top, "top")
+    _check_eligible(frame, top)
+    _gate().persistent.grants.delegate(top, frame, not args.stop)
+    print(f"frames from {frame} {'may no longer' if args.stop else 'may now'} ask inside {top}")
     return 0
 
 
