@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 
 from navllm.models.convert.chat_template import ChatTemplate
-from tests.convert.reference import Runner, forward
+from navllm.bench.reference import logits
+from tests.convert.reference import Runner
 
 PASSAGE = (
     "The river wound through the valley for three hundred miles before it reached the sea. Farmers along its "
@@ -56,12 +57,12 @@ def test_shared_kv_buffer_matches_fed_back_presents(smollm2_onnx):
 
 
 @pytest.fixture(scope="module")
-def passage(smollm2_onnx, smollm2_source):
+def passage(smollm2_onnx, smollm2_gguf):
     """129 chat-prompt tokens and the fp32 reference's logits at each of them."""
     ids = _prompt_ids(smollm2_onnx, [{"role": "user", "content": "Summarise this passage.\n\n" + PASSAGE}])
     assert len(ids) >= 129, len(ids)
     ids = ids[:129]
-    return ids, forward(smollm2_source, ids)
+    return ids, logits(smollm2_gguf, ids)
 
 
 def test_weights_map_exactly_with_fp32_activations(smollm2_onnx_fp32, passage):

@@ -8,9 +8,9 @@ import numpy as np
 import pytest
 
 from navllm.models.convert import convert_gguf
-from navllm.models.convert.gguf_source import GGUFSource
 from tests.convert import tiny_gguf
-from tests.convert.reference import Runner, forward
+from navllm.bench.reference import logits
+from tests.convert.reference import Runner
 
 VARIANTS = {
     # Q4_K embedding with offsets, tied into the head; Q/K/V in different formats (not fused);
@@ -64,7 +64,7 @@ def test_metadata_and_progress(tiny):
 def test_logits_match_reference(tiny):
     name, gguf_path, out, meta, _ = tiny
     ids = [5, 260, 17, 266, 88, 140, 9, 201, 33, 77]
-    ref = forward(GGUFSource(gguf_path), ids)
+    ref = logits(gguf_path, ids)
     for shared in (True, False):
         runner = Runner(out, shared=shared, max_len=32)
         ours = [runner.step(ids[:6])] + [runner.step([t]) for t in ids[6:]]

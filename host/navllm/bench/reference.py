@@ -1,8 +1,10 @@
-"""An fp32 numpy forward pass of a GGUF Llama model: the yardstick for next-token agreement.
+"""An fp32 numpy forward pass of a GGUF Llama/Qwen2 model: the yardstick for next-token agreement
+(``navllm bench local``) and for the converter's tests.
 
-Independent of both engines: weights are dequantized by the ``gguf`` package's own numpy code,
-attention is computed in full with a causal mask, rotary embeddings in llama.cpp's layout for
-the architecture. Slow and memory hungry (every weight in fp32); meant for a few hundred tokens.
+Independent of both engines and of our GGUF reader: the ``gguf`` package reads the file and
+dequantizes with its own numpy code, attention is computed in full with a causal mask, rotary
+embeddings in llama.cpp's layout for the architecture (with Llama 3.1's frequency factors).
+Slow and memory hungry (every weight in fp32); meant for a few hundred tokens.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ def logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
     kv_heads = int(field(f"{arch}.attention.head_count_kv", heads))
     eps = float(field(f"{arch}.attention.layer_norm_rms_epsilon"))
     theta = float(field(f"{arch}.rope.freq_base", 10000.0))
+    factors = weight("rope_freqs.weight").astype(np.float64) if "rope_freqs.weight" in tensors else 1.0
 
     x = weight("token_embd.weight")[ids]
     s, hidden = x.shape
@@ -43,8 +46,8 @@ def logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
         p = f"blk.{i}."
         h = _rms(x, weight(p + "attn_norm.weight"), eps)
         q, k, v = (_project(h, weight, p + f"attn_{t}", tensors) for t in "qkv")
-        q = _rope(q.reshape(s, heads, hd).transpose(1, 0, 2), theta, arch == "llama")
-        k = _rope(k.reshape(s, kv_heads, hd).transpose(1, 0, 2), theta, arch == "llama")
+        q = _rope(q.reshape(s, heads, hd).transpose(1, 0, 2), theta, factors, arch == "llama")
+        k = _rope(k.reshape(s, kv_heads, hd).transpose(1, 0, 2), theta, factors, arch == "llama")
         v = v.reshape(s, kv_heads, hd).transpose(1, 0, 2)
         k, v = np.repeat(k, heads // kv_heads, axis=0), np.repeat(v, heads // kv_heads, axis=0)
         scores = q @ k.transpose(0, 2, 1) / np.sqrt(hd) + mask
@@ -67,10 +70,11 @@ def _rms(x, w, eps):
     return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
 
 
-def _rope(x, theta, interleaved):
-    """Rotate x [heads, S, d] by position: pairs (2i, 2i+1) for llama's GGUF layout, halves otherwise."""
+def _rope(x, theta, factors, interleaved):
+    """Rotate x [heads, S, d] by position: pairs (2i, 2i+1) for llama's GGUF layout, halves otherwise;
+    ``factors`` divide the frequencies."""
     s, d = x.shape[1], x.shape[2]
-    angles = np.outer(np.arange(s), theta ** (-np.arange(0, d, 2, dtype=np.float64) / d))
+    angles = np.outer(np.arange(s), theta ** (-np.arange(0, d, 2, dtype=np.float64) / d) / factors)
     cos, sin = np.cos(angles).astype(np.float32), np.sin(angles).astype(np.float32)
     if interleaved:
         a, b = x[..., 0::2], x[..., 1::2]
