@@ -110,6 +110,15 @@ def granted(chromium, incognito: bool) -> list[str]:
     return [g["origin"] for g in chromium.admin("grants.list", incognito=incognito)["grants"]]
 
 
+def assert_private_forgotten(chromium) -> None:
+    """The host drops private decisions shortly after the last private window closes."""
+    for _ in range(100):
+        if granted(chromium, True) == []:
+            return
+        time.sleep(0.05)
+    assert granted(chromium, True) == []
+
+
 def test_incognito_decisions_are_kept_apart_and_forgotten(chromium, site):
     origin = site.origin()
     chromium.grant(origin)
@@ -135,11 +144,7 @@ def test_incognito_decisions_are_kept_apart_and_forgotten(chromium, site):
 
     # ... and is forgotten once the last private window closes.
     close_private(chromium, window)
-    for _ in range(100):
-        if granted(chromium, True) == []:
-            break
-        time.sleep(0.05)
-    assert granted(chromium, True) == []
+    assert_private_forgotten(chromium)
 
     window, page = open_private(chromium, site.url())
     prompt, (slot,) = open_prompt(chromium, page)
@@ -157,8 +162,4 @@ def test_private_grants_made_from_the_panel_are_forgotten_too(chromium, site):
     chromium.admin("grants.set", origin=origin, incognito=True, state="granted", providers=["echo"])
     assert page.run(CREATE) == "ok"  # served without a prompt: no prompt decision was involved
     close_private(chromium, window)
-    for _ in range(100):
-        if granted(chromium, True) == []:
-            break
-        time.sleep(0.05)
-    assert granted(chromium, True) == []
+    assert_private_forgotten(chromium)
