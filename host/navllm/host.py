@@ -12,7 +12,7 @@ import os
 import sys
 
 from navllm import PROTOCOL_VERSION, __version__
-from navllm.wire.framing import EndOfStream, FrameReader, FramingError, FrameWriter, encode
+from navllm.wire.framing import SAFE_FRAME, EndOfStream, FrameReader, FramingError, FrameWriter, encode
 
 CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
 STOPPING = "navllm host: stopping, the browser's message stream is unusable"
@@ -77,34 +77,43 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
     from navllm.app import App
     from navllm.dispatch.dispatcher import Dispatcher
     from navllm.wire.channel import Closed, start_reader
+
     def send(reply) -> None:
-        for frame in frames(reply.id, encode(reply.wire())):
+        for frame in frames(reply.id, reply.wire_json()):
             writer.write_bytes(frame)
 
     loop = asyncio.get_running_loop()
-    queue = start_reader(reader, loop)
+    stopped: asyncio.Future[Closed] = loop.create_future()
     dispatcher = Dispatcher(send, App().handlers())
+
+    def deliver(item: bytes | Closed) -> None:
+        """Runs on the loop for each frame the reader thread hands over, then once for the end."""
+        if stopped.done():
+            return
+        if isinstance(item, Closed):
+            stopped.set_result(item)
+            return
+        try:
+            dispatcher.submit_frame(item)
+        except FramingError as exc:
+            stopped.set_result(Closed(str(exc)))
+        except BrokenPipeError as exc:
+            stopped.set_exception(exc)  # the browser is gone: main() exits quietly
+
     if first is not None:
         dispatcher.submit(first)
-    while True:
-        message = await queue.get()
-        if isinstance(message, Closed):
-            await asyncio.wait_for(dispatcher.close(), timeout=0.8)
-            if message.error:
-                print(f"{STOPPING}: {message.error}", file=sys.stderr)
-                return 2
-            return 0
-        try:
-            dispatcher.submit(message)
-        except BrokenPipeError:
-            return 0
+    start_reader(reader, loop, deliver)
+    closed = await stopped
+    await asyncio.wait_for(dispatcher.close(), timeout=0.8)
+    if closed.error:
+        print(f"{STOPPING}: {closed.error}", file=sys.stderr)
+        return 2
+    return 0
 
 
 def frames(reply_id: str, body: bytes) -> list[bytes]:
     """One encoded reply as frames under the browser's limit: itself, or ``part`` frames whose
     ``body`` strings concatenate to it (JSON escaping can grow text 6x, hence the small step)."""
-    from navllm.wire.framing import SAFE_FRAME
-
     if len(body) <= SAFE_FRAME:
         return [body]
     text = body.decode("utf-8")
@@ -127,7 +136,8 @@ def main() -> int:
         print(refusal, file=sys.stderr)
         return 3
     proto_in, proto_out = _PIPES
-    reader = FrameReader(os.fdopen(proto_in, "rb", buffering=0), cap=_input_cap())
+    # Buffered: one read(2) usually brings a frame's header and body together.
+    reader = FrameReader(os.fdopen(proto_in, "rb"), cap=_input_cap())
     writer = FrameWriter(proto_out)
     try:
         first = handshake(reader, writer)

@@ -4,12 +4,13 @@ model refuses what it does not declare."""
 from __future__ import annotations
 
 import copy
+import json
 
 import pytest
 from protocol_doc import request_examples
 from pydantic import ValidationError
 
-from navllm.protocol import REQUESTS, parse_request
+from navllm.protocol import REQUESTS, parse_frame, parse_request
 from navllm.protocol.errors import ErrorName, NavError
 from navllm.protocol.replies import REPLIES
 
@@ -44,6 +45,14 @@ def test_malformed_messages_are_type_errors(kind, breakage, mentions):
         parse_request(message)
     assert caught.value.name == ErrorName.TYPE
     assert mentions in caught.value.message and kind in caught.value.message
+    with pytest.raises(ValidationError):  # the one-pass frame path refuses it too
+        parse_frame(json.dumps(message).encode())
+
+
+@pytest.mark.parametrize("kind", KINDS)
+def test_the_frame_path_reads_every_request_as_the_dict_path_does(kind):
+    message = minimal(kind)
+    assert parse_frame(json.dumps(message, ensure_ascii=False).encode()) == parse_request(message)
 
 
 @pytest.mark.parametrize("raw", [None, [], "hello", 42, {"type": "nope", "id": "1"}, {"id": "1"}])
@@ -51,6 +60,8 @@ def test_not_a_request(raw):
     with pytest.raises(NavError) as caught:
         parse_request(raw)
     assert caught.value.name in (ErrorName.TYPE, ErrorName.NOT_SUPPORTED)
+    with pytest.raises(ValidationError):
+        parse_frame(json.dumps(raw).encode())
 
 
 @pytest.mark.parametrize("reply", REPLIES, ids=lambda r: r.model_fields["type"].default)

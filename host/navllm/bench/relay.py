@@ -7,6 +7,9 @@
   host, so the host's share is the difference. For scale, ``navigator.llm.availability()``
   through the public API, which also asks every provider. Calls alternate in blocks of 100 so
   all paths see the same conditions.
+- The host alone: the same ``params`` envelope the background sends, written to the host's
+  stdin and answered on its stdout, one at a time (``--host-only`` runs just this). What the
+  host path costs beyond the baseline and beyond this is the browser's native-messaging plumbing.
 - Host cold start: spawn ``python -m navllm.host`` until its ``hello`` is answered, median of >= 20.
 """
 
@@ -102,26 +105,89 @@ def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
     return result
 
 
-def cold_start(runs: int) -> dict:
-    """Spawn the host as a browser would and time until its hello is answered."""
-    hello = json.dumps({
-        "id": "h", "type": "hello", "caller": {"kind": "extension", "origin": "navllm-bench"}, "extensionVersion": "bench", "protocol": 1,
-    }).encode()
+class HostPipes:
+    """A host process spoken to as a browser speaks to it: framed JSON on its stdin and stdout."""
+
+    def __init__(self, home: str):
+        env = {**os.environ, "NAVLLM_HOME": home}
+        # Unbuffered, so the harness adds as little as it can to what it measures.
+        self.proc = subprocess.Popen([sys.executable, "-m", "navllm.host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
+
+    def send(self, data: bytes) -> None:
+        self.proc.stdin.write(data)
+
+    def receive(self) -> bytes:
+        (length,) = HEADER.unpack(self._read(HEADER.size))
+        return self._read(length)
+
+    def _read(self, size: int) -> bytes:
+        data = b""
+        while len(data) < size:
+            chunk = self.proc.stdout.read(size - len(data))
+            if not chunk:
+                raise EOFError("the host closed its output")
+            data += chunk
+        return data
+
+    def call(self, message: dict) -> dict:
+        self.send(frame(message))
+        return json.loads(self.receive())
+
+    def close(self) -> None:
+        self.proc.kill()  # measured; no need for an orderly exit
+        self.proc.wait()
+        self.proc.stdin.close()
+        self.proc.stdout.close()
+
+
+def frame(message: dict) -> bytes:
+    body = json.dumps(message, separators=(",", ":")).encode()
+    return HEADER.pack(len(body)) + body
+
+
+ADMIN = {"kind": "extension", "origin": "navllm-bench"}
+# The caller Chromium's background attaches to a page's request (key order included).
+PAGE_CALLER = {
+    "kind": "page", "origin": "http://127.0.0.1:8000", "frameId": 0, "incognito": False,
+    "topOrigin": "http://127.0.0.1:8000", "tabId": 1, "documentId": "0123456789ABCDEF0123456789ABCDEF",
+}
+
+
+def host_only(n: int, warmup: int = 200) -> dict:
+    """Request written -> reply read for ``params`` over the host's pipes, with echo on as in ``round_trips``."""
     times = []
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as home:
-        env = {**os.environ, "NAVLLM_HOME": home}
+        host = HostPipes(home)
+        try:
+            for setup in ({"type": "hello", "extensionVersion": "bench", "protocol": 1}, {"type": "settings.set", "values": {"echoEnabled": True}}):
+                reply = host.call({**setup, "caller": ADMIN, "id": setup["type"]})
+                if reply.get("type") != "done":
+                    raise RuntimeError(f"the host answered {setup['type']} with {reply}")
+            for i in range(warmup + n):
+                request = frame({"type": "params", "caller": PAGE_CALLER, "id": f"b{i}"})
+                started = time.perf_counter()
+                host.send(request)
+                reply = host.receive()
+                times.append((time.perf_counter() - started) * 1000)
+            if json.loads(reply).get("type") != "done":
+                raise RuntimeError(f"the host answered params with {reply!r}")
+        finally:
+            host.close()
+    return summary(times[warmup:])
+
+
+def cold_start(runs: int) -> dict:
+    """Spawn the host as a browser would and time until its hello is answered."""
+    hello = frame({"id": "h", "type": "hello", "caller": ADMIN, "extensionVersion": "bench", "protocol": 1})
+    times = []
+    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as home:
         for _ in range(runs):
             started = time.perf_counter()
-            proc = subprocess.Popen([sys.executable, "-m", "navllm.host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env)
-            proc.stdin.write(HEADER.pack(len(hello)) + hello)
-            proc.stdin.flush()
-            (length,) = HEADER.unpack(proc.stdout.read(HEADER.size))
-            reply = json.loads(proc.stdout.read(length))
+            host = HostPipes(home)
+            host.send(hello)
+            reply = json.loads(host.receive())
             times.append((time.perf_counter() - started) * 1000)
-            proc.kill()  # measured; no need to wait for the services it loads next
-            proc.wait()
-            proc.stdin.close()
-            proc.stdout.close()
+            host.close()
             if reply.get("type") != "done":
                 raise RuntimeError(f"the host answered hello with {reply}")
     return {"n": runs, "median": statistics.median(times), "p90": percentile(times, 90), "min": min(times)}
@@ -130,6 +196,7 @@ def cold_start(runs: int) -> dict:
 def run(browsers: list[str], n: int, cold_runs: int) -> dict:
     return {
         "roundTrip": {kind: round_trips(kind, n) for kind in browsers},
+        "hostOnly": host_only(max(n, 2000)),
         "coldStart": cold_start(cold_runs),
         "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
@@ -147,6 +214,9 @@ def table(results: dict) -> str:
             s = paths[path]
             lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p99']:>8.3f}")
         lines.append(f"{kind:<10} {'host / baseline (p50)':<34} {'':>6} {paths['ratio']:>8.2f}x")
+    if "hostOnly" in results:
+        s = results["hostOnly"]
+        lines.append(f"{'-':<10} {'host alone over pipes (params)':<34} {s['n']:>6} {s['p50']:>8.3f} {s['p99']:>8.3f}")
     cold = results["coldStart"]
     lines.append(f"host cold start to hello: median {cold['median']:.1f} ms, p90 {cold['p90']:.1f} ms, min {cold['min']:.1f} ms over {cold['n']} runs")
     if results.get("load") is not None:
@@ -159,12 +229,13 @@ def register(benches) -> None:
     parser.add_argument("--browser", choices=["chromium", "firefox", "both"], default="both")
     parser.add_argument("-n", type=int, default=1000, help="round trips per path (at least 1000 for the report)")
     parser.add_argument("--cold-runs", type=int, default=20, help="host start-ups to time")
+    parser.add_argument("--host-only", action="store_true", help="skip the browsers: the host alone over pipes, and its cold start")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=main)
 
 
 def main(args) -> int:
-    browsers = ["chromium", "firefox"] if args.browser == "both" else [args.browser]
+    browsers = [] if args.host_only else ["chromium", "firefox"] if args.browser == "both" else [args.browser]
     results = run(browsers, args.n, args.cold_runs)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0

@@ -6,14 +6,13 @@ from typing import Annotated, Any, Union
 
 from pydantic import Field, TypeAdapter
 
-from . import REQUESTS
+from . import AnyRequest
 from .replies import REPLIES
 
 
 def json_schema() -> dict[str, Any]:
-    requests = Annotated[Union[tuple(REQUESTS.values())], Field(discriminator="type")]  # noqa: UP007
     replies = Annotated[Union[REPLIES], Field(discriminator="type")]  # noqa: UP007
     return {
-        "requests": TypeAdapter(requests).json_schema(by_alias=True),
+        "requests": TypeAdapter(AnyRequest).json_schema(by_alias=True),
         "replies": TypeAdapter(replies).json_schema(by_alias=True),
     }

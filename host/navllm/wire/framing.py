@@ -45,16 +45,24 @@ class FrameReader:
         self._stream = stream
         self._cap = cap
 
-    def read(self) -> Any:
-        """Return the next decoded message; raise EndOfStream or FramingError."""
+    def read_frame(self) -> bytes:
+        """Return the next frame's body, undecoded; raise EndOfStream or FramingError."""
         (length,) = HEADER.unpack(_read_exact(self._stream, HEADER.size, at_boundary=True))
         if length > self._cap:
             raise FramingError(f"incoming frame of {length} bytes exceeds the {self._cap}-byte cap")
-        body = _read_exact(self._stream, length, at_boundary=False)
-        try:
-            return json.loads(body.decode("utf-8"))
-        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-            raise FramingError(f"frame is not UTF-8 JSON: {exc.__class__.__name__}") from None
+        return _read_exact(self._stream, length, at_boundary=False)
+
+    def read(self) -> Any:
+        """Return the next decoded message; raise EndOfStream or FramingError."""
+        return decode(self.read_frame())
+
+
+def decode(body: bytes) -> Any:
+    """A frame's message; FramingError if it is not UTF-8 JSON (the stream is then not to be trusted)."""
+    try:
+        return json.loads(body.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise FramingError(f"frame is not UTF-8 JSON: {exc.__class__.__name__}") from None
 
 
 def encode(message: Any) -> bytes:

@@ -1,0 +1,122 @@
+"""The host's hot path: frames handed from the reader thread to the loop, validated from their
+bytes, replies serialized in one pass. Each shortcut must behave exactly as the long way."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+import json
+import struct
+
+import pytest
+
+from navllm.bench.relay import host_only
+from navllm.dispatch.dispatcher import Dispatcher
+from navllm.protocol.common import ToolCallPart
+from navllm.protocol.page import Availability, Params
+from navllm.protocol.replies import Chunk, Done, Error, ErrorBody, PermissionAsk, PermissionRequired
+from navllm.wire.channel import Closed, start_reader
+from navllm.wire.framing import FrameReader, FramingError, encode
+
+HEADER = struct.Struct("=I")
+PAGE = {"kind": "page", "origin": "https://a.example", "tabId": 1, "frameId": 0}
+
+
+def frame(body: bytes) -> bytes:
+    return HEADER.pack(len(body)) + body
+
+
+async def delivered(data: bytes, cap: int = 1024) -> list:
+    """Everything ``start_reader`` hands over for ``data``, up to and including ``Closed``."""
+    loop = asyncio.get_running_loop()
+    items: list = []
+    ended = loop.create_future()
+
+    def deliver(item) -> None:
+        items.append(item)
+        if isinstance(item, Closed):
+            ended.set_result(None)
+
+    start_reader(FrameReader(io.BytesIO(data), cap=cap), loop, deliver)
+    await asyncio.wait_for(ended, 2)
+    return items
+
+
+async def test_a_burst_arrives_whole_and_in_order_then_the_end():
+    bodies = [encode({"n": i}) for i in range(500)]
+    assert await delivered(b"".join(frame(b) for b in bodies)) == [*bodies, Closed()]
+
+
+async def test_a_broken_stream_ends_with_its_reason_after_the_good_frames():
+    good = encode({"n": 1})
+    items = await delivered(frame(good) + HEADER.pack(4096) + b"{}")
+    assert items[0] == good and "exceeds the 1024-byte cap" in items[1].error and len(items) == 2
+
+
+class Replies:
+    def __init__(self) -> None:
+        self.wire: list[dict] = []
+
+    def send(self, reply) -> None:
+        self.wire.append(reply.wire())
+
+
+@pytest.mark.parametrize(
+    "message",
+    [
+        {"id": "p1", "type": "params", "caller": PAGE},
+        {"id": "p2", "type": "params", "caller": {**PAGE, "kind": "robot"}},
+        {"id": "p3", "type": "params", "caller": PAGE, "smuggled": 1},
+        {"id": "p4", "type": "no-such-type", "caller": PAGE},
+        {"id": "p5", "type": "status", "caller": PAGE},
+        {"id": "p6"},
+        ["not", "an", "object"],
+        "hello",
+    ],
+    ids=["valid", "bad-caller", "unknown-field", "unknown-type", "admin-from-page", "no-type", "array", "string"],
+)
+async def test_a_frame_gets_the_reply_its_decoded_message_gets(message):
+    async def params(request, out) -> str:
+        return request.caller.origin
+
+    replies = {}
+    for way in ("frame", "dict"):
+        sink = Replies()
+        disp = Dispatcher(sink.send, {Params: params, Availability: params})
+        if way == "frame":
+            disp.submit_frame(json.dumps(message).encode())
+        else:
+            disp.submit(message)
+        await asyncio.sleep(0.01)
+        replies[way] = sink.wire
+    assert replies["frame"] == replies["dict"]
+
+
+@pytest.mark.parametrize("body", [b"not json", b'{"a": "\xff"}', b""], ids=["garbage", "bad-utf8", "empty"])
+def test_a_frame_that_is_not_json_stops_the_stream(body):
+    disp = Dispatcher(lambda reply: None, {})
+    with pytest.raises(FramingError, match="not UTF-8 JSON"):
+        disp.submit_frame(body)
+
+
+@pytest.mark.parametrize(
+    "reply",
+    [
+        Done(id="d", data={"text": "ünïcödé ✓ \u2028", "n": [1, 2.5, None], "nested": {"deep": True}}),
+        Done(id="d"),
+        Chunk(id="c", delta="hé"),
+        Chunk(id="c", tool_call=ToolCallPart(call_id="t1", name="f", arguments={"a": [1]})),
+        Error(id="e", error=ErrorBody(name="QuotaExceededError", message="over", details={"quota": 3})),
+        PermissionRequired(id="q", ask=PermissionAsk(origin="https://a.example", providers=["local"], remote=False)),
+    ],
+    ids=["done", "done-empty", "chunk", "tool-call", "error", "permission"],
+)
+def test_replies_serialize_in_one_pass_as_wire_says(reply):
+    body = reply.wire_json()
+    assert json.loads(body) == reply.wire()
+    assert len(body) <= len(encode(reply.wire()))  # UTF-8 as is, no \\u escapes, no spaces
+
+
+def test_host_only_benchmark_times_the_real_host():
+    result = host_only(50, warmup=5)
+    assert result["n"] == 50 and 0 < result["p50"] <= result["p99"]
