@@ -12,7 +12,7 @@ import os
 import sys
 
 from navllm import PROTOCOL_VERSION, __version__
-from navllm.wire.framing import SAFE_FRAME, EndOfStream, FrameReader, FramingError, FrameWriter, encode
+from navllm.wire.framing import SAFE_FRAME, EndOfStream, FrameReader, FramingError, FrameWriter, decode, encode
 
 CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
 STOPPING = "navllm host: stopping, the browser's message stream is unusable"
@@ -94,7 +94,7 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
             stopped.set_result(item)
             return
         try:
-            dispatcher.submit_frame(item)
+            submit_frame(dispatcher, item)
         except FramingError as exc:
             stopped.set_result(Closed(str(exc)))
         except BrokenPipeError as exc:
@@ -109,6 +109,22 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
         print(f"{STOPPING}: {closed.error}", file=sys.stderr)
         return 2
     return 0
+
+
+def submit_frame(dispatcher, body: bytes) -> None:
+    """Hand one frame to the dispatcher. Well-formed requests are validated straight from their
+    bytes; anything else is decoded and resubmitted so its error names the problem
+    (FramingError when it is not JSON)."""
+    from pydantic import ValidationError  # loaded with the services: these imports are lookups
+
+    from navllm.protocol import parse_frame
+
+    try:
+        request = parse_frame(body)
+    except ValidationError:
+        dispatcher.submit(decode(body))
+    else:
+        dispatcher.start(request)
 
 
 def frames(reply_id: str, body: bytes) -> list[bytes]:

@@ -9,13 +9,10 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from pydantic import ValidationError
-
-from ..protocol import AdminRequest, Envelope, NavError, parse_frame, parse_request, request_id
+from ..protocol import AdminRequest, Envelope, NavError, parse_request, request_id
 from ..protocol.errors import ErrorName
 from ..protocol.page import Cancel
 from ..protocol.replies import Done, Error, ErrorBody, PermissionAsk, PermissionRequired, Reply
-from ..wire.framing import decode
 from .responder import Responder
 
 log = logging.getLogger(__name__)
@@ -52,28 +49,18 @@ class Dispatcher:
         self._per_origin: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(limits.per_origin))
         self._inflight: dict[str, tuple[Envelope, asyncio.Task[None]]] = {}
 
-    def submit_frame(self, body: bytes) -> None:
-        """Accept one frame's bytes. A well-formed request is validated in one pass; anything
-        else is decoded and goes through ``submit`` so its error names the problem. Raises
-        FramingError only when the frame is not JSON at all."""
-        try:
-            request = parse_frame(body)
-        except ValidationError:
-            self.submit(decode(body))
-            return
-        self._start(request)
-
     def submit(self, raw: Any) -> None:
-        """Accept one decoded message; never raises."""
+        """Accept one decoded message, answering an invalid one with its error; never raises."""
         rid = request_id(raw)
         try:
             request = parse_request(raw)
         except NavError as err:
             self._fail(rid, err)
             return
-        self._start(request)
+        self.start(request)
 
-    def _start(self, request: Envelope) -> None:
+    def start(self, request: Envelope) -> None:
+        """Run one already validated request; never raises."""
         if request.id in self._inflight:
             self._fail(request.id, NavError(ErrorName.INVALID_STATE, f"request id {request.id!r} is already in flight"))
             return
