@@ -35,25 +35,31 @@ def smollm2_source(smollm2_gguf):
     return GGUFSource(smollm2_gguf)
 
 
-def _converted(gguf: Path, accuracy_level: int) -> Path:
+def _converted(gguf: Path, variant: str, **options) -> Path:
     from navllm.models.convert import convert_gguf
 
     digest = _sha256(gguf)
     cache = Path(os.environ.get("NAVLLM_TEST_CACHE", ROOT / ".cache"))
-    target = cache / "converted" / f"{digest[:16]}-{_converter_digest()}-acc{accuracy_level}"
+    target = cache / "converted" / f"{digest[:16]}-{_converter_digest()}-{variant}"
     if not target.exists():
-        # Level 1 means fp32 activations for the 8-bit head too: the fixture isolates the weight mapping.
-        convert_gguf(gguf, target, sha256=digest, accuracy_level=accuracy_level, int8_for_8bit=False)
+        convert_gguf(gguf, target, sha256=digest, **options)
     return target
 
 
 @pytest.fixture(scope="session")
 def smollm2_onnx(smollm2_gguf) -> Path:
-    """SmolLM2 as shipped: MatMulNBits with int8 activations (accuracy_level 4)."""
-    return _converted(smollm2_gguf, 4)
+    """SmolLM2 as shipped: the converter's defaults."""
+    return _converted(smollm2_gguf, "shipped")
+
+
+@pytest.fixture(scope="session")
+def smollm2_onnx_level1(smollm2_gguf) -> Path:
+    """SmolLM2 converted with ``--accuracy-level 1``: fp32 activations for the 4-bit weights."""
+    return _converted(smollm2_gguf, "level1", accuracy_level=1)
 
 
 @pytest.fixture(scope="session")
 def smollm2_onnx_fp32(smollm2_gguf) -> Path:
-    """SmolLM2 with fp32 activations (accuracy_level 1): isolates the weight mapping from int8 noise."""
-    return _converted(smollm2_gguf, 1)
+    """SmolLM2 with fp32 activations everywhere, the 8-bit head included: isolates the weight
+    mapping from int8 noise."""
+    return _converted(smollm2_gguf, "fp32", accuracy_level=1, int8_for_8bit=False)

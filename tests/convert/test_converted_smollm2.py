@@ -75,27 +75,33 @@ def test_weights_map_exactly_with_fp32_activations(smollm2_onnx_fp32, passage):
     assert diff.max() < 2e-3
 
 
-def test_logits_and_next_token_agreement_with_fp32_reference(smollm2_onnx, passage):
+# Per variant: (fixture, floor for top-1 agreement over all positions, ceilings for mean and max
+# |Δlogit|). Every position where the reference's top token leads by half a logit or more must
+# agree; the rest are near-ties (top-2 margins 0.004-0.13 logits) that int8 activations flip.
+# Measured on this passage: shipped (int8 activations) 0.945, mean |Δ| 0.20, max 2.6; level 1
+# (fp32 activations but in the 8-bit head) 0.969, mean 0.045, max 0.46.
+VARIANTS = {"shipped": ("smollm2_onnx", 0.93, 0.3, 3.5), "level1": ("smollm2_onnx_level1", 0.95, 0.1, 1.0)}
+
+
+@pytest.mark.parametrize("variant", sorted(VARIANTS))
+def test_logits_and_next_token_agreement_with_fp32_reference(variant, passage, request):
+    fixture, floor, mean_ceiling, max_ceiling = VARIANTS[variant]
     ids, ref = passage  # ref: [S, vocab]
-    runner = Runner(smollm2_onnx, shared=True)
+    runner = Runner(request.getfixturevalue(fixture), shared=True)
     ours = np.stack([runner.step([t]) for t in ids])  # teacher-forced, one token at a time
 
     diff = np.abs(ours - ref)[1:]
     agree = (ours.argmax(-1) == ref.argmax(-1))[1:]  # 128 positions
     top2 = np.sort(ref, axis=-1)[1:, -2:]
-    decided = (top2[:, 1] - top2[:, 0]) >= 0.5  # the reference's top token leads by half a logit or more
+    decided = (top2[:, 1] - top2[:, 0]) >= 0.5
     print(
-        f"\nacc4: max |Δlogit| {diff.max():.3f}, mean {diff.mean():.4f}; top-1 agreement {agree.mean():.4f} "
+        f"\n{variant}: max |Δlogit| {diff.max():.3f}, mean {diff.mean():.4f}; top-1 agreement {agree.mean():.4f} "
         f"over {agree.size}, {agree[decided].mean():.4f} over the {decided.sum()} decided positions"
     )
-    # accuracy_level 4 quantizes MatMulNBits activations to int8. On this passage that flips the
-    # reference's near-ties (top-2 margins 0.004-0.13 logits): measured 0.945 overall, while fp32
-    # activations agree 1.000 (test above). So: every decided position must agree, and the overall
-    # figure must stay where int8 noise puts it.
     assert agree[decided].all()
-    assert agree.mean() >= 0.93
-    assert diff.mean() < 0.3
-    assert diff.max() < 3.5
+    assert agree.mean() >= floor
+    assert diff.mean() < mean_ceiling
+    assert diff.max() < max_ceiling
 
 
 def test_folder_metadata_and_graph_io_follow_the_contract(smollm2_onnx, smollm2_gguf):

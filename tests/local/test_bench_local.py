@@ -21,10 +21,10 @@ def test_bench_local_reports_both_accuracy_levels(smollm2_gguf, monkeypatch):
     for figures in engines.values():
         assert figures["ttft_ms"] > 0 and figures["decode_tps"] > 0 and figures["peak_rss_mib"] > 50
         assert figures["disk_mb"] > 100  # the converted SmolLM2 folder
-    # int8 activations flip only the reference's near-ties (0.961 here); fp32 activations follow it
-    # closely (0.992 here: its one miss comes from the head, which keeps int8 activations). A CPU
-    # with other kernels may resolve one more near-tie differently, hence the margins.
-    assert engines["navllm"]["agreement"] >= 0.93
+    # fp32 activations follow the reference closely (0.992 here: the one miss comes from the head,
+    # which keeps int8 activations); int8 activations flip more of its near-ties (0.961 here). A
+    # CPU with other kernels may resolve one more near-tie differently, hence the margins.
     assert engines["navllm-fp32"]["agreement"] >= 0.98
+    assert engines["navllm"]["agreement"] >= 0.93
     table = local.table(result).splitlines()
     assert table[1].split()[0] == "engine" and [row.split()[0] for row in table[2:]] == ["navllm", "navllm-fp32"]

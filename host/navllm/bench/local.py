@@ -8,9 +8,9 @@ rounds of load time, time to first token, prefill and decode tokens/s, peak RSS,
 next-token agreement with an fp32 numpy reference over a fixed text (teacher-forced, one token
 per step, as generation feeds them).
 
-Our engine runs twice: on the default graph (``navllm``: int8 activations inside MatMulNBits, the
-fast path) and on one converted with ``--accuracy-level 1`` (``navllm-fp32``: fp32 activations,
-closer to the reference, slower), so the speed/fidelity trade-off is measured, not asserted.
+Our engine runs twice: on the default graph (``navllm``: int8 activations inside MatMulNBits) and
+on one converted with ``--accuracy-level 1`` (``navllm-fp32``: fp32 activations for 4-bit
+weights: faster prefill, closer to the reference, slower decode), so the trade-off is measured.
 
 The baseline is llama-cpp-python, which builds llama.cpp from source when installed
 (``pip install llama-cpp-python``: about 7 minutes on 2 cores). Without it the benchmark says so

@@ -14,19 +14,21 @@ def register(commands) -> None:
         "--accuracy-level",
         type=int,
         choices=(1, 4),
-        default=4,
-        help="MatMulNBits activations for 4-bit weights: 4 = int8 (fast, default), 1 = fp32 (closest to the weights, slower)",
+        default=None,
+        help="MatMulNBits activations for 4-bit weights: 4 = int8 (default: fastest decode), "
+        "1 = fp32 (faster prefill, closest to the weights)",
     )
     parser.set_defaults(run=run)
 
 
 def run(args) -> int:
     from ..models.convert import convert_gguf
+    from ..models.convert.convert import ACCURACY_LEVEL
     from .models import ProgressBar
 
     started = time.monotonic()
     with ProgressBar() as bar:
-        meta = convert_gguf(args.gguf, args.out_dir, bar.update, accuracy_level=args.accuracy_level)
+        meta = convert_gguf(args.gguf, args.out_dir, bar.update, accuracy_level=args.accuracy_level or ACCURACY_LEVEL)
     print(
         f"converted {meta['name']} ({meta['architecture']}, {meta['layers']} layers, {meta['quant']}) "
         f"into {args.out_dir} in {time.monotonic() - started:.1f} s"

@@ -25,7 +25,9 @@ META_FILE = "navllm-model.json"
 # The weights live beside the graph: onnxruntime memory-maps them instead of parsing a copy out of
 # the protobuf, which loads faster and keeps less memory resident (and lifts protobuf's 2 GiB cap).
 DATA_FILE = MODEL_FILE + ".data"
-# int8 activations inside MatMulNBits: the fast path on CPUs with VNNI (see the research note).
+# int8 activations inside MatMulNBits: the fastest decode. Level 1 (fp32 activations for 4-bit
+# weights) prefills faster and follows the fp32 reference more often on near-ties, but decodes
+# slower; docs/converter.md has the measurements.
 ACCURACY_LEVEL = 4
 
 Progress = Callable[[float, str], None]
@@ -42,9 +44,10 @@ def convert_gguf(
     """Convert ``gguf_path`` into ``out_dir`` (which must not exist or be empty); returns the metadata.
 
     ``progress(fraction, stage)`` is called as work advances; ``sha256`` skips re-hashing a file
-    whose digest the caller has already verified. ``accuracy_level`` 1 keeps MatMulNBits
-    activations in fp32 (closer to the reference, slower to decode); the default 4 quantizes them
-    to int8 on the fly. 8-bit weights stay at 4 unless ``int8_for_8bit`` is off (see GraphBuilder).
+    whose digest the caller has already verified. ``accuracy_level`` 4 (the default) quantizes
+    MatMulNBits activations to int8 on the fly; 1 keeps them in fp32 (faster prefill, closer to
+    the reference, slower decode). 8-bit weights stay at 4 unless ``int8_for_8bit`` is off (see
+    GraphBuilder).
     """
     report = progress or (lambda fraction, stage: None)
     out_dir = Path(out_dir)
