@@ -10,9 +10,13 @@ if __name__ == "__main__":
 
 import os
 import sys
+from typing import TYPE_CHECKING
 
 from navllm import PROTOCOL_VERSION, __version__
 from navllm.wire.framing import SAFE_FRAME, EndOfStream, FrameReader, FramingError, FrameWriter, decode, encode
+
+if TYPE_CHECKING:
+    from collections.abc import Callable
 
 CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
 STOPPING = "navllm host: stopping, the browser's message stream is unusable"
@@ -85,6 +89,7 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[Closed] = loop.create_future()
     dispatcher = Dispatcher(send, App().handlers())
+    submit = frame_submitter(dispatcher)
 
     def deliver(item: bytes | Closed) -> None:
         """Runs on the loop for each frame the reader thread hands over, then once for the end."""
@@ -94,7 +99,7 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
             stopped.set_result(item)
             return
         try:
-            submit_frame(dispatcher, item)
+            submit(item)
         except FramingError as exc:
             stopped.set_result(Closed(str(exc)))
         except BrokenPipeError as exc:
@@ -111,20 +116,23 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
     return 0
 
 
-def submit_frame(dispatcher, body: bytes) -> None:
-    """Hand one frame to the dispatcher. Well-formed requests are validated straight from their
-    bytes; anything else is decoded and resubmitted so its error names the problem
+def frame_submitter(dispatcher) -> "Callable[[bytes], None]":
+    """What hands each frame to ``dispatcher``. Well-formed requests are validated straight from
+    their bytes; anything else is decoded and resubmitted so its error names the problem
     (FramingError when it is not JSON)."""
-    from pydantic import ValidationError  # loaded with the services: these imports are lookups
+    from pydantic import ValidationError
 
     from navllm.protocol import parse_frame
 
-    try:
-        request = parse_frame(body)
-    except ValidationError:
-        dispatcher.submit(decode(body))
-    else:
-        dispatcher.start(request)
+    def submit(body: bytes) -> None:
+        try:
+            request = parse_frame(body)
+        except ValidationError:
+            dispatcher.submit(decode(body))
+        else:
+            dispatcher.start(request)
+
+    return submit
 
 
 def frames(reply_id: str, body: bytes) -> list[bytes]:

@@ -12,7 +12,7 @@ import pytest
 
 from navllm.bench.relay import host_only
 from navllm.dispatch.dispatcher import Dispatcher
-from navllm.host import submit_frame
+from navllm.host import frame_submitter
 from navllm.protocol.common import ToolCallPart
 from navllm.protocol.page import Availability, Params
 from navllm.protocol.replies import Chunk, Done, Error, ErrorBody, PermissionAsk, PermissionRequired
@@ -85,7 +85,7 @@ async def test_a_frame_gets_the_reply_its_decoded_message_gets(message):
         sink = Replies()
         disp = Dispatcher(sink.send, {Params: params, Availability: params})
         if way == "frame":
-            submit_frame(disp, json.dumps(message).encode())
+            frame_submitter(disp)(json.dumps(message).encode())
         else:
             disp.submit(message)
         await asyncio.sleep(0.01)
@@ -97,7 +97,7 @@ async def test_a_frame_gets_the_reply_its_decoded_message_gets(message):
 def test_a_frame_that_is_not_json_stops_the_stream(body):
     disp = Dispatcher(lambda reply: None, {})
     with pytest.raises(FramingError, match="not UTF-8 JSON"):
-        submit_frame(disp, body)
+        frame_submitter(disp)(body)
 
 
 @pytest.mark.parametrize(

@@ -18,14 +18,14 @@ from __future__ import annotations
 import json
 import os
 import statistics
-import struct
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-HEADER = struct.Struct("=I")
+from ..wire.framing import HEADER, encode
+
 BLOCK = 100
 
 PAGE = "<!doctype html><meta charset=utf-8><title>navllm relay benchmark</title><p>Measuring…"
@@ -141,7 +141,7 @@ class HostPipes:
 
 
 def frame(message: dict) -> bytes:
-    body = json.dumps(message, separators=(",", ":")).encode()
+    body = encode(message)
     return HEADER.pack(len(body)) + body
 
 
