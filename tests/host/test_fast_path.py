@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import io
 import json
-import struct
 
 import pytest
 
@@ -17,9 +16,8 @@ from navllm.protocol.common import ToolCallPart
 from navllm.protocol.page import Availability, Params
 from navllm.protocol.replies import Chunk, Done, Error, ErrorBody, PermissionAsk, PermissionRequired
 from navllm.wire.channel import Closed, start_reader
-from navllm.wire.framing import FrameReader, FramingError, encode
+from navllm.wire.framing import HEADER, FrameReader, FramingError, encode
 
-HEADER = struct.Struct("=I")
 PAGE = {"kind": "page", "origin": "https://a.example", "tabId": 1, "frameId": 0}
 
 
