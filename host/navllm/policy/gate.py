@@ -23,6 +23,7 @@ from . import Action, UsageRecord
 from .grants import LOCAL, Grants, OnceGrants, covers
 from .origins import eligible, normalise
 from .quotas import Quotas
+from .sites import site
 from .usage import DAY, Entry, Usage
 
 RETENTION_CHECK_SECONDS = 3600
@@ -136,7 +137,9 @@ class PolicyGate:
             raise PermissionNeeded(
                 PermissionAsk(
                     origin=origin,
+                    site=site(origin),
                     top_origin=top if top != origin else None,
+                    top_site=site(top) if top != origin else None,
                     incognito=caller.incognito,
                     providers=[p.name for p in candidates],
                     remote=any(p.remote for p in candidates),

@@ -48,10 +48,13 @@ class Error(Reply):
 
 
 class PermissionAsk(Model):
-    """What the user is asked: which origin (and top-level origin), which providers, whether data leaves the device."""
+    """What the user is asked: which origin (and top-level origin), which providers, whether data leaves the device.
+    ``site`` / ``top_site`` are their registrable domains (set by the policy gate), shown first and big."""
 
     origin: str
+    site: str | None = None
     top_origin: str | None = None
+    top_site: str | None = None
     incognito: bool = False
     providers: list[str]
     remote: bool
