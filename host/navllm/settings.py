@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
 
-from .atomic import write_atomic
+from .atomic import damaged, read_json, write_atomic
 from .paths import config_dir
 from .protocol.errors import ErrorName, NavError
+
+log = logging.getLogger(__name__)
+MAX_BYTES = 1 << 20
 
 
 class _Stored(BaseModel):
@@ -32,6 +36,10 @@ class ProviderConfig(_Stored):
     # Remote providers: tokens the model accepts (else the preset's figure), and seconds to wait for a byte.
     context_window: int | None = Field(default=None, ge=256, le=10_000_000)
     timeout: float = Field(default=60.0, gt=0, le=600)
+    # Remote providers: seconds one request may take in all, and characters of text and tool-call
+    # arguments one reply may hold, so a server cannot trickle forever or fill the host's memory.
+    deadline: float = Field(default=300.0, gt=0, le=3600)
+    max_reply_chars: int = Field(default=1_048_576, ge=1024, le=16_777_216)
 
 
 class Settings(_Stored):
@@ -52,12 +60,36 @@ def settings_path() -> Path:
     return config_dir() / "settings.json"
 
 
-def load() -> Settings:
+def read() -> Settings:
+    """The stored settings (the defaults when there is no file); DataError naming the file when it is damaged."""
     path = settings_path()
     try:
-        return Settings.model_validate_json(path.read_bytes())
+        data = read_json(path, MAX_BYTES)
     except FileNotFoundError:
         return Settings()
+    try:
+        return Settings.model_validate(data)
+    except ValidationError as exc:
+        raise damaged(path, f"not navllm settings: {_first_error(exc)}") from None
+
+
+def load() -> Settings:
+    """The settings to run with: the defaults while the file is damaged (``problem`` says so,
+    and ``update`` refuses to replace it until it is repaired)."""
+    try:
+        return read()
+    except NavError as err:
+        log.warning("using default settings: %s", err.message)
+        return Settings()
+
+
+def problem() -> NavError | None:
+    """Why the settings file cannot be used, or None."""
+    try:
+        read()
+    except NavError as err:
+        return err
+    return None
 
 
 def save(settings: Settings) -> None:
@@ -65,8 +97,8 @@ def save(settings: Settings) -> None:
 
 
 def update(values: dict) -> Settings:
-    """Apply ``values`` to the stored settings; invalid input changes nothing."""
-    current = load().model_dump(by_alias=True)
+    """Apply ``values`` to the stored settings; invalid input, or a damaged file, changes nothing."""
+    current = read().model_dump(by_alias=True)
     known = {name for field in Settings.model_fields.items() for name in (field[0], field[1].alias)}
     unknown = set(values) - known
     if unknown:
@@ -75,11 +107,14 @@ def update(values: dict) -> Settings:
         values = {Settings.model_fields[k].alias if k in Settings.model_fields else k: v for k, v in values.items()}
         updated = Settings.model_validate({**current, **values})
     except ValidationError as exc:
-        first = exc.errors(include_url=False, include_input=False)[0]
-        where = ".".join(str(p) for p in first["loc"])
-        raise NavError(ErrorName.TYPE, f"invalid setting {where}: {first['msg']}") from None
+        raise NavError(ErrorName.TYPE, f"invalid setting {_first_error(exc)}") from None
     save(updated)
     return updated
+
+
+def _first_error(exc: ValidationError) -> str:
+    first = exc.errors(include_url=False, include_input=False)[0]
+    return f"{'.'.join(str(p) for p in first['loc']) or 'the whole file'}: {first['msg']}"
 
 
 def public(settings: Settings) -> dict:

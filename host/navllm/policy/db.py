@@ -3,13 +3,20 @@
 WAL with ``synchronous=FULL``: a committed transaction survives a killed process and a power
 cut, and a reader never sees half a write. The schema grows by append-only migrations whose
 names are recorded in ``_migrations``; never edit or reorder one that has shipped.
+
+A missing file is a fresh install; an existing one that is empty, not SQLite, not ours, or fails
+SQLite's quick check is damage: a DataError naming it, and it is left exactly as found.
 """
 
 from __future__ import annotations
 
+import os
 import sqlite3
+import tempfile
 from collections.abc import Callable
 from pathlib import Path
+
+from ..atomic import damaged
 
 DB_NAME = "navllm.db"
 
@@ -115,16 +122,96 @@ MEMORY = ":memory:"
 def connect(path: Path | str | None = None, migrations: list[Migration] = MIGRATIONS) -> sqlite3.Connection:
     """Open (creating if needed) and migrate the policy database; ``MEMORY`` gives a private one
     that vanishes when closed (incognito state uses the same schema that way)."""
-    path = path or db_path()
-    db = sqlite3.connect(path, isolation_level=None, timeout=10)
-    if path != MEMORY:
-        Path(path).chmod(0o600)
-    db.row_factory = sqlite3.Row
+    if path == MEMORY:
+        db = _open(MEMORY)
+    else:
+        path = Path(path or db_path())
+        if not path.exists():
+            _create(path, migrations)
+        db = _open_existing(path)
+        path.chmod(0o600)
     db.execute("PRAGMA journal_mode=WAL")
     db.execute("PRAGMA synchronous=FULL")
     db.execute("PRAGMA foreign_keys=ON")
     migrate(db, migrations)
     return db
+
+
+def check(path: Path | None = None) -> None:
+    """DataError when the database file is damaged; no file is fine (it is created on first use)."""
+    path = Path(path or db_path())
+    if path.exists():
+        _open_existing(path).close()
+
+
+class _Guarded(sqlite3.Connection):
+    """A connection whose queries report a damaged file as a DataError naming it, never as an internal error."""
+
+    path = MEMORY
+
+    def execute(self, sql: str, parameters=(), /) -> sqlite3.Cursor:
+        try:
+            return super().execute(sql, parameters)
+        except sqlite3.DatabaseError as exc:
+            if _is_damage(exc):
+                raise damaged(self.path, str(exc)) from None
+            raise
+
+
+DAMAGE = ("SQLITE_CORRUPT", "SQLITE_NOTADB", "SQLITE_CANTOPEN", "SQLITE_IOERR", "SQLITE_PERM", "SQLITE_READONLY")
+
+
+def _is_damage(exc: sqlite3.DatabaseError) -> bool:
+    name = getattr(exc, "sqlite_errorname", "") or ""
+    # "no such table/column" in a database that recorded its migrations: someone removed them.
+    return name.startswith(DAMAGE) or (name == "SQLITE_ERROR" and str(exc).startswith("no such "))
+
+
+def _open(target: str, uri: bool = False, path: str = MEMORY) -> _Guarded:
+    try:
+        db = sqlite3.connect(target, isolation_level=None, timeout=10, factory=_Guarded, uri=uri)
+    except sqlite3.DatabaseError as exc:
+        raise damaged(path, str(exc)) from None
+    db.path = path
+    db.row_factory = sqlite3.Row
+    return db
+
+
+def _open_existing(path: Path) -> _Guarded:
+    """Open without creating and prove the file is a sound navllm database before anything writes to it."""
+    if path.stat().st_size == 0:
+        raise damaged(path, "it is empty; a new install has no file at all")
+    db = _open(path.resolve().as_uri() + "?mode=rw", uri=True, path=str(path))
+    try:
+        problems = [row[0] for row in db.execute("PRAGMA quick_check")]
+        if problems != ["ok"]:
+            raise damaged(path, "; ".join(problems)[:300])
+        tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
+        if tables and "_migrations" not in tables:
+            raise damaged(path, "it is an SQLite database, but not navllm's")
+    except BaseException:
+        db.close()
+        raise
+    return db
+
+
+def _create(path: Path, migrations: list[Migration]) -> None:
+    """Build a new database beside ``path`` and link it into place, so another host starting at the
+    same moment finds either no file or a whole one (an empty file would be damage)."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.{os.getpid()}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        db = _open(tmp, path=tmp)
+        db.execute("PRAGMA journal_mode=WAL")
+        migrate(db, migrations)
+        db.close()  # the last connection checkpoints: everything is in the file itself
+        os.chmod(tmp, 0o600)
+        try:
+            os.link(tmp, path)
+        except FileExistsError:
+            pass  # another host created it first; use theirs
+    finally:
+        Path(tmp).unlink(missing_ok=True)
 
 
 def migrate(db: sqlite3.Connection, migrations: list[Migration] = MIGRATIONS) -> list[str]:
