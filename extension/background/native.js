@@ -4,12 +4,21 @@
 // and are reassembled here. The port is opened on first use with a hello handshake. When
 // the host dies, every call in flight ends with an OperationError and the next call
 // reconnects, waiting longer after each connection that died before saying hello.
+//
+// Deadlines: a host may be silent for minutes while it prefills a long prompt, so silence
+// alone proves nothing. After silenceMs (30 s) with calls pending and no frame from the host,
+// a hello probe goes out; if it (or the opening hello) is not answered within probeMs (10 s),
+// the host is wedged: every call ends with OperationError, the port is closed (the browser
+// ends the process) and the next call starts a new host. Tests shorten both through
+// storage.session[TIMING_KEY], which only extension pages and the background can write.
 const api = globalThis.browser ?? globalThis.chrome;
 
 export const HOST_NAME = "org.navllm.host";
 export const PROTOCOL = 1;
 const TERMINAL = new Set(["done", "error", "permission_required"]);
 const MAX_BACKOFF_MS = 10_000;
+const TIMING = { silenceMs: 30_000, probeMs: 10_000 };
+export const TIMING_KEY = "navllm.timing";
 
 export const extensionOrigin = new URL(api.runtime.getURL("")).origin;
 export const extensionCaller = Object.freeze({ kind: "extension", origin: extensionOrigin });
@@ -20,13 +29,55 @@ let failures = 0; // connections in a row that ended before or right after hello
 let lastId = 0;
 const inflight = new Map(); // host request id -> {onUpdate, resolve}
 const parts = new Map(); // host request id -> [body strings]
+let timing = TIMING;
+let lastHeard = 0; // when the host last sent a frame, or the first call after an idle spell went out
+let watchdog = null; // timer, set while calls are pending
+let probing = false;
 
 export const errorReply = (name, message, details) => ({ type: "error", error: details ? { name, message, details } : { name, message } });
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 const backoff = (n) => (n <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 200 * 2 ** (n - 2)));
 
+const nothing = Symbol("no answer");
+const answerWithin = (ms, promise) => Promise.race([promise, sleep(ms).then(() => nothing)]);
+
+// Overrides from tests, read at each connect; anything but positive numbers keeps the defaults.
+async function loadTiming() {
+  const saved = (await api.storage.session.get(TIMING_KEY).catch(() => ({})))[TIMING_KEY] ?? {};
+  const pick = (name) => (Number.isFinite(saved[name]) && saved[name] > 0 ? saved[name] : TIMING[name]);
+  timing = { silenceMs: pick("silenceMs"), probeMs: pick("probeMs") };
+}
+
+// Close a port we gave up on; the browser then ends the host process.
+function drop(opened, reason) {
+  if (opened !== port) return;
+  opened.disconnect();
+  onDisconnect(opened, reason);
+}
+
+async function probe(opened) {
+  probing = true;
+  const reply = await answerWithin(timing.probeMs, post(opened, helloMessage()));
+  probing = false;
+  if (reply === nothing) drop(opened, `the host did not answer a liveness probe within ${timing.probeMs} ms`);
+}
+
+// Runs while calls are pending: probe the host once it has been silent for silenceMs.
+function watch() {
+  watchdog = null;
+  if (!port || inflight.size === 0) return;
+  const quiet = Date.now() - lastHeard;
+  if (quiet < timing.silenceMs) {
+    watchdog = setTimeout(watch, timing.silenceMs - quiet);
+    return;
+  }
+  if (!probing) probe(port);
+  watchdog = setTimeout(watch, timing.silenceMs);
+}
+
 function onMessage(message) {
+  lastHeard = Date.now();
   if (message?.type === "part") {
     const chunks = parts.get(message.id) ?? [];
     chunks.push(message.body);
@@ -47,22 +98,25 @@ function onMessage(message) {
   }
 }
 
-function onDisconnect(which) {
+function onDisconnect(which, reason = api.runtime.lastError?.message ?? which.error?.message) {
   if (which !== port) return;
-  const reason = api.runtime.lastError?.message ?? which.error?.message;
   port = null;
   ready = null;
   failures += 1;
   parts.clear();
+  clearTimeout(watchdog);
+  watchdog = null;
   const reply = errorReply("OperationError", reason ? `navllm host disconnected: ${reason}` : "navllm host disconnected");
   const entries = [...inflight.values()];
   inflight.clear();
   for (const entry of entries) entry.resolve(reply);
 }
 
-function post(target, message, onUpdate) {
+function post(target, message, onUpdate = () => {}) {
   return new Promise((resolve) => {
+    if (inflight.size === 0) lastHeard = Date.now(); // silence counts from when there is work
     inflight.set(message.id, { onUpdate, resolve });
+    watchdog ??= setTimeout(watch, timing.silenceMs);
     try {
       target.postMessage(message);
     } catch (err) {
@@ -72,25 +126,25 @@ function post(target, message, onUpdate) {
   });
 }
 
+const helloMessage = () => ({
+  id: `h${++lastId}`,
+  type: "hello",
+  caller: extensionCaller,
+  extensionVersion: api.runtime.getManifest().version,
+  protocol: PROTOCOL,
+});
+
 function connect() {
   ready ??= (async () => {
-    await sleep(backoff(failures));
+    await Promise.all([sleep(backoff(failures)), loadTiming()]);
     const opened = api.runtime.connectNative(HOST_NAME);
     port = opened;
     opened.onMessage.addListener(onMessage);
     opened.onDisconnect.addListener(() => onDisconnect(opened));
-    const hello = await post(opened, {
-      id: `h${++lastId}`,
-      type: "hello",
-      caller: extensionCaller,
-      extensionVersion: api.runtime.getManifest().version,
-      protocol: PROTOCOL,
-    }, () => {});
+    const answered = await answerWithin(timing.probeMs, post(opened, helloMessage()));
+    const hello = answered === nothing ? errorReply("OperationError", `navllm host did not answer hello within ${timing.probeMs} ms`) : answered;
     if (hello.type !== "done") {
-      if (port === opened) {
-        opened.disconnect();
-        onDisconnect(opened);
-      }
+      drop(opened);
       throw hello;
     }
     failures = 0;
@@ -125,5 +179,5 @@ export function hostCancel(handle) {
   handle.cancelled = true;
   if (!handle.sent || !inflight.has(handle.id) || !port) return;
   const id = `c${++lastId}`;
-  post(port, { id, type: "cancel", caller: handle.caller, target: handle.id }, () => {});
+  post(port, { id, type: "cancel", caller: handle.caller, target: handle.id });
 }

@@ -1,8 +1,11 @@
 // Isolated world: the only door between a page and the extension.
 //
-// Accepts window messages only from this very window (not from child or parent frames)
-// and only in the exact shape {navllm: 1, dir: "req"|"cancel", id, type, body}; anything
-// else is ignored without a sound. One port per frame carries them to the background,
+// It runs at document_start right after the MAIN-world scripts and before any page script:
+// it creates a MessageChannel and hands one end to page/transport.js in one synthetic
+// "navllm-channel" event, whose listener takes it and goes away. Only that port is heard,
+// so the page's own `message` listeners see nothing and nothing the page posts reaches here.
+// Messages must have the exact shape {id, type, body} or {cancel: id}; anything else is
+// ignored without a sound. One extension port per frame carries them to the background,
 // which attaches the caller it reads from the browser, never from the message.
 (() => {
   "use strict";
@@ -12,21 +15,19 @@
   const { isArray } = Array;
   const { isSafeInteger } = Number;
   const { stringify, parse } = JSON;
-  const win = window;
-  const post = win.postMessage.bind(win);
 
   const PAGE_TYPES = new Set(["availability", "params", "create", "prompt", "append", "measure", "clone", "destroy", "embed", "models", "ping"]);
   const MAX_MESSAGE = 8 * 1024 * 1024; // the host's input cap
-  const ENVELOPE = ["body", "dir", "id", "navllm", "type"];
+  const MAX_INFLIGHT = 64; // per frame: a page looping on the API gets an error, not a growing queue
 
+  const channel = new MessageChannel();
+  const page = channel.port1;
   let port = null;
   const inflight = new Set();
 
   const answer = (id, reply) => {
     try {
-      // "*": the reply goes to this very window only; a named origin would be dropped in
-      // sandboxed frames, whose real origin is opaque while location.origin is not.
-      post({ navllm: 1, dir: "res", id, reply }, "*");
+      page.postMessage({ id, reply });
     } catch {
       // the frame is going away
     }
@@ -52,19 +53,17 @@
   };
 
   const isObject = (value) => value !== null && typeof value === "object" && !isArray(value);
-
-  // The message if it is a well-formed envelope, else null.
-  const envelope = (data) => {
-    if (!isObject(data) || data.navllm !== 1) return null;
+  const hasKeys = (data, want) => {
     const fields = keys(data).sort();
-    if (fields.length !== ENVELOPE.length || fields.some((key, i) => key !== ENVELOPE[i])) return null;
-    if ((data.dir !== "req" && data.dir !== "cancel") || !isSafeInteger(data.id) || !PAGE_TYPES.has(data.type)) return null;
-    return data;
+    return fields.length === want.length && fields.every((key, i) => key === want[i]);
   };
 
   const onRequest = (id, type, body) => {
     if (inflight.has(id)) return fail(id, "InvalidStateError", `request ${id} is already in flight`);
     if (!isObject(body)) return fail(id, "TypeError", "the request body must be a plain object");
+    if (inflight.size >= MAX_INFLIGHT) {
+      return fail(id, "QuotaExceededError", `more than ${MAX_INFLIGHT} navllm requests in flight in this frame`, { quota: MAX_INFLIGHT, requested: inflight.size + 1 });
+    }
     inflight.add(id);
     try {
       connect().postMessage({ id, type, body });
@@ -74,26 +73,28 @@
     }
   };
 
-  win.addEventListener("message", (event) => {
+  page.addEventListener("message", (event) => {
     try {
-      if (event.source !== win) return;
-      const raw = event.data;
-      if (raw === null || typeof raw !== "object" || raw.navllm !== 1 || raw.dir === "res") return;
       // Work on a private JSON copy: it drops anything the page could attach (getters,
       // prototypes, functions) and, in Firefox, leaves the page's compartment.
-      const text = stringify(raw);
+      const text = stringify(event.data);
+      if (typeof text !== "string") return;
       if (text.length > MAX_MESSAGE) {
-        if (raw.dir === "req" && isSafeInteger(raw.id)) {
-          fail(raw.id, "QuotaExceededError", `the request is larger than ${MAX_MESSAGE} characters`, { quota: MAX_MESSAGE, requested: text.length });
-        }
+        const id = event.data?.id;
+        if (isSafeInteger(id)) fail(id, "QuotaExceededError", `the request is larger than ${MAX_MESSAGE} characters`, { quota: MAX_MESSAGE, requested: text.length });
         return;
       }
-      const data = envelope(parse(text));
-      if (data === null) return;
-      if (data.dir === "req") onRequest(data.id, data.type, data.body);
-      else if (inflight.has(data.id) && port) port.postMessage({ cancel: data.id });
+      const data = parse(text);
+      if (!isObject(data)) return;
+      if (hasKeys(data, ["cancel"])) {
+        if (isSafeInteger(data.cancel) && inflight.has(data.cancel) && port) port.postMessage({ cancel: data.cancel });
+      } else if (hasKeys(data, ["body", "id", "type"]) && isSafeInteger(data.id) && PAGE_TYPES.has(data.type)) {
+        onRequest(data.id, data.type, data.body);
+      }
     } catch {
-      // junk from the page never reaches past this point
+      // junk never reaches past this point
     }
   });
+  page.start();
+  window.dispatchEvent(new MessageEvent("navllm-channel", { ports: [channel.port2] }));
 })();

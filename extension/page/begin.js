@@ -10,6 +10,7 @@
 //   ns.transport    set by transport.js: request(type, body, {signal, onChunk, onProgress,
 //                   onEvent}) -> Promise<data>, where onChunk gets {delta} or {toolCall};
 //                   an aborted signal rejects at once and cancels the work in the host.
+//                   It talks to the bridge over a private MessagePort (see transport.js).
 //   ns.errors       set by errors.js: fromWire({name, message, details}) -> Error,
 //                   abortReason(signal) -> the signal's reason or an AbortError.
 //   ns.define(target, name, value)   queue a frozen, non-writable, non-configurable
@@ -37,11 +38,12 @@
     isArray: Array.isArray,
     String,
     window: globalThis,
-    postMessage: globalThis.postMessage,
     addEventListener: EventTarget.prototype.addEventListener,
     removeEventListener: EventTarget.prototype.removeEventListener,
     messageData: O.getOwnPropertyDescriptor(MessageEvent.prototype, "data").get,
-    messageSource: O.getOwnPropertyDescriptor(MessageEvent.prototype, "source").get,
+    messagePorts: O.getOwnPropertyDescriptor(MessageEvent.prototype, "ports").get,
+    portPostMessage: MessagePort.prototype.postMessage,
+    portStart: MessagePort.prototype.start,
     domExceptionName: O.getOwnPropertyDescriptor(DOMException.prototype, "name").get,
     signalAborted: O.getOwnPropertyDescriptor(AbortSignal.prototype, "aborted").get,
     signalReason: O.getOwnPropertyDescriptor(AbortSignal.prototype, "reason").get,

@@ -1,8 +1,15 @@
-// MAIN world: requests to the extension over window.postMessage, answered by content/bridge.js.
+// MAIN world: requests to the extension over a private MessagePort, answered by content/bridge.js.
 //
-// A request is {navllm: 1, dir: "req", id, type, body}; {dir: "cancel", id, type} stops it.
-// Replies come back as {navllm: 1, dir: "res", id, reply} where reply is one host reply:
-// chunk / progress / event before the terminal done / error.
+// Handshake: these scripts run first at document_start (listed first in the manifest) and
+// the bridge right after them, still before any page script. So this listens for ONE
+// "navllm-channel" event on window; the bridge dispatches it, synchronously, carrying one end
+// of a MessageChannel. The listener is gone once it has a port, so nothing the page
+// dispatches later is heard, and the page never holds either end: its own `message`
+// listeners see none of this traffic. Where no bridge ran, the first request closes the
+// handshake and every request fails with OperationError.
+//
+// A request is {id, type, body}; {cancel: id} stops it. Replies come back as {id, reply}
+// where reply is one host reply: chunk / progress / event before the terminal done / error.
 (() => {
   "use strict";
   const ns = globalThis.__navllmBuild;
@@ -10,15 +17,10 @@
   const own = ns.own;
   const pending = I.create(null);
   let lastId = 0;
+  let port = null;
 
-  // "*" is safe: the message goes to this very window and nowhere else. A named origin would
-  // break sandboxed frames, whose real origin is opaque while location.origin is not.
-  const post = (message) => I.apply(I.postMessage, I.window, [message, "*"]);
-
-  const onMessage = (event) => {
-    if (I.apply(I.messageSource, event, []) !== I.window) return;
+  const onReply = (event) => {
     const data = I.apply(I.messageData, event, []);
-    if (own(data, "navllm") !== 1 || own(data, "dir") !== "res") return;
     const id = own(data, "id");
     const entry = I.isSafeInteger(id) ? pending[id] : undefined;
     if (entry === undefined) return;
@@ -43,7 +45,30 @@
         break;
     }
   };
-  I.apply(I.addEventListener, I.window, ["message", onMessage]);
+
+  const closeHandshake = () => I.apply(I.removeEventListener, I.window, ["navllm-channel", onChannel]);
+  function onChannel(event) {
+    closeHandshake(); // one event only, whatever it carries
+    try {
+      const ports = I.apply(I.messagePorts, event, []);
+      if (own(ports, "length") !== 1) return;
+      const given = own(ports, 0);
+      I.apply(I.addEventListener, given, ["message", onReply]);
+      I.apply(I.portStart, given, []);
+      port = given;
+    } catch {
+      // not a MessageEvent with a port: no channel
+    }
+  }
+  I.apply(I.addEventListener, I.window, ["navllm-channel", onChannel]);
+
+  const post = (message) => {
+    if (port === null) {
+      closeHandshake();
+      throw new I.DOMException("navllm is not available in this frame", "OperationError");
+    }
+    I.apply(I.portPostMessage, port, [message]);
+  };
 
   const ignore = () => {};
 
@@ -74,15 +99,15 @@
       };
       cancel = (reason) => {
         settle();
-        post({ navllm: 1, dir: "cancel", id, type, body: {} });
+        post({ cancel: id });
         reject(reason);
       };
       if (signal !== undefined) I.apply(I.addEventListener, signal, ["abort", onAbort]);
       try {
-        post({ navllm: 1, dir: "req", id, type, body });
+        post({ id, type, body });
       } catch (err) {
         settle();
-        reject(err); // a body that cannot be cloned (DataCloneError)
+        reject(err); // no channel (OperationError) or a body that cannot be cloned (DataCloneError)
       }
     });
   };

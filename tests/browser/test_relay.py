@@ -7,25 +7,12 @@ import time
 
 import pytest
 
+import sys
+
 from navllm.providers.echo import PREAMBLE
-from tests.support.browsers import AdminError
+from tests.support.browsers import ADMIN_PAGE, AdminError, bridge_port
 
 pytestmark = pytest.mark.browser
-
-# Post one raw envelope to the page's own window and collect the bridge's replies to it.
-RAW = """
-const [envelope, waitMs, from] = ARGS;
-const replies = [];
-addEventListener("message", (e) => {
-  if (e.source === window && e.data && e.data.dir === "res" && e.data.id === envelope.id) replies.push(e.data.reply);
-});
-(from === "top" ? window.top : window).postMessage(envelope, "*");
-const until = Date.now() + waitMs;
-while (Date.now() < until && !replies.some((r) => r.type === "done" || r.type === "error")) {
-  await new Promise((r) => setTimeout(r, 10));
-}
-return replies;
-"""
 
 CAUGHT = """
 try { return { ok: await (async () => { BODY })() }; }
@@ -68,6 +55,12 @@ def delay(browser):
 @pytest.fixture(scope="module")
 def tab(browser, site):
     return browser.tab(site.url())
+
+
+@pytest.fixture(scope="module")
+def admin(browser):
+    """An extension page: it can speak to the background as a frame's bridge would."""
+    return browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
 
 
 def test_round_trip(tab):
@@ -135,67 +128,109 @@ def test_host_killed_mid_request_errors_then_reconnects(browser, tab, delay):
     assert set(browser.host_pids()).isdisjoint(first)
 
 
-def test_page_cannot_claim_another_origin_or_kind(browser, site):
+def test_page_cannot_claim_another_origin_or_kind(browser, site, admin):
     fake = {"kind": "extension", "origin": site.origin("127.0.0.1"), "topOrigin": site.origin("127.0.0.1")}
     # An origin that may never use navllm, claiming to be a granted one and an extension page.
     outsider = browser.tab(site.url(host="127.0.0.2"))
-    replies = outsider.run(RAW, {"navllm": 1, "dir": "req", "id": 1, "type": "create", "body": {"caller": fake}}, 5000, "self")
-    assert replies[-1]["type"] == "error"
-    assert replies[-1]["error"]["name"] == "NotAllowedError"
-    assert site.origin("127.0.0.2") in replies[-1]["error"]["message"]
+    replies = bridge_port(admin, site.url(host="127.0.0.2"), [{"id": 1, "type": "create", "body": {"caller": fake}}])
+    assert replies[-1]["reply"]["type"] == "error"
+    assert replies[-1]["reply"]["error"]["name"] == "NotAllowedError"
+    assert site.origin("127.0.0.2") in replies[-1]["reply"]["error"]["message"]
     # A granted origin claiming an ungranted one is still served as itself.
-    insider = browser.tab(site.url(host="127.0.0.1"))
+    insider = browser.tab(site.url())
     bank = {"kind": "page", "origin": "https://bank.example", "topOrigin": "https://bank.example"}
-    replies = insider.run(RAW, {"navllm": 1, "dir": "req", "id": 2, "type": "create", "body": {"caller": bank}}, 5000, "self")
-    assert replies[-1]["type"] == "done"
-    assert replies[-1]["data"]["provider"] == "echo"
+    replies = bridge_port(admin, site.url(), [{"id": 2, "type": "create", "body": {"caller": bank}}])
+    assert replies[-1]["reply"]["type"] == "done"
+    assert replies[-1]["reply"]["data"]["provider"] == "echo"
     outsider.close()
     insider.close()
 
 
-def test_cross_origin_child_cannot_post_to_the_top_window(browser, site):
-    site.add("frames/parent.html", f'<!doctype html><iframe src="{site.url("index.html", host="localhost")}"></iframe>')
-    parent = browser.tab(site.url("frames/parent.html"))
-    envelope = {"navllm": 1, "dir": "req", "id": 7, "type": "availability", "body": {}}
-    # Control: the parent's own message is answered.
-    assert parent.run(RAW, envelope, 5000, "self")[-1] == {"type": "done", "data": "available"}
-    # The child's message to window.top is ignored by the parent's bridge.
-    listen = """
-      window.heard = [];
-      addEventListener("message", (e) => { if (e.data && e.data.dir === "res") window.heard.push(e.data.id); });
-      const frame = document.querySelector("iframe");
-      frame.contentWindow.postMessage("ready?", "*");
-    """
-    parent.run(listen)
-    if browser.kind == "chromium":
-        child = next(f for f in parent.handle.frames if "localhost" in f.url)
-        child.evaluate("(envelope) => window.top.postMessage(envelope, '*')", {**envelope, "id": 8})
-    else:
-        client = browser.client
-        client.switch_to_frame(client.find_element("css selector", "iframe"))
-        client.execute_script("window.top.postMessage(arguments[0], '*');", script_args=[{**envelope, "id": 8}], sandbox=None)
-        client.switch_to_frame()
-    time.sleep(1.0)
-    assert parent.run("return window.heard;") == []
+# A busy child frame: its prompt's replies must not show up in the parent.
+CHILD = """<!doctype html><meta charset="utf-8"><script>
+navigator.llm.createSession().then((s) => s.generate({ prompt: "child" }))
+  .then((r) => parent.postMessage({ probe: r }, "*"), (e) => parent.postMessage({ probe: e.name }, "*"));
+</script>"""
+
+FORGE = """
+const heard = [];
+addEventListener("message", (e) => heard.push(e.data), true);
+const child = new Promise((resolve) => addEventListener("message", (e) => e.data && "probe" in e.data && resolve(e.data.probe)));
+const frame = document.createElement("iframe");
+frame.src = ARGS[0];
+document.body.append(frame);
+// A handshake of our own after load, then requests in every shape navllm ever used.
+const mine = new MessageChannel();
+const got = [];
+mine.port1.onmessage = (e) => got.push(e.data);
+dispatchEvent(new MessageEvent("navllm-channel", { ports: [mine.port2] }));
+const forged = [{ navllm: 1, dir: "req", id: 1, type: "availability", body: {} }, { id: 2, type: "availability", body: {} }];
+for (const message of forged) {
+  postMessage(message, "*");
+  mine.port1.postMessage(message);
+  try { frame.contentWindow.postMessage(message, "*"); } catch {}
+}
+const own = await navigator.llm.availability();
+const childSaw = await child;
+await new Promise((r) => setTimeout(r, 500));
+return { own, childSaw, got, heard: heard.filter((m) => !(m && "probe" in m)) };
+"""
+
+
+def test_forged_messages_and_handshakes_get_no_answers(browser, site):
+    site.add("frames/busy.html", CHILD)
+    parent = browser.tab(site.url())
+    result = parent.run(FORGE, site.url("frames/busy.html"))
+    assert result["own"] == "available"  # the page's own API still has its channel
+    assert result["childSaw"] == PREAMBLE + "child"
+    assert result["got"] == []  # nothing answered the forged handshake
+    # The parent's window carried only what it posted itself: no reply, its own or the child's.
+    assert result["heard"] == [{"navllm": 1, "dir": "req", "id": 1, "type": "availability", "body": {}},
+                               {"id": 2, "type": "availability", "body": {}}]
     parent.close()
 
 
-def test_poisoned_page_intrinsics_do_not_break_the_bridge(browser, site):
+LISTENER = """
+let seen = 0, calls = 0;
+// What real pages do: a catch-all listener, here one that calls navllm on every message.
+addEventListener("message", () => {
+  seen++;
+  if (calls < 100) { calls++; navigator.llm.availability().catch(() => {}); }
+});
+const session = await navigator.llm.createSession();
+await session.generate({ prompt: "a" });
+for await (const _ of session.generateStreaming({ prompt: "b" })) {}
+await navigator.llm.availability();
+await new Promise((r) => setTimeout(r, 300));
+return { seen, calls };
+"""
+
+
+def test_message_listeners_see_no_navllm_traffic(browser, site):
+    page = browser.tab(site.url())
+    assert page.run(LISTENER) == {"seen": 0, "calls": 0}
+    page.close()
+
+
+def test_poisoned_page_intrinsics_do_not_break_the_channel(browser, site):
     page = browser.tab(site.url())
     result = page.run(caught("""
-      const keys = ["navllm", "dir", "id", "type", "body", "reply", "data", "error", "delta"];
-      const saved = { parse: JSON.parse, stringify: JSON.stringify, post: window.postMessage };
+      const keys = ["id", "type", "body", "cancel", "reply", "data", "error", "delta", "ports"];
+      const saved = { parse: JSON.parse, stringify: JSON.stringify, post: MessagePort.prototype.postMessage,
+                      add: EventTarget.prototype.addEventListener, ports: Object.getOwnPropertyDescriptor(MessageEvent.prototype, "ports") };
       for (const key of keys) {
         Object.defineProperty(Object.prototype, key, { get() { throw new Error("poisoned " + key); }, set() { throw new Error("poisoned"); }, configurable: true });
       }
       JSON.parse = () => { throw new Error("poisoned JSON.parse"); };
       JSON.stringify = () => { throw new Error("poisoned JSON.stringify"); };
-      window.postMessage = () => { throw new Error("poisoned postMessage"); };
+      MessagePort.prototype.postMessage = () => { throw new Error("poisoned postMessage"); };
+      EventTarget.prototype.addEventListener = () => { throw new Error("poisoned addEventListener"); };
+      Object.defineProperty(MessageEvent.prototype, "ports", { get() { throw new Error("poisoned ports"); }, configurable: true });
       try {
-      // Junk the bridge must shrug off.
-      for (const junk of [null, 1, "x", [], { navllm: 1 }, { navllm: 1, dir: "req", id: "1", type: "create", body: {} },
-                          { navllm: 1, dir: "req", id: 1.5, type: "availability", body: {} }]) {
-        try { window.dispatchEvent(new MessageEvent("message", { data: junk, source: window })); } catch {}
+      // Junk handshakes nobody may take.
+      for (const junk of [() => new Event("navllm-channel"), () => new MessageEvent("navllm-channel"),
+                          () => new MessageEvent("navllm-channel", { ports: [new MessageChannel().port1] })]) {
+        try { window.dispatchEvent(junk()); } catch {}
       }
       const session = await navigator.llm.createSession();
       return [await navigator.llm.availability(), await session.generate({ prompt: "still fine" })];
@@ -203,7 +238,9 @@ def test_poisoned_page_intrinsics_do_not_break_the_bridge(browser, site):
         // Put the page back so the test driver can read the result.
         for (const key of keys) delete Object.prototype[key];
         Object.assign(JSON, { parse: saved.parse, stringify: saved.stringify });
-        window.postMessage = saved.post;
+        MessagePort.prototype.postMessage = saved.post;
+        EventTarget.prototype.addEventListener = saved.add;
+        Object.defineProperty(MessageEvent.prototype, "ports", saved.ports);
       }
     """))
     assert result == {"ok": ["available", PREAMBLE + "still fine"]}
@@ -224,11 +261,11 @@ def test_navigator_llm_is_frozen_and_not_configurable(tab):
                       "deleted": False, "still": "function", "leaked": "undefined"}
 
 
-def test_page_cannot_reach_admin_requests(browser, tab):
+def test_page_cannot_reach_admin_requests(browser, site, admin):
     for kind in ("settings.set", "grants.set", "status"):
         body = {"values": {"echoDelayMs": 4321}} if kind == "settings.set" else {}
-        replies = tab.run(RAW, {"navllm": 1, "dir": "req", "id": 100, "type": kind, "body": body}, 500, "self")
-        assert replies == []
+        replies = bridge_port(admin, site.url(), [{"id": 100, "type": kind, "body": body}])
+        assert replies[-1]["reply"]["error"]["name"] == "NotSupportedError", replies
     assert browser.admin("settings.get")["echoDelayMs"] != 4321
 
 
