@@ -3,11 +3,11 @@ background -> native port -> host (echo backend) and back."""
 
 from __future__ import annotations
 
+import sys
 import time
+from pathlib import Path
 
 import pytest
-
-import sys
 
 from navllm.providers.echo import PREAMBLE
 from tests.support.browsers import ADMIN_PAGE, AdminError, bridge_port
@@ -307,3 +307,60 @@ def test_a_host_that_cannot_start_fails_calls_clearly_then_recovers(browser, tab
     recovered = tab.run("const t = performance.now(); const a = await navigator.llm.availability(); return [a, performance.now() - t];")
     assert recovered[0] == "available"
     assert recovered[1] < 20_000  # backoff is capped at 10 s; the rest is the host loading
+
+
+# A host that says hello, then neither reads nor answers anything again.
+SILENT_HOST = """#!{python}
+import json, os, struct, sys, time
+open({pidfile!r}, "w").write(str(os.getpid()))
+(size,) = struct.unpack("=I", sys.stdin.buffer.read(4))
+hello = json.loads(sys.stdin.buffer.read(size))
+reply = json.dumps({{"id": hello["id"], "type": "done", "data": {{"host": "silent", "protocol": 1}}}}).encode()
+sys.stdout.buffer.write(struct.pack("=I", len(reply)) + reply)
+sys.stdout.buffer.flush()
+time.sleep(3600)
+"""
+
+TIMING = """
+const api = globalThis.browser ?? globalThis.chrome;
+if (ARGS[0]) await api.storage.session.set({ "navllm.timing": ARGS[0] });
+else await api.storage.session.remove("navllm.timing");
+"""
+
+TIMED = """
+const started = performance.now();
+try { return { ok: await navigator.llm.availability() }; }
+catch (e) { return { name: e.name, message: e.message, took: performance.now() - started }; }
+"""
+
+
+def test_a_host_that_stops_answering_is_restarted(browser, tab, admin):
+    launcher = browser.home / "data" / "host" / "navllm-host"
+    working = launcher.read_text()
+    pidfile = browser.tmp / "silent-host.pid"
+    admin.run(TIMING, {"silenceMs": 1000, "probeMs": 1000})  # read when the background next connects
+    launcher.write_text(SILENT_HOST.format(python=sys.executable, pidfile=str(pidfile)))
+    try:
+        browser.kill_host()
+        time.sleep(0.5)
+        # A call racing the killed host's death fails on its own; the next one meets the silent host.
+        for _ in range(3):
+            outcome = tab.run(TIMED)
+            if "liveness probe" in outcome.get("message", ""):
+                break
+        launcher.write_text(working)
+        assert outcome["name"] == "OperationError", outcome
+        assert "did not answer a liveness probe within 1000 ms" in outcome["message"]
+        assert outcome["took"] < 5000  # 1 s of silence, 1 s for the probe, not forever
+        # The background let go of the silent host, so the browser ends it.
+        silent = int(pidfile.read_text())
+        deadline = time.monotonic() + 15
+        while Path(f"/proc/{silent}").exists() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert not Path(f"/proc/{silent}").exists()
+        # And the next call starts a working host.
+        assert tab.run(TIMED) == {"ok": "available"}
+    finally:
+        launcher.write_text(working)
+        admin.run(TIMING, None)
+        browser.kill_host()  # the next host gets the default timing
