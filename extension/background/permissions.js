@@ -53,6 +53,8 @@ export function requestPermission(ask, caller) {
 
 async function openWindow(key, ask, entry) {
   const query = new URLSearchParams({ key, ask: JSON.stringify(ask) });
+  // At this size the prompt keeps its buttons and warning in view however long the origin
+  // (tests/browser/test_prompt_window_origins.py checks it).
   const win = await api.windows.create({
     type: "popup",
     url: api.runtime.getURL(`${PROMPT_PAGE}?${query}`),

@@ -74,6 +74,7 @@ def test_first_call_opens_the_prompt_and_early_clicks_do_nothing(chromium, site)
     assert not page.is_closed()
 
     text = page.inner_text("main")
+    assert page.inner_text("#site") == "127.0.0.1"  # the host names the site: here the IP itself
     assert site.origin() in text
     assert "Nothing leaves this device" in text
     assert page.evaluate("document.activeElement === document.body")  # no default focus
@@ -177,8 +178,8 @@ def test_a_delegated_frame_is_asked_about_naming_both_origins(chromium, site):
             tab.run(EMBED, site.url("frame-probe.html", host="localhost"))
         page = info.value
         page.wait_for_load_state()
-        assert page.inner_text("#origin") == site.origin("localhost")
-        assert page.inner_text("#top-origin") == site.origin()
+        assert (page.inner_text("#site"), page.inner_text("#origin")) == ("localhost", site.origin("localhost"))
+        assert (page.inner_text("#top-site"), page.inner_text("#top-origin")) == ("127.0.0.1", site.origin())
         assert page.is_visible("#frame")
         click(page, "once")
         assert tab.run("return await window.framed;") == "ok"

@@ -24,6 +24,7 @@ def test_prompt_window_in_firefox(firefox, site):
     slots = [tab.run(START), tab.run(START)]
     prompt = wait_for_window(firefox, known)
     assert site.origin() in client.find_element("css selector", "main").text
+    assert client.find_element("css selector", "#site").text == "127.0.0.1"
 
     client.find_element("css selector", "[data-decision=always]").click()  # not armed yet
     time.sleep(0.8)

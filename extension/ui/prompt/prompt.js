@@ -17,10 +17,20 @@ const buttons = [...document.querySelectorAll("button[data-decision]")];
 let armed = false;
 let answered = false;
 
+// The full origin on one line, cut from the left by CSS so its end (the real domain) stays in
+// view; all of it in the tooltip and for screen readers.
+function showOrigin(id, origin) {
+  $(id).title = origin;
+  $(id).firstElementChild.textContent = origin;
+}
+
 function render() {
-  $("origin").textContent = ask.origin ?? "this site";
+  // The host names the registrable domain: what the user actually decides about.
+  $("site").textContent = ask.site ?? ask.origin;
+  showOrigin("origin", ask.origin);
   if (ask.topOrigin) {
-    $("top-origin").textContent = ask.topOrigin;
+    $("top-site").textContent = ask.topSite ?? ask.topOrigin;
+    showOrigin("top-origin", ask.topOrigin);
     $("frame").hidden = false;
   }
   $("private").hidden = !ask.incognito;
@@ -39,7 +49,7 @@ function render() {
     item.append(label);
     $("remote-list").append(item);
   }
-  $("remote").hidden = remoteNames.size === 0;
+  $("remote").hidden = $("leaves").hidden = remoteNames.size === 0;
 }
 
 const chosen = () => [...localNames, ...[...document.querySelectorAll("#remote-list input:checked")].map((box) => box.value)];
