@@ -25,7 +25,7 @@ from ..protocol.page import (
     Params,
     Prompt,
 )
-from ..providers.base import Generation, Provider, Usage
+from ..providers.base import DEFAULT_LIMITS, Generation, Provider, Usage
 from ..providers.router import Router
 from .responder import Responder
 from .sessions import Session, SessionTable, owner_of
@@ -70,8 +70,13 @@ class PageHandlers:
         return best
 
     async def params(self, req: Params, out: Responder) -> dict | None:
+        """The limits of the provider a session would open on; a page not yet allowed any provider
+        gets the generic defaults, which say nothing about the user's setup."""
         candidates = self.router.candidates(req.options)
-        return candidates[0].sampling_limits().wire() if candidates else None
+        if not candidates:
+            return None
+        granted = self.gate.granted(req.caller, candidates)
+        return (granted[0].sampling_limits() if granted else DEFAULT_LIMITS).wire()
 
     async def _admitted(self, caller: Caller, action: Action, options) -> list[Provider]:
         candidates = self.router.candidates(options)
@@ -215,9 +220,9 @@ class PageHandlers:
         return vectors
 
     async def models(self, req: ListModels, out: Responder) -> list[dict]:
-        if not self.gate.eligible(req.caller):
-            return []
-        return await self.router.models()
+        """Models of the providers this caller was allowed: a page never granted any gets nothing,
+        and no remote endpoint is asked for its list on its behalf."""
+        return await self.router.models(self.gate.granted(req.caller, self.router.chain()))
 
 
 def _served_by(session: Session) -> str:

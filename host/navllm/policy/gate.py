@@ -117,6 +117,26 @@ class PolicyGate:
             return False
         return True
 
+    def granted(self, caller: Caller, providers: list[Provider]) -> list[Provider]:
+        """Those of ``providers`` the caller's grant (or "allow once") covers now: all of them for
+        extension pages, none for a page that is ineligible, embargoed, denied or never asked.
+        Read-only: no prompt, no quota charged."""
+        if caller.is_admin:
+            return providers
+        try:
+            origin, top = self.frame_of(caller)
+        except NavError:
+            return []
+        store = self.store(caller.incognito)
+        now = self.now()
+        if store.grants.embargo(origin, top, now) is not None:
+            return []
+        grant = store.grants.get(origin, top, now)
+        if grant is not None and grant.state == "denied":
+            return []
+        scope = (*(grant.providers if grant else ()), *(self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id) or ()))
+        return [p for p in providers if covers(scope, p.name, p.remote)]
+
     async def admit(self, caller: Caller, action: Action, candidates: list[Provider]) -> list[Provider]:
         if caller.is_admin:
             return candidates

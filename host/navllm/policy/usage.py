@@ -1,6 +1,9 @@
 """The usage log: one row per request (who, which provider and model, tokens, latency, outcome),
 with the prompt and reply text only while the user keeps history on, and only for as long as
 the retention period. Aggregates come out per day × origin × provider, ready to chart.
+
+History keeps at most ``HISTORY_CHARS`` of each text, and the reply only of a request that
+succeeded: a reply cut off (aborted, over a limit, a lost connection) is no answer to keep.
 """
 
 from __future__ import annotations
@@ -16,6 +19,9 @@ from .quotas import Quotas, utc_day
 DAY = 86400
 COLUMNS = ("ts", "day", "origin", "top_origin", "action", "provider", "model", "input_tokens", "output_tokens", "latency_ms", "outcome", "prompt_text", "reply_text")
 WINDOWS = {"today": 1, "7 days": 7, "30 days": 30}
+# Per text field: enough to read a conversation back, small enough that exports stay light.
+HISTORY_CHARS = 65536
+TRUNCATED = "\n[… truncated]"
 
 
 @dataclass(frozen=True)
@@ -46,7 +52,8 @@ class Usage:
             cur = self.db.execute(
                 f"INSERT INTO usage ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
                 (entry.ts, day, entry.origin, entry.top_origin, entry.action, entry.provider, entry.model, entry.input_tokens,
-                 entry.output_tokens, entry.latency_ms, entry.outcome, entry.prompt_text, entry.reply_text),
+                 entry.output_tokens, entry.latency_ms, entry.outcome, _capped(entry.prompt_text),
+                 _capped(entry.reply_text) if entry.outcome == "ok" else None),
             )
             tokens = entry.input_tokens + entry.output_tokens
             if tokens > 0:
@@ -118,6 +125,10 @@ class Usage:
         writer.writeheader()
         writer.writerows({k: _inert(v) for k, v in row.items()} for row in rows)
         return buffer.getvalue()
+
+
+def _capped(text: str | None) -> str | None:
+    return text if text is None or len(text) <= HISTORY_CHARS else text[:HISTORY_CHARS] + TRUNCATED
 
 
 def _inert(value):

@@ -9,6 +9,7 @@ token cap and stop sequences are sent: this version of the API takes no temperat
 
 from __future__ import annotations
 
+import asyncio
 import json
 import logging
 from collections.abc import AsyncIterator
@@ -18,7 +19,7 @@ from ..protocol.common import Constraint, MediaPart, Message, TextPart, ToolCall
 from ..protocol.errors import ErrorName, NavError
 from ..settings import ProviderConfig, Settings
 from .base import Chunk, Generation, Usage
-from .remote import RemoteConversation, RemoteProvider, SdkErrors, StreamCut, estimate_tokens, json_schema_of
+from .remote import RemoteConversation, RemoteProvider, ReplyBudget, SdkErrors, StreamCut, estimate_tokens, json_schema_of
 
 log = logging.getLogger(__name__)
 
@@ -82,7 +83,8 @@ class AnthropicConversation(RemoteConversation):
                 args["tools"] = to_tools(tools)
             try:
                 client = self.provider.client(self.secret).with_options(timeout=COUNT_TIMEOUT)
-                counted = await client.messages.count_tokens(**args)
+                async with asyncio.timeout(COUNT_TIMEOUT):  # in all, not per read: a trickle falls back too
+                    counted = await client.messages.count_tokens(**args)
                 return counted.input_tokens
             except Exception as exc:  # unreachable or unsupported: estimate from here on
                 log.info("%s: token counting unavailable (%s); estimating", self.provider.name, type(exc).__name__)
@@ -108,7 +110,7 @@ class AnthropicConversation(RemoteConversation):
             args["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
         return await self.provider.client(self.secret).messages.create(**args)
 
-    async def chunks(self, stream: Any) -> AsyncIterator[Chunk]:
+    async def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncIterator[Chunk]:
         tools: dict[int, dict[str, str]] = {}
         input_tokens = output_tokens = 0
         finished = False
@@ -123,8 +125,10 @@ class AnthropicConversation(RemoteConversation):
             elif kind == "content_block_delta":
                 if event.delta.type == "text_delta":
                     if event.delta.text:
+                        budget.spend(event.delta.text)
                         yield event.delta.text
                 elif event.delta.type == "input_json_delta" and event.index in tools:
+                    budget.spend(event.delta.partial_json)
                     tools[event.index]["json"] += event.delta.partial_json
             elif kind == "content_block_stop" and event.index in tools:
                 call = tools.pop(event.index)
@@ -148,12 +152,12 @@ class AnthropicProvider(RemoteProvider):
         return SdkErrors(status=anthropic.APIStatusError, timeout=anthropic.APITimeoutError, connection=anthropic.APIConnectionError)
 
     def make_client(self, secret: str) -> Any:
-        from anthropic import AsyncAnthropic
+        from anthropic import AsyncAnthropic, DefaultAsyncHttpxClient
 
-        return AsyncAnthropic(base_url=self.base_url, api_key=secret, max_retries=0, timeout=self.timeout)
+        from .bounded import bounded_client
 
-    async def list_model_ids(self, client: Any) -> list[str]:
-        return [model.id async for model in client.models.list()]
+        http = bounded_client(DefaultAsyncHttpxClient, self.limits)
+        return AsyncAnthropic(base_url=self.base_url, api_key=secret, max_retries=0, timeout=self.timeout, http_client=http)
 
 
 def from_config(config: ProviderConfig, settings: Settings) -> AnthropicProvider:

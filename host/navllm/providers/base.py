@@ -58,6 +58,10 @@ class SamplingLimits:
         }
 
 
+# What ``params()`` reports when no particular provider applies.
+DEFAULT_LIMITS = SamplingLimits(default_top_k=3, max_top_k=128, default_temperature=1.0, max_temperature=2.0)
+
+
 class Conversation(ABC):
     context_window: int
     model: str
@@ -90,7 +94,7 @@ class Provider(ABC):
         """Get ready (download, load) reporting progress in [0, 1], then start a conversation."""
 
     def sampling_limits(self) -> SamplingLimits:
-        return SamplingLimits(default_top_k=3, max_top_k=128, default_temperature=1.0, max_temperature=2.0)
+        return DEFAULT_LIMITS
 
     async def models(self) -> list[dict[str, Any]]:
         return []

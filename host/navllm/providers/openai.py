@@ -17,7 +17,7 @@ from ..protocol.common import MediaPart, Message, TextPart, ToolCallPart, ToolRe
 from ..protocol.errors import ErrorName, NavError
 from ..settings import ProviderConfig, Settings
 from .base import Chunk, Generation, Usage
-from .remote import RemoteConversation, RemoteProvider, SdkErrors, StreamCut, json_schema_of
+from .remote import RemoteConversation, RemoteProvider, ReplyBudget, SdkErrors, StreamCut, json_schema_of
 
 
 def to_messages(messages: list[Message]) -> list[dict[str, Any]]:
@@ -91,7 +91,7 @@ class OpenAIConversation(RemoteConversation):
             args["response_format"] = {"type": "json_schema", "json_schema": {"name": "response", "schema": schema}}
         return await self.provider.client(self.secret).chat.completions.create(**args)
 
-    async def chunks(self, stream: Any) -> AsyncIterator[Chunk]:
+    async def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncIterator[Chunk]:
         calls: dict[int, dict[str, str]] = {}
         usage: Usage | None = None
         finished = False
@@ -101,13 +101,16 @@ class OpenAIConversation(RemoteConversation):
             for choice in event.choices:
                 delta = choice.delta
                 if delta is not None and delta.content:
+                    budget.spend(delta.content)
                     yield delta.content
                 for call in (delta.tool_calls if delta is not None else None) or []:
                     slot = calls.setdefault(call.index, {"id": "", "name": "", "arguments": ""})
                     slot["id"] = call.id or slot["id"]
                     if call.function is not None:
-                        slot["name"] += call.function.name or ""
-                        slot["arguments"] += call.function.arguments or ""
+                        name, arguments = call.function.name or "", call.function.arguments or ""
+                        budget.spend(name + arguments)
+                        slot["name"] += name
+                        slot["arguments"] += arguments
                 if choice.finish_reason:
                     finished = True
         if not finished:
@@ -128,12 +131,12 @@ class OpenAIProvider(RemoteProvider):
         return SdkErrors(status=openai.APIStatusError, timeout=openai.APITimeoutError, connection=openai.APIConnectionError)
 
     def make_client(self, secret: str) -> Any:
-        from openai import AsyncOpenAI
+        from openai import AsyncOpenAI, DefaultAsyncHttpxClient
 
-        return AsyncOpenAI(base_url=self.base_url, api_key=secret, max_retries=0, timeout=self.timeout)
+        from .bounded import bounded_client
 
-    async def list_model_ids(self, client: Any) -> list[str]:
-        return [model.id async for model in client.models.list()]
+        http = bounded_client(DefaultAsyncHttpxClient, self.limits)
+        return AsyncOpenAI(base_url=self.base_url, api_key=secret, max_retries=0, timeout=self.timeout, http_client=http)
 
 
 def from_config(config: ProviderConfig, settings: Settings) -> OpenAIProvider:

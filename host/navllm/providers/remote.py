@@ -3,6 +3,8 @@
 Retries are ours, not the SDKs' (clients are built with ``max_retries=0``), so the policy
 is visible and testable: only failures before the first streamed byte are retried, only
 429/408/409/5xx, with exponential backoff or the server's ``Retry-After`` when it gives one.
+Every request is bounded (``Limits``): a deadline for the whole of it, a cap on the reply's
+text and tool-call arguments, and (``bounded.py``) a cap on the bytes of one event or body.
 A failure is mapped to a DOMException name with a message of our own words: a server's
 text is passed on only after scrubbing anything that looks like part of the key.
 """
@@ -18,6 +20,7 @@ import random
 import time
 from abc import abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlparse
@@ -41,6 +44,8 @@ MEDIA_TOKENS = 256
 MESSAGE_OVERHEAD = 4
 # Sent as the key to servers that need none, since the SDKs insist on one.
 NO_KEY = "no-key-needed"
+# Model ids kept from a listing: a paginated list could otherwise go on forever.
+MAX_MODELS = 2000
 
 
 @dataclass(frozen=True)
@@ -75,6 +80,46 @@ class Failure:
 
 class StreamCut(Exception):
     """The server closed the stream before saying the reply was complete."""
+
+
+@dataclass(frozen=True)
+class Limits:
+    """What one request to a provider may cost the host."""
+
+    provider: str
+    deadline: float  # seconds for the whole request, retries included
+    reply_chars: int  # text plus tool-call names and arguments of one reply
+
+    @classmethod
+    def of(cls, config: ProviderConfig) -> Limits:
+        return cls(config.name, config.deadline, config.max_reply_chars)
+
+    @property
+    def event_bytes(self) -> int:
+        """Bytes one SSE event or one JSON body may take: room for the whole reply as JSON-escaped UTF-8."""
+        return 4 * self.reply_chars + 65536
+
+    @asynccontextmanager
+    async def before(self, deadline: float) -> AsyncIterator[None]:
+        """Run the body until the loop time ``deadline``; past it, TimeoutError naming the limit."""
+        try:
+            async with asyncio.timeout_at(deadline):
+                yield
+        except TimeoutError:
+            raise NavError(ErrorName.TIMEOUT, f"{self.provider} did not finish within its deadline of {self.deadline:g} seconds") from None
+
+
+class ReplyBudget:
+    """Counts what one reply has made the host hold; the SDK stream is abandoned once over the cap."""
+
+    def __init__(self, limits: Limits):
+        self.limits = limits
+        self.used = 0
+
+    def spend(self, text: str) -> None:
+        self.used += len(text)
+        if self.used > self.limits.reply_chars:
+            raise NavError(ErrorName.OPERATION, f"{self.limits.provider} sent a reply over the limit of {self.limits.reply_chars:,} characters; the reply was stopped")
 
 
 def retry_after_of(headers: Any) -> float | None:
@@ -114,7 +159,8 @@ def classify(exc: Exception, errors: SdkErrors, provider: str, secret: str | Non
     import httpx2
 
     def said(limit: int = 300) -> str:
-        text = redact.scrub(_server_message(exc), [secret] if secret else [])[:limit]
+        # Server text is a courtesy: any 4 characters of the key in it go, masked or not.
+        text = redact.scrub(_server_message(exc), [secret] if secret else [], fragment=redact.MASKED_FRAGMENT)[:limit]
         return f": {text}" if text else ""
 
     if isinstance(exc, (errors.timeout, httpx2.TimeoutException)):
@@ -149,25 +195,36 @@ def classify(exc: Exception, errors: SdkErrors, provider: str, secret: str | Non
 
 async def stream_with_retries(
     start: Callable[[], Awaitable[Any]],
-    chunks: Callable[[Any], AsyncIterator[Chunk]],
+    chunks: Callable[[Any, ReplyBudget], AsyncIterator[Chunk]],
     errors: SdkErrors,
-    provider: str,
+    limits: Limits,
     secret: str | None,
     policy: RetryPolicy,
 ) -> AsyncIterator[Chunk]:
-    """Open a stream with ``start`` and relay ``chunks(stream)``, retrying before the first chunk.
+    """Open a stream with ``start`` and relay ``chunks(stream, budget)``, retrying before the first chunk.
 
-    The stream is closed on every exit, including cancellation, so the HTTP connection goes too.
+    Each wait (for the stream, for the next chunk) ends at the request's deadline, so a server
+    sending a byte at a time is cut off too. The stream is closed on every exit, including
+    cancellation, so the HTTP connection goes too.
     """
+    provider = limits.provider
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + limits.deadline
     attempt = 0
     while True:
         delivered = False
         try:
-            stream = await start()
+            async with limits.before(deadline):
+                stream = await start()
             try:
-                async for chunk in chunks(stream):
-                    delivered = True
-                    yield chunk
+                async with aclosing(chunks(stream, ReplyBudget(limits))) as replies:
+                    while True:
+                        async with limits.before(deadline):
+                            chunk = await anext(replies, None)
+                        if chunk is None:
+                            break
+                        delivered = True
+                        yield chunk
             finally:
                 await stream.close()
             return
@@ -177,7 +234,8 @@ async def stream_with_retries(
             failure = classify(exc, errors, provider, secret)
             attempt += 1
             wait = policy.delay(attempt - 1, failure.retry_after) if failure.retryable else 0.0
-            if delivered or not failure.retryable or attempt >= policy.attempts or wait > policy.max_wait:
+            late = loop.time() + wait >= deadline
+            if delivered or not failure.retryable or attempt >= policy.attempts or wait > policy.max_wait or late:
                 if failure.retryable and failure.error.name == ErrorName.QUOTA_EXCEEDED and "retryAfter" not in failure.error.details:
                     failure.error.details["retryAfter"] = round(wait, 3)
                 log.info("%s: %s (%s)", provider, failure.error.name, type(exc).__name__)
@@ -238,7 +296,7 @@ class RemoteConversation(Conversation):
             lambda: self.start(request),
             self.chunks,
             self.provider.errors(),
-            self.provider.name,
+            self.provider.limits,
             self.secret,
             self.provider.retry,
         )
@@ -248,8 +306,8 @@ class RemoteConversation(Conversation):
         """Send the request; return the SDK's stream (anything with ``close()``)."""
 
     @abstractmethod
-    def chunks(self, stream: Any) -> AsyncIterator[Chunk]:
-        """Translate the SDK's stream events into text, tool calls and usage."""
+    def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncIterator[Chunk]:
+        """Translate the SDK's stream events into text, tool calls and usage, spending ``budget`` on what is kept."""
 
     def clone(self) -> RemoteConversation:
         return type(self)(self.provider, self.model, self.secret)
@@ -294,6 +352,7 @@ class RemoteProvider(Provider):
         self.context_window = endpoint.context_window
         self.default_model = endpoint.default_model
         self.timeout = config.timeout
+        self.limits = Limits.of(config)
         self.retry = retry
         self._clients: dict[str, Any] = {}
         self._listed: list[str] | None = None
@@ -308,8 +367,13 @@ class RemoteProvider(Provider):
     @abstractmethod
     def make_client(self, secret: str) -> Any: ...
 
-    @abstractmethod
-    async def list_model_ids(self, client: Any) -> list[str]: ...
+    async def list_model_ids(self, client: Any) -> list[str]:
+        ids: list[str] = []
+        async for model in client.models.list():
+            ids.append(model.id)
+            if len(ids) == MAX_MODELS:
+                break
+        return ids
 
     def secret(self) -> str | None:
         from ..secrets.store import keystore
@@ -363,7 +427,10 @@ class RemoteProvider(Provider):
     async def _model_ids(self, secret: str | None) -> list[str]:
         await self._load_sdk()
         try:
-            return await self.list_model_ids(self.client(secret))
+            async with self.limits.before(asyncio.get_running_loop().time() + self.limits.deadline):
+                return await self.list_model_ids(self.client(secret))
+        except NavError:
+            raise
         except Exception as exc:
             raise classify(exc, self.errors(), self.name, secret).error from None
 

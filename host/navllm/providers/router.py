@@ -95,9 +95,9 @@ class Router:
         """Cheap to answer: built from the configuration, without loading any provider."""
         return {"providers": [{"name": c.name, "kind": c.kind, "label": c.label} for c in self.configs()]}
 
-    async def models(self) -> list[dict[str, Any]]:
+    async def models(self, providers: list[Provider]) -> list[dict[str, Any]]:
         listed = []
-        for provider in self.chain():
+        for provider in providers:
             for model in await provider.models():
                 listed.append({"provider": provider.name, **model})
         return listed

@@ -1,16 +1,22 @@
 """Keep keys out of text: error messages from servers, log lines and tracebacks.
 
-Servers sometimes echo a key, whole or masked (``sk-abc...wxyz``), so any run of
-``FRAGMENT`` or more characters from a known key is replaced, not just the whole key.
+Servers sometimes echo a key, whole or masked, so more than the whole key is replaced: any
+run of ``FRAGMENT`` or more characters from a known key, and any run of ``MASKED_FRAGMENT``
+or more next to a mask (``sk-pr...6f2b``, ``sk-****6f2b``, ``sk-proj-ab…6f2b``), where the
+mask tells us the run is a piece of a key even when it is short.
 """
 
 from __future__ import annotations
 
 import logging
+import re
 from collections.abc import Iterable
 
 FRAGMENT = 6
+MASKED_FRAGMENT = 4
 MASK = "[redacted]"
+# Key-like characters on either side of dots, an ellipsis, asterisks or bullets.
+_MASKED = re.compile(r"([\w-]*)(\.{2,}|…|[*•]+)([\w-]*)")
 
 _known: set[str] = set()
 
@@ -22,17 +28,36 @@ def remember(secret: str) -> None:
     _known.add(secret)
 
 
-def scrub(text: str, also: Iterable[str] = ()) -> str:
-    """``text`` without any known key (or ``also``), whole or in fragments."""
-    for secret in {*_known, *also}:
-        if secret in text:
-            text = text.replace(secret, MASK)
-        if len(secret) >= FRAGMENT * 2:
-            for start in range(len(secret) - FRAGMENT + 1):
-                piece = secret[start : start + FRAGMENT]
-                if piece in text:
-                    text = text.replace(piece, MASK)
+def scrub(text: str, also: Iterable[str] = (), fragment: int = FRAGMENT) -> str:
+    """``text`` without any known key (or ``also``): whole, masked, or any run of ``fragment``
+    or more of its characters (the whole key only, for keys shorter than two fragments)."""
+    secrets = {s for s in (*_known, *also) if s}
+    if not secrets:
+        return text
+
+    def unmask(match: re.Match[str]) -> str:
+        head, mask, tail = match.groups()
+        return (MASK if _in_key(head[-MASKED_FRAGMENT:], secrets) else head) + mask + (MASK if _in_key(tail[:MASKED_FRAGMENT], secrets) else tail)
+
+    text = _MASKED.sub(unmask, text)
+    # Mark every character inside some run of the key, then replace each marked stretch whole,
+    # so overlapping fragments leave no short remainder behind.
+    covered = bytearray(len(text))
+    for secret in secrets:
+        size = fragment if len(secret) >= 2 * fragment else len(secret)
+        for start in range(len(secret) - size + 1):
+            piece = secret[start : start + size]
+            at = text.find(piece)
+            while at >= 0:
+                covered[at : at + size] = b"\x01" * size
+                at = text.find(piece, at + 1)
+    for stretch in reversed(list(re.finditer(rb"\x01+", covered))):
+        text = text[: stretch.start()] + MASK + text[stretch.end() :]
     return text
+
+
+def _in_key(run: str, secrets: set[str]) -> bool:
+    return len(run) >= MASKED_FRAGMENT and any(run in secret for secret in secrets)
 
 
 class RedactingFilter(logging.Filter):
