@@ -402,8 +402,10 @@ FRAME = """
     frame.allow = ARGS[0];
     frame.src = location.origin.replace("127.0.0.1", "localhost") + "/prompt-api/frame.html";
     await new Promise((resolve) => { frame.onload = resolve; document.body.append(frame); });
-    const answer = new Promise((resolve) => window.addEventListener("message", (e) => resolve(e.data), {once: true}));
-    frame.contentWindow.postMessage("go", "*");
+    const answer = new Promise((resolve) => window.addEventListener("message", (e) => {
+        if (e.source === frame.contentWindow && e.data?.report) resolve(e.data.report);
+    }));
+    frame.contentWindow.postMessage({probe: "prompt-api"}, "*");
     return await answer;
 """
 
