@@ -10,16 +10,33 @@ if __name__ == "__main__":
 
 import os
 import sys
+import threading
 from typing import TYPE_CHECKING
 
 from navllm import PROTOCOL_VERSION, __version__
-from navllm.wire.framing import SAFE_FRAME, EndOfStream, FrameReader, FramingError, FrameWriter, decode, encode
+from navllm.wire.framing import (
+    SAFE_FRAME,
+    EndOfStream,
+    FrameReader,
+    FramingError,
+    FrameWriter,
+    Malformed,
+    Oversized,
+    check_depth,
+    decode,
+    encode,
+    recover_id,
+)
 
 if TYPE_CHECKING:
     from collections.abc import Callable
 
 CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
 STOPPING = "navllm host: stopping, the browser's message stream is unusable"
+UNSERIALIZABLE = "the host could not serialize its reply; see its log"
+CLOSE_GRACE = 0.5  # seconds handlers get to unwind once input has ended
+EXIT_GRACE = 0.9  # seconds from the end of input to a forced exit, whatever the host is doing
+_EXITING = threading.Lock()
 
 
 def caller_of(argv: list[str]) -> str | None:
@@ -44,21 +61,27 @@ def check_caller(argv: list[str], allowed: str | None) -> str | None:
 
 def handshake(reader: FrameReader, writer: FrameWriter) -> object:
     """Answer the extension's opening hello before the services are even imported, so a
-    (re)connecting browser waits for Python's start-up only. Returns the first message when it
-    is anything else (the dispatcher validates it), None when it was the hello, or the stream
-    error as a ``FramingError``/``EndOfStream`` instance."""
+    (re)connecting browser waits for Python's start-up only. Returns None when the first frame
+    was the hello; otherwise what the reader gave, for ``serve`` to handle like any later frame
+    (its bytes or an ``Oversized``), or the ``EndOfStream``/``FramingError`` that ended input."""
     try:
-        first = reader.read()
-    except (EndOfStream, FramingError) as exc:
+        body = reader.read_frame()
+    except (Oversized, EndOfStream, FramingError) as exc:
         return exc
-    if not (isinstance(first, dict) and first.get("type") == "hello" and isinstance(first.get("id"), str)
-            and 0 < len(first["id"]) <= 64 and type(first.get("protocol")) is int):
-        return first
+    try:
+        first = decode(body)
+    except Malformed:
+        return body
+    rid = first.get("id") if isinstance(first, dict) else None
+    # An ASCII id can always be written back; anything unusual takes the dispatcher's way.
+    if not (isinstance(rid, str) and 0 < len(rid) <= 64 and rid.isascii() and first.get("type") == "hello"
+            and type(first.get("protocol")) is int):
+        return body
     if first["protocol"] == PROTOCOL_VERSION:
-        writer.write({"id": first["id"], "type": "done", "data": {"host": __version__, "protocol": PROTOCOL_VERSION}})
+        writer.write({"id": rid, "type": "done", "data": {"host": __version__, "protocol": PROTOCOL_VERSION}})
     else:
         message = f"the extension speaks protocol {first['protocol']}, this host speaks {PROTOCOL_VERSION}; update both"
-        writer.write({"id": first["id"], "type": "error", "error": {"name": "NotSupportedError", "message": message}})
+        writer.write({"id": rid, "type": "error", "error": {"name": "NotSupportedError", "message": message}})
     return None
 
 
@@ -74,63 +97,112 @@ def setup_logging() -> None:
     logging.basicConfig(level=os.environ.get("NAVLLM_LOG_LEVEL", "INFO"), handlers=[handler])
 
 
-async def serve(reader: FrameReader, writer: FrameWriter, first: object) -> int:
-    """Serve until input ends; ``first`` is a message read before the services loaded, or None."""
+async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversized | None) -> int:
+    """Serve until input ends; ``first`` is a frame read before the services loaded, or None.
+    Returns the exit status."""
     import asyncio
+    import logging
 
-    from navllm.app import App
-    from navllm.dispatch.dispatcher import Dispatcher
     from navllm.wire.channel import Closed, start_reader
 
-    def send(reply) -> None:
-        for frame in frames(reply.id, reply.wire_json()):
-            writer.write_bytes(frame)
-
+    log = logging.getLogger("navllm.host")
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[Closed] = loop.create_future()
-    dispatcher = Dispatcher(send, App().handlers())
-    submit = frame_submitter(dispatcher)
 
-    def deliver(item: bytes | Closed) -> None:
+    def stop(closed: Closed) -> None:
+        if not stopped.done():
+            stopped.set_result(closed)
+
+    def send(reply) -> None:
+        """Write one reply; never raises. One that cannot be serialized becomes an OperationError."""
+        try:
+            body = reply.wire_json()
+        except Exception:
+            log.exception("the reply to %r could not be serialized", reply.id)
+            body = encode({"id": reply.id, "type": "error", "error": {"name": "OperationError", "message": UNSERIALIZABLE}})
+        try:
+            for frame in frames(reply.id, body):
+                writer.write_bytes(frame)
+        except OSError:
+            stop(Closed())  # the browser is gone
+
+    def deliver(item) -> None:
         """Runs on the loop for each frame the reader thread hands over, then once for the end."""
         if stopped.done():
             return
         if isinstance(item, Closed):
-            stopped.set_result(item)
-            return
-        try:
+            stop(item)
+        else:
             submit(item)
-        except FramingError as exc:
-            stopped.set_result(Closed(str(exc)))
-        except BrokenPipeError as exc:
-            stopped.set_exception(exc)  # the browser is gone: main() exits quietly
 
+    # Read before the services load, so input ending during start-up arms the exit deadline too;
+    # frames wait in the reader's backlog until ``await stopped`` below, when ``submit`` exists.
+    start_reader(reader, loop, deliver, on_end=exit_deadline)
+    from navllm.app import App
+    from navllm.dispatch.dispatcher import Dispatcher
+
+    dispatcher = Dispatcher(send, App().handlers())
+    submit = frame_submitter(dispatcher)
     if first is not None:
-        dispatcher.submit(first)
-    start_reader(reader, loop, deliver)
+        submit(first)
     closed = await stopped
-    await asyncio.wait_for(dispatcher.close(), timeout=0.8)
-    if closed.error:
-        print(f"{STOPPING}: {closed.error}", file=sys.stderr)
-        return 2
-    return 0
+    # Handlers get a moment to unwind; one stuck in a thread is left behind (main exits with os._exit).
+    await asyncio.wait([loop.create_task(dispatcher.close())], timeout=CLOSE_GRACE)
+    return stopping(closed.error) if closed.error else 0
 
 
-def frame_submitter(dispatcher) -> "Callable[[bytes], None]":
-    """What hands each frame to ``dispatcher``. Well-formed requests are validated straight from
-    their bytes; anything else is decoded and resubmitted so its error names the problem
-    (FramingError when it is not JSON)."""
+def stopping(error: str) -> int:
+    """Report an unusable stream once, however many ways the exit is reached; the exit status."""
+    _EXITING.acquire()  # held for good: whoever comes second waits for the process to end
+    print(f"{STOPPING}: {error}", file=sys.stderr, flush=True)
+    return 2
+
+
+def exit_deadline(closed) -> None:
+    """Input has ended: whatever the loop is doing (even stuck), the process ends in EXIT_GRACE."""
+
+    def leave() -> None:
+        os._exit(stopping(closed.error) if closed.error else 0)
+
+    timer = threading.Timer(EXIT_GRACE, leave)
+    timer.daemon = True
+    timer.start()
+
+
+def frame_submitter(dispatcher) -> "Callable[[bytes | Oversized], None]":
+    """What hands each frame to ``dispatcher``; it never raises, whatever the frame holds.
+
+    Well-formed requests are validated straight from their bytes; anything else is decoded and
+    resubmitted so its error names the problem. A frame refused unparsed (too deep, too large,
+    not JSON) is answered to the id ``recover_id`` finds; a bug handling one frame costs that
+    frame an OperationError and nothing more."""
+    import logging
+
     from pydantic import ValidationError
 
     from navllm.protocol import parse_frame
+    from navllm.protocol.errors import ErrorName, NavError
 
-    def submit(body: bytes) -> None:
+    log = logging.getLogger("navllm.host")
+
+    def submit(item: bytes | Oversized) -> None:
+        if isinstance(item, Oversized):
+            refused = NavError(ErrorName.QUOTA_EXCEEDED, str(item), quota=item.cap, requested=item.length)
+            dispatcher.refuse(recover_id(item.head, item.tail), refused)
+            return
         try:
-            request = parse_frame(body)
-        except ValidationError:
-            dispatcher.submit(decode(body))
-        else:
-            dispatcher.start(request)
+            check_depth(item)
+            try:
+                request = parse_frame(item)
+            except ValidationError:
+                dispatcher.submit(decode(item))
+            else:
+                dispatcher.start(request)
+        except Malformed as exc:
+            dispatcher.refuse(recover_id(item), NavError(ErrorName.TYPE, str(exc)))
+        except Exception:
+            log.exception("a frame could not be handled")
+            dispatcher.refuse(recover_id(item), NavError(ErrorName.OPERATION, "the host hit an internal error; see its log"))
 
     return submit
 
@@ -168,12 +240,13 @@ def main() -> int:
         if isinstance(first, EndOfStream):
             return 0
         if isinstance(first, FramingError):
-            print(f"{STOPPING}: {first}", file=sys.stderr)
-            return 2
+            return stopping(str(first))
         setup_logging()
         import asyncio
 
-        return asyncio.run(serve(reader, writer, first))
+        # Not asyncio.run: closing, it joins the default executor, where a handler's thread may be
+        # stuck for good. The caller ends the process with os._exit, which does not wait for it.
+        return asyncio.new_event_loop().run_until_complete(serve(reader, writer, first))
     except BrokenPipeError:
         return 0
 

@@ -16,7 +16,7 @@ from navllm.protocol.common import ToolCallPart
 from navllm.protocol.page import Availability, Params
 from navllm.protocol.replies import Chunk, Done, Error, ErrorBody, PermissionAsk, PermissionRequired
 from navllm.wire.channel import Closed, start_reader
-from navllm.wire.framing import HEADER, FrameReader, FramingError, encode
+from navllm.wire.framing import HEADER, FrameReader, Oversized, encode
 
 PAGE = {"kind": "page", "origin": "https://a.example", "tabId": 1, "frameId": 0}
 
@@ -46,10 +46,17 @@ async def test_a_burst_arrives_whole_and_in_order_then_the_end():
     assert await delivered(b"".join(frame(b) for b in bodies)) == [*bodies, Closed()]
 
 
+async def test_an_over_cap_frame_is_skipped_and_reading_goes_on():
+    good, big = encode({"n": 1}), encode({"pad": "x" * 4096, "id": "b7"})
+    items = await delivered(frame(good) + frame(big) + frame(good))
+    assert items[0] == good and items[2] == good and items[3] == Closed() and len(items) == 4
+    assert isinstance(items[1], Oversized) and items[1].length == len(big) and items[1].tail.endswith(b'"b7"}')
+
+
 async def test_a_broken_stream_ends_with_its_reason_after_the_good_frames():
     good = encode({"n": 1})
     items = await delivered(frame(good) + HEADER.pack(4096) + b"{}")
-    assert items[0] == good and "exceeds the 1024-byte cap" in items[1].error and len(items) == 2
+    assert items[0] == good and "input ended inside a frame" in items[1].error and len(items) == 2
 
 
 class Replies:
@@ -91,11 +98,26 @@ async def test_a_frame_gets_the_reply_its_decoded_message_gets(message):
     assert replies["frame"] == replies["dict"]
 
 
-@pytest.mark.parametrize("body", [b"not json", b'{"a": "\xff"}', b""], ids=["garbage", "bad-utf8", "empty"])
-def test_a_frame_that_is_not_json_stops_the_stream(body):
-    disp = Dispatcher(lambda reply: None, {})
-    with pytest.raises(FramingError, match="not UTF-8 JSON"):
-        frame_submitter(disp)(body)
+@pytest.mark.parametrize(
+    ("body", "answer"),
+    [
+        (b"not json", None),
+        (b'{"id": "b1", "a": "\xff"}', "not UTF-8 JSON"),
+        (b"", None),
+        (b'{"caller": {}, "id": "b2", "type": "params"', "not UTF-8 JSON"),
+        (b'{"id": "b3", "n": ' + b"9" * 5000 + b"}", "too many digits"),
+        (b'{"a": ' + b"[" * 3000 + b"]" * 3000 + b', "id": "b4"}', "nested at most 64 levels"),
+    ],
+    ids=["garbage", "bad-utf8", "empty", "truncated-json", "5000-digits", "deep"],
+)
+async def test_a_frame_that_is_not_acceptable_json_fails_alone(body, answer):
+    sink = Replies()
+    frame_submitter(Dispatcher(sink.send, {}))(body)  # never raises
+    if answer is None:
+        assert sink.wire == []
+    else:
+        [reply] = sink.wire
+        assert reply["type"] == "error" and reply["error"]["name"] == "TypeError" and answer in reply["error"]["message"]
 
 
 @pytest.mark.parametrize(

@@ -10,7 +10,18 @@ import struct
 import pytest
 
 from navllm.host import frames
-from navllm.wire.framing import OUTPUT_LIMIT, SAFE_FRAME, EndOfStream, FrameReader, FramingError, FrameWriter, encode
+from navllm.wire.framing import (
+    ID_WINDOW,
+    OUTPUT_LIMIT,
+    SAFE_FRAME,
+    EndOfStream,
+    FrameReader,
+    FramingError,
+    FrameWriter,
+    Malformed,
+    Oversized,
+    encode,
+)
 
 HEADER = struct.Struct("=I")
 
@@ -44,25 +55,47 @@ def test_partial_reads_reassemble_whole_messages():
         reader.read()
 
 
-def test_oversized_header_is_refused_before_reading_the_body():
+def test_an_over_cap_frame_is_read_past_in_bounded_chunks_keeping_its_ends():
+    body = b'{"id": "b1", "pad": "' + b"x" * (3 * ID_WINDOW) + b'", "end": 1}'
+    reader = FrameReader(Trickle(frame(body) + frame(b'{"next": 1}'), step=4096), cap=1024)
+    with pytest.raises(Oversized, match=f"incoming frame of {len(body)} bytes exceeds the 1024-byte cap") as caught:
+        reader.read()
+    assert caught.value.head == body[:ID_WINDOW] and caught.value.tail == body[-ID_WINDOW:]
+    assert caught.value.length == len(body) and caught.value.cap == 1024
+    assert reader.read() == {"next": 1}
+
+
+def test_a_lying_header_is_a_framing_error_once_input_ends():
     reader = FrameReader(Trickle(HEADER.pack(0xFFFFFFF0) + b"{}", step=4096), cap=1024)
-    with pytest.raises(FramingError, match="exceeds the 1024-byte cap"):
+    with pytest.raises(FramingError, match="input ended inside a frame"):
         reader.read()
 
 
 @pytest.mark.parametrize(
     ("data", "problem"),
-    [
-        (frame(b"not json"), "not UTF-8 JSON"),
-        (frame(b'{"a": "\xff\xfe"}'), "not UTF-8 JSON"),
-        (HEADER.pack(10) + b"{}", "input ended inside a frame"),
-        (b"\x05\x00", "input ended inside a frame"),
-    ],
-    ids=["garbage", "bad-utf8", "eof-mid-body", "eof-mid-header"],
+    [(HEADER.pack(10) + b"{}", "input ended inside a frame"), (b"\x05\x00", "input ended inside a frame")],
+    ids=["eof-mid-body", "eof-mid-header"],
 )
 def test_broken_streams_are_framing_errors(data, problem):
     with pytest.raises(FramingError, match=problem):
         FrameReader(Trickle(data, step=2)).read()
+
+
+@pytest.mark.parametrize(
+    ("body", "problem"),
+    [
+        (b"not json", "not UTF-8 JSON"),
+        (b'{"a": "\xff\xfe"}', "not UTF-8 JSON"),
+        (b"[" * 65 + b"]" * 65, "nested at most 64 levels"),
+        (b"9" * 5000, "too many digits"),
+    ],
+    ids=["garbage", "bad-utf8", "deep", "digits"],
+)
+def test_an_intact_frame_that_is_not_acceptable_json_is_malformed_and_the_stream_goes_on(body, problem):
+    reader = FrameReader(Trickle(frame(body) + frame(b"[]"), step=2))
+    with pytest.raises(Malformed, match=problem):
+        reader.read()
+    assert reader.read() == []
 
 
 def test_writer_frames_and_refuses_what_the_browser_would_drop():

@@ -44,10 +44,10 @@ def test_hello_first_and_later(host):
 
 @pytest.mark.parametrize(
     "data",
-    [frame({"id": "a"})[:4] + b"garbage!", b"\xff\xff\xff\x7f", frame({"id": "x"})[:-2], b"\x03\x00\x00\x00\"\xff\""],
-    ids=["garbage", "over-cap-header", "eof-mid-frame", "bad-utf8"],
+    [frame({"id": "a"})[:4] + b"garbage!", b"\xff\xff\xff\x7f", frame({"id": "x"})[:-2]],
+    ids=["garbage", "over-cap-header", "eof-mid-frame"],
 )
-def test_malformed_stream_stops_with_one_clear_line(host, data):
+def test_a_truncated_stream_stops_with_one_clear_line(host, data):
     host.call("hello", ADMIN, **HELLO)
     host.send_raw(data)
     code, stderr = finished(host)
@@ -57,12 +57,17 @@ def test_malformed_stream_stops_with_one_clear_line(host, data):
     assert "Traceback" not in stderr
 
 
-def test_input_cap_is_configurable(navllm_home):
+def test_input_cap_is_configurable_and_an_over_cap_frame_fails_alone(navllm_home):
     host = HostProcess(navllm_home, env={"NAVLLM_MAX_INPUT": "2048"})
     host.call("hello", ADMIN, **HELLO)
-    host.send({"id": "big", "type": "status", "caller": ADMIN, "pad": "x" * 4096})
-    code, stderr = finished(host)
-    assert code == 2 and "exceeds the 2048-byte cap" in stderr
+    big = frame({"type": "status", "caller": ADMIN, "pad": "x" * 4096, "id": "big"})  # the id last, as Firefox sends it
+    host.send_raw(big)
+    refused = host.read()
+    assert refused["id"] == "big" and refused["error"]["name"] == "QuotaExceededError"
+    assert "exceeds the 2048-byte cap" in refused["error"]["message"]
+    assert refused["error"]["details"] == {"quota": 2048, "requested": len(big) - 4}
+    assert host.call("status", ADMIN)["type"] == "done"
+    assert finished(host)[0] == 0
 
 
 def test_stray_output_inside_the_host_does_not_corrupt_the_stream(navllm_home):
@@ -135,10 +140,12 @@ def test_bad_requests_get_errors_and_the_host_keeps_serving(host):
     assert host.call("create", PAGE)["type"] == "done"
 
 
-def test_malformed_first_frame_and_immediate_eof(navllm_home):
+def test_malformed_first_frame_fails_alone_and_immediate_eof(navllm_home):
     host = HostProcess(navllm_home)
-    host.send_raw(b"\x04\x00\x00\x00nope")
-    code, stderr = finished(host)
-    assert code == 2 and stderr.strip().count("\n") == 0 and "not UTF-8 JSON" in stderr
+    host.send_raw(b"\x04\x00\x00\x00nope")  # no id to answer: only logged
+    host.send_raw(b"\x0d\x00\x00\x00" + b'{"id":"h1",\xff}')
+    assert host.read()["error"] == {"name": "TypeError", "message": "the message is not UTF-8 JSON (UnicodeDecodeError)"}
+    assert host.call("hello", ADMIN, **HELLO)["type"] == "done"
+    assert finished(host) == (0, "")
     host = HostProcess(navllm_home)
     assert finished(host) == (0, "")

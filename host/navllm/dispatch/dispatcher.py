@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from ..protocol import AdminRequest, Envelope, NavError, parse_request, request_id
+from ..protocol import AdminRequest, Caller, Envelope, NavError, parse_request, request_id
 from ..protocol.errors import ErrorName
 from ..protocol.page import Cancel
 from ..protocol.replies import Done, Error, ErrorBody, PermissionAsk, PermissionRequired, Reply
@@ -30,15 +30,20 @@ class PermissionNeeded(Exception):
 
 @dataclass(frozen=True)
 class Limits:
-    per_origin: int = 4
-    overall: int = 16
+    per_origin: int = 4  # page requests running at once, per origin
+    overall: int = 16  # ... and in all
+    queued_per_origin: int = 32  # page requests in flight, waiting ones included, per origin
+    queued_overall: int = 128  # ... and in all
+    queued_admin: int = 64  # extension-page requests in flight, apart from the pages'
 
 
 class Dispatcher:
     """Owns the in-flight requests of one port.
 
-    Page requests are bounded per origin and overall (excess requests wait their turn);
-    extension-page requests skip the page limits so settings stay responsive under load.
+    Page requests are bounded per origin and overall: a few run, more wait their turn, and
+    beyond that a request is refused at once with QuotaExceededError, so a flood from one
+    origin costs that origin alone. Extension-page requests skip the page limits and have a
+    bound of their own, so settings stay responsive under load. ``cancel`` is never refused.
     """
 
     def __init__(self, send: Callable[[Reply], None], handlers: dict[type[Envelope], Handler], limits: Limits = Limits()):
@@ -48,6 +53,9 @@ class Dispatcher:
         self._overall = asyncio.Semaphore(limits.overall)
         self._per_origin: defaultdict[str, asyncio.Semaphore] = defaultdict(lambda: asyncio.Semaphore(limits.per_origin))
         self._inflight: dict[str, tuple[Envelope, asyncio.Task[None]]] = {}
+        self._by_origin: Counter[str] = Counter()
+        self._pages = 0
+        self._admin = 0
 
     def submit(self, raw: Any) -> None:
         """Accept one decoded message, answering an invalid one with its error; never raises."""
@@ -55,21 +63,33 @@ class Dispatcher:
         try:
             request = parse_request(raw)
         except NavError as err:
-            self._fail(rid, err)
+            self.refuse(rid, err)
             return
         self.start(request)
 
     def start(self, request: Envelope) -> None:
         """Run one already validated request; never raises."""
         if request.id in self._inflight:
-            self._fail(request.id, NavError(ErrorName.INVALID_STATE, f"request id {request.id!r} is already in flight"))
+            self.refuse(request.id, NavError(ErrorName.INVALID_STATE, f"request id {request.id!r} is already in flight"))
             return
         if isinstance(request, Cancel):
             self._cancel(request)
             return
+        over = self._over_limit(request.caller)
+        if over is not None:
+            self.refuse(request.id, over)
+            return
         task = asyncio.get_running_loop().create_task(self._run(request), name=f"request {request.id}")
         self._inflight[request.id] = (request, task)
-        task.add_done_callback(lambda _t, rid=request.id: self._inflight.pop(rid, None))
+        self._count(request.caller, 1)
+        task.add_done_callback(lambda _t, request=request: self._finished(request))
+
+    def refuse(self, rid: str | None, err: NavError) -> None:
+        """End request ``rid`` with ``err`` before it ran (a message without a usable id is only logged)."""
+        if rid is None:
+            log.warning("dropped a message without a usable id: %s", err.message)
+            return
+        self._send(Error(id=rid, error=ErrorBody(**err.to_wire())))
 
     async def close(self) -> None:
         """Cancel everything in flight (the port is gone) and wait for handlers to unwind."""
@@ -81,6 +101,33 @@ class Dispatcher:
     @property
     def inflight(self) -> int:
         return len(self._inflight)
+
+    def _over_limit(self, caller: Caller) -> NavError | None:
+        if caller.is_admin:
+            if self._admin >= self._limits.queued_admin:
+                return _busy("the extension's pages have", self._admin, self._limits.queued_admin)
+            return None
+        mine = self._by_origin[caller.origin]
+        if mine >= self._limits.queued_per_origin:
+            return _busy(f"{caller.origin[:256]} has", mine, self._limits.queued_per_origin)
+        if self._pages >= self._limits.queued_overall:
+            return _busy("pages have", self._pages, self._limits.queued_overall)
+        return None
+
+    def _count(self, caller: Caller, step: int) -> None:
+        self._by_origin[caller.origin] += step
+        if caller.is_admin:
+            self._admin += step
+        else:
+            self._pages += step
+
+    def _finished(self, request: Envelope) -> None:
+        self._inflight.pop(request.id, None)
+        self._count(request.caller, -1)
+        origin = request.caller.origin
+        if not self._by_origin[origin]:  # nothing of this origin waits: forget it, so origins cannot pile up
+            del self._by_origin[origin]
+            self._per_origin.pop(origin, None)
 
     def _cancel(self, request: Cancel) -> None:
         target = self._inflight.get(request.target)
@@ -104,17 +151,17 @@ class Dispatcher:
                     data = await handler(request, responder)
             self._send(Done(id=request.id, data=data))
         except NavError as err:
-            self._fail(request.id, err)
+            self.refuse(request.id, err)
         except PermissionNeeded as need:
             self._send(PermissionRequired(id=request.id, ask=need.ask))
         except asyncio.CancelledError:
-            self._fail(request.id, NavError(ErrorName.ABORT, "the request was cancelled"))
+            self.refuse(request.id, NavError(ErrorName.ABORT, "the request was cancelled"))
         except Exception:  # a bug in a handler must not take the other requests down
             log.exception("handler for %r failed", request.type)
-            self._fail(request.id, NavError(ErrorName.OPERATION, "the host hit an internal error; see its log"))
+            self.refuse(request.id, NavError(ErrorName.OPERATION, "the host hit an internal error; see its log"))
 
-    def _fail(self, rid: str | None, err: NavError) -> None:
-        if rid is None:
-            log.warning("dropped a message without a usable id: %s", err.message)
-            return
-        self._send(Error(id=rid, error=ErrorBody(**err.to_wire())))
+
+def _busy(who: str, inflight: int, quota: int) -> NavError:
+    return NavError(
+        ErrorName.QUOTA_EXCEEDED, f"{who} {inflight} requests in flight; wait for some to finish", quota=quota, requested=inflight + 1
+    )

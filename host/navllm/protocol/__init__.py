@@ -39,9 +39,14 @@ def parse_frame(body: bytes) -> Envelope:
 
 def request_id(raw: Any) -> str | None:
     """The id of a raw message if it has a usable one, so even a rejected request gets its answer."""
-    if isinstance(raw, dict) and isinstance(raw.get("id"), str) and 0 < len(raw["id"]) <= 64:
-        return raw["id"]
-    return None
+    rid = raw.get("id") if isinstance(raw, dict) else None
+    if not (isinstance(rid, str) and 0 < len(rid) <= 64):
+        return None
+    try:
+        rid.encode("utf-8")
+    except UnicodeEncodeError:
+        return None  # a lone surrogate: no reply could carry it
+    return rid
 
 
 def parse_request(raw: Any) -> Envelope:
@@ -61,7 +66,7 @@ def parse_request(raw: Any) -> Envelope:
 def _describe(exc: ValidationError) -> str:
     problems = []
     for err in exc.errors(include_url=False, include_input=False)[:3]:
-        where = ".".join(str(p) for p in err["loc"]) or "message"
+        where = ".".join(str(p) for p in err["loc"])[:256] or "message"  # keys are the sender's
         problems.append(f"{where}: {err['msg']}")
     return "; ".join(problems)
 

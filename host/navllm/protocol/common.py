@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from pydantic_core import PydanticSerializationError
 from pydantic.alias_generators import to_camel
 
 
@@ -21,8 +23,14 @@ class Model(BaseModel):
 
     def wire_json(self) -> bytes:
         """``wire()`` as UTF-8 JSON, serialized in one pass (the serializer call skips
-        ``model_dump_json``'s argument handling, which costs more than the work on a small reply)."""
-        return self.__pydantic_serializer__.to_json(self, by_alias=True, exclude_none=True)
+        ``model_dump_json``'s argument handling, which costs more than the work on a small reply).
+        Lone surrogates, which UTF-8 cannot carry, become U+FFFD; whatever else cannot be
+        serialized (too deep, not JSON data) raises."""
+        try:
+            return self.__pydantic_serializer__.to_json(self, by_alias=True, exclude_none=True)
+        except PydanticSerializationError:
+            text = json.dumps(self.wire(), ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+            return text.encode("utf-16", "surrogatepass").decode("utf-16", "replace").encode("utf-8")
 
 
 Origin = Annotated[str, Field(max_length=2048)]

@@ -3,12 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import logging
 import threading
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
 
-from .framing import EndOfStream, FrameReader, FramingError
+from .framing import EndOfStream, FrameReader, FramingError, Oversized
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -18,38 +21,56 @@ class Closed:
     error: str | None = None
 
 
-def start_reader(reader: FrameReader, loop: asyncio.AbstractEventLoop, deliver: Callable[[bytes | Closed], None]) -> None:
-    """Read frames on a thread and call ``deliver`` with each body, in order, on the loop.
+Item = bytes | Oversized | Closed
+
+
+def start_reader(
+    reader: FrameReader,
+    loop: asyncio.AbstractEventLoop,
+    deliver: Callable[[Item], None],
+    on_end: Callable[[Closed], None] | None = None,
+) -> None:
+    """Read frames on a thread and call ``deliver`` with each body (or ``Oversized``), in order,
+    on the loop. ``on_end`` runs on the reader thread when input ends, even if the loop is stuck.
 
     Frames wait in a backlog; the thread wakes the loop only when the backlog was empty, so a
     burst of frames costs one wake-up and each frame skips a queue and a coroutine switch.
     """
-    backlog: deque[bytes | Closed] = deque()
+    backlog: deque[Item] = deque()
 
     def drain() -> None:
         while backlog:
-            deliver(backlog.popleft())
+            item = backlog.popleft()
+            try:
+                deliver(item)
+            except Exception:  # one bad frame must not strand the frames (or the end) queued behind it
+                log.exception("delivering a frame failed")
 
-    def hand_over(item: bytes | Closed) -> None:
+    def hand_over(item: Item) -> None:
         backlog.append(item)
         if len(backlog) == 1:  # otherwise a drain already scheduled (or running) will take it
             loop.call_soon_threadsafe(drain)
 
-    def next_item() -> bytes | Closed:
+    def next_item() -> Item:
         try:
             return reader.read_frame()
+        except Oversized as exc:
+            return exc
         except EndOfStream:
             return Closed()
         except (FramingError, OSError) as exc:
             return Closed(str(exc))
 
     def pump() -> None:
-        item = None
-        while not isinstance(item, Closed):
+        while True:
             item = next_item()
             try:
                 hand_over(item)
             except RuntimeError:
                 return  # the loop has closed: the host stopped on its own and nobody is listening
+            if isinstance(item, Closed):
+                if on_end is not None:
+                    on_end(item)
+                return
 
     threading.Thread(target=pump, name="navllm-reader", daemon=True).start()
