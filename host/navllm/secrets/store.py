@@ -15,7 +15,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from ..atomic import write_atomic
+from ..atomic import damaged, read_json, write_atomic
 from ..paths import config_dir
 from ..protocol.errors import ErrorName, NavError
 from . import redact
@@ -27,6 +27,27 @@ SERVICE = "navllm"
 VAULT = "vault"
 NAME = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 MAX_SECRET = 8192
+MAX_METADATA = 1 << 20
+
+
+def metadata_path() -> Path:
+    return config_dir() / "keys.json"
+
+
+def read_metadata(path: Path) -> dict[str, dict[str, str]]:
+    """Where each key went and when; {} without a file, DataError naming it when damaged."""
+    try:
+        data = read_json(path, MAX_METADATA)
+    except FileNotFoundError:
+        return {}
+    sound = isinstance(data, dict) and all(
+        isinstance(name, str) and NAME.match(name) and isinstance(entry, dict)
+        and isinstance(entry.get("backend"), str) and isinstance(entry.get("setAt"), str)
+        for name, entry in data.items()
+    )
+    if not sound:
+        raise damaged(path, "it is JSON, but not navllm's record of where keys are kept")
+    return data
 
 
 def _check_name(provider: str) -> str:
@@ -38,7 +59,7 @@ def _check_name(provider: str) -> str:
 class KeyStore:
     def __init__(self, vault: Vault | None = None, metadata: Path | None = None):
         self.vault = vault or Vault()
-        self._metadata = metadata or config_dir() / "keys.json"
+        self._metadata = metadata or metadata_path()
         self._keychain: Any = None
         self._keychain_probed = False
         self._cache: dict[str, str] = {}
@@ -71,7 +92,12 @@ class KeyStore:
         return True
 
     def status(self, provider: str) -> dict[str, Any]:
-        entry = self._read_metadata().get(_check_name(provider))
+        """Whether the key is set; with a damaged ``keys.json`` it counts as unset and ``error`` says why."""
+        _check_name(provider)
+        try:
+            entry = self._read_metadata().get(provider)
+        except NavError as err:
+            return {"provider": provider, "present": False, "backend": None, "setAt": None, "error": err.message}
         if entry is None:
             return {"provider": provider, "present": False, "backend": None, "setAt": None}
         return {"provider": provider, "present": True, "backend": entry["backend"], "setAt": entry["setAt"]}
@@ -166,13 +192,7 @@ class KeyStore:
             raise NavError(ErrorName.INVALID_STATE, f"the {backend} refused access ({type(exc).__name__}); unlock it and retry") from None
 
     def _read_metadata(self) -> dict[str, dict[str, str]]:
-        try:
-            data = json.loads(self._metadata.read_bytes())
-        except FileNotFoundError:
-            return {}
-        except ValueError:
-            raise NavError(ErrorName.DATA, f"{self._metadata} is damaged; fix or remove it") from None
-        return data if isinstance(data, dict) else {}
+        return read_metadata(self._metadata)
 
     def _write_metadata(self, entries: dict[str, dict[str, str]]) -> None:
         write_atomic(self._metadata, json.dumps(entries, indent=2, sort_keys=True).encode())

@@ -5,6 +5,9 @@ JSON ``{provider: secret}`` map. The header (KDF parameters and salt) is the ass
 so any change to it makes decryption fail rather than silently weakening the key. The key is
 derived with Argon2id (RFC 9106 second recommended option: 64 MiB, 3 passes, 4 lanes) and
 lives only in this process's memory; a fresh nonce is drawn for every save.
+
+Unlocks run one at a time per process: two Argon2id derivations at once hang forever in
+cryptography 50 / OpenSSL 4, and a double-clicked Unlock should simply succeed twice.
 """
 
 from __future__ import annotations
@@ -13,10 +16,11 @@ import base64
 import json
 import os
 import secrets
+import threading
 import time
 from pathlib import Path
 
-from ..atomic import write_atomic
+from ..atomic import damaged, write_atomic
 from ..paths import data_dir
 from ..protocol.errors import ErrorName, NavError
 
@@ -28,8 +32,11 @@ SALT_BYTES = 16
 NONCE_BYTES = 12
 KEY_BYTES = 32
 MIN_PASSPHRASE = 8
+MAX_FILE = 1 << 20  # a few hundred keys of MAX_SECRET each
 
 HOW_TO_UNLOCK = "unlock it with your passphrase in navllm's settings or with `navllm keys unlock`"
+
+_KDF = threading.Lock()
 
 
 def vault_dir() -> Path:
@@ -53,8 +60,12 @@ def _derive(passphrase: str, header: dict) -> bytes:
     return kdf.derive(passphrase.encode("utf-8"))
 
 
-def _check_header(header: object) -> dict:
+def _check_header(path: Path, header_bytes: bytes) -> dict:
     """Refuse headers we did not write (bounds keep a forged header from exhausting memory)."""
+    try:
+        header = json.loads(header_bytes)
+    except (ValueError, RecursionError):
+        header = None
     ok = (
         isinstance(header, dict)
         and header.get("v") == VERSION
@@ -70,7 +81,7 @@ def _check_header(header: object) -> dict:
         except ValueError:
             ok = False
     if not ok:
-        raise NavError(ErrorName.DATA, "the vault file has an unknown or damaged header; it was not changed")
+        raise damaged(path, "its header is not a navllm vault header")
     return header
 
 
@@ -93,8 +104,18 @@ class Vault:
             self.lock()
         return self._key is not None
 
+    def check(self) -> None:
+        """DataError when the file cannot be a vault (what needs no passphrase to tell); no file is fine."""
+        if self.exists():
+            _check_header(self.path, self._read()[0])
+
     def unlock(self, passphrase: str) -> None:
-        """Derive the key and prove it on the file; the first unlock creates the vault."""
+        """Derive the key and prove it on the file; the first unlock creates the vault.
+        A concurrent unlock waits for this one, then runs (a double click unlocks, twice)."""
+        with _KDF:
+            self._unlock(passphrase)
+
+    def _unlock(self, passphrase: str) -> None:
         self._unlocked_at = time.time()  # lock requests older than this no longer apply
         if not self.exists():
             if len(passphrase) < MIN_PASSPHRASE:
@@ -106,7 +127,7 @@ class Vault:
             self._write({})
         else:
             header_bytes, _, _ = self._read()
-            key = _derive(passphrase, _check_header(json.loads(header_bytes)))
+            key = _derive(passphrase, _check_header(self.path, header_bytes))
             self._header, self._key = header_bytes, key
             try:
                 self._entries()
@@ -154,18 +175,26 @@ class Vault:
             plain = AESGCM(self._key).decrypt(nonce, ciphertext, header)
         except InvalidTag:
             raise NavError(
-                ErrorName.NOT_ALLOWED, "the vault could not be opened: wrong passphrase, or the vault file was altered"
+                ErrorName.NOT_ALLOWED, f"the vault could not be opened: wrong passphrase, or the vault file {self.path} was altered"
             ) from None
-        return json.loads(plain)
+        entries = json.loads(plain)
+        if not isinstance(entries, dict):
+            raise damaged(self.path, "its decrypted content is not a key map")
+        return entries
 
     def _read(self) -> tuple[bytes, bytes, bytes]:
         try:
-            data = self.path.read_bytes()
+            with open(self.path, "rb") as f:
+                data = f.read(MAX_FILE + 1)
         except FileNotFoundError:
             raise NavError(ErrorName.NOT_FOUND, f"there is no key vault yet; {HOW_TO_UNLOCK} to create one") from None
+        except OSError as exc:
+            raise damaged(self.path, f"cannot be read: {exc.strerror}") from None
         header, newline, rest = data.partition(b"\n")
+        if len(data) > MAX_FILE:
+            raise damaged(self.path, f"it is larger than {MAX_FILE} bytes")
         if not newline or len(rest) < NONCE_BYTES + 16:
-            raise NavError(ErrorName.DATA, "the vault file is truncated or damaged; it was not changed")
+            raise damaged(self.path, "it is truncated")
         return header, rest[:NONCE_BYTES], rest[NONCE_BYTES:]
 
     def _write(self, entries: dict[str, str]) -> None:
