@@ -19,6 +19,7 @@ GROUPS = (
     "navllm.cli.bench",
     "navllm.cli.grants",
     "navllm.cli.usage",
+    "navllm.cli.doctor",
 )
 
 

@@ -16,9 +16,14 @@ def register(commands) -> None:
 
 
 def run_show(args) -> int:
+    import sys
+
     from .. import settings
 
     print(json.dumps(settings.public(settings.load()), indent=2))
+    if problem := settings.problem():
+        print(f"navllm: these are the defaults: {problem.message}", file=sys.stderr)
+        return 1
     return 0
 
 

@@ -10,6 +10,7 @@ from .. import PROTOCOL_VERSION, __version__
 from .. import settings as settings_store
 from ..paths import config_dir, data_dir
 from ..protocol.admin.status import Doctor, GetSettings, SetSettings, Status
+from ..protocol.admin.storage import StorageCheck, StorageRepair
 from .responder import Responder
 
 if TYPE_CHECKING:
@@ -24,7 +25,14 @@ class AdminHandlers:
         self.app = app
 
     def table(self) -> dict[type, Any]:
-        table: dict[type, Any] = {Status: self.status, Doctor: self.doctor, GetSettings: self.get_settings, SetSettings: self.set_settings}
+        table: dict[type, Any] = {
+            Status: self.status,
+            Doctor: self.doctor,
+            GetSettings: self.get_settings,
+            SetSettings: self.set_settings,
+            StorageCheck: self.storage_check,
+            StorageRepair: self.storage_repair,
+        }
         for spec in DOMAINS:
             module, _, attr = spec.partition(":")
             table.update(getattr(importlib.import_module(module), attr)(self.app))
@@ -44,12 +52,28 @@ class AdminHandlers:
         return await asyncio.to_thread(_doctor_report)
 
     async def get_settings(self, req: GetSettings, out: Responder) -> dict:
-        return settings_store.public(self.app.settings)
+        problem = settings_store.problem()
+        # Damaged: the defaults the host runs with, flagged so the panel offers the repair.
+        return {**settings_store.public(self.app.settings), **({"damaged": problem.to_wire()} if problem else {})}
 
     async def set_settings(self, req: SetSettings, out: Responder) -> dict:
         settings_store.update(req.values)
         self.app.reload_settings()
         return settings_store.public(self.app.settings)
+
+
+    async def storage_check(self, req: StorageCheck, out: Responder) -> dict:
+        from ..install.doctor import storage_report
+
+        return {"files": await asyncio.to_thread(storage_report)}
+
+    async def storage_repair(self, req: StorageRepair, out: Responder) -> dict:
+        from ..install.doctor import repair, storage_report
+
+        self.app.close_policy_db()
+        moved = await asyncio.to_thread(repair, req.files)
+        self.app.reload_settings()
+        return {"repaired": moved, "files": await asyncio.to_thread(storage_report)}
 
 
 def _doctor_report() -> list[dict]:

@@ -17,6 +17,7 @@ from ..protocol.admin.models import (
     ModelsRemove,
     ModelsVerify,
 )
+from ..protocol.errors import ErrorName, NavError
 from .store import InstalledModel, ModelStore
 
 if TYPE_CHECKING:
@@ -38,12 +39,18 @@ def handlers(app: App) -> dict[type, Any]:
 async def list_models(req: ModelsList, out: Responder) -> dict[str, Any]:
     def listing() -> dict[str, Any]:
         store = ModelStore()
-        return {
-            "models": [m.wire() for m in store.list()],
-            "defaults": {kind: m.name for kind in ("chat", "embedding") if (m := store.default(kind))},
-            "pulling": store.pulls(),
-            "freeBytes": shutil.disk_usage(store.root).free,
-        }
+        usable = {"pulling": store.pulls(), "freeBytes": shutil.disk_usage(store.root).free}
+        try:
+            return {
+                "models": [m.wire() for m in store.list()],
+                "defaults": {kind: m.name for kind in ("chat", "embedding") if (m := store.default(kind))},
+                **usable,
+            }
+        except NavError as err:
+            if err.name != ErrorName.DATA:
+                raise
+            # The registry is damaged: the folders on disk, none usable until it is repaired.
+            return {"models": [], "defaults": {}, "unavailable": store.found(), "error": err.to_wire(), **usable}
 
     return await asyncio.to_thread(listing)
 

@@ -9,6 +9,7 @@ from .keys import MESSAGES as _keys
 from .models import MESSAGES as _models
 from .providers import MESSAGES as _providers
 from .status import MESSAGES as _status
+from .storage import MESSAGES as _storage
 from .usage import MESSAGES as _usage
 
-ADMIN_MESSAGES: tuple[type[AdminRequest], ...] = (*_status, *_grants, *_usage, *_providers, *_keys, *_models)
+ADMIN_MESSAGES: tuple[type[AdminRequest], ...] = (*_status, *_grants, *_usage, *_providers, *_keys, *_models, *_storage)
