@@ -13,6 +13,8 @@ from .framing import EndOfStream, FrameReader, FramingError, Oversized
 
 log = logging.getLogger(__name__)
 
+BACKLOG_BYTES = 16 * 1024 * 1024
+
 
 @dataclass(frozen=True)
 class Closed:
@@ -34,19 +36,33 @@ def start_reader(
     on the loop. ``on_end`` runs on the reader thread when input ends, even if the loop is stuck.
 
     Frames wait in a backlog; the thread wakes the loop only when the backlog was empty, so a
-    burst of frames costs one wake-up and each frame skips a queue and a coroutine switch.
+    burst of frames costs one wake-up and each frame skips a queue and a coroutine switch. Past
+    BACKLOG_BYTES the thread stops reading until the loop catches up: a flood waits in the
+    browser's pipe, not in our memory.
     """
     backlog: deque[Item] = deque()
+    room = threading.Condition()
+    queued = 0  # bytes in the backlog, under ``room``
 
     def drain() -> None:
+        nonlocal queued
         while backlog:
             item = backlog.popleft()
+            if isinstance(item, bytes):
+                with room:
+                    queued -= len(item)
+                    room.notify()
             try:
                 deliver(item)
             except Exception:  # one bad frame must not strand the frames (or the end) queued behind it
                 log.exception("delivering a frame failed")
 
     def hand_over(item: Item) -> None:
+        nonlocal queued
+        if isinstance(item, bytes):
+            with room:
+                room.wait_for(lambda: queued < BACKLOG_BYTES)
+                queued += len(item)
         backlog.append(item)
         if len(backlog) == 1:  # otherwise a drain already scheduled (or running) will take it
             loop.call_soon_threadsafe(drain)
