@@ -189,6 +189,11 @@ def _open_existing(path: Path) -> _Guarded:
         tables = {row[0] for row in db.execute("SELECT name FROM sqlite_master WHERE type = 'table'")}
         if tables and "_migrations" not in tables:
             raise damaged(path, "it is an SQLite database, but not navllm's")
+    except sqlite3.DatabaseError as exc:  # met while reading rows, past the connection's guard
+        db.close()
+        if _is_damage(exc):
+            raise damaged(path, str(exc)) from None
+        raise
     except BaseException:
         db.close()
         raise

@@ -53,5 +53,12 @@ async def vault_status(req: k.VaultStatus, out: Responder) -> dict:
 
 
 def vault_state() -> dict:
+    from ..protocol.errors import NavError
+
     store = keystore()
-    return {"exists": store.vault.exists(), "unlocked": store.vault.unlocked, "newKeysGoTo": store.where_new_keys_go()}
+    state = {"exists": store.vault.exists(), "unlocked": store.vault.unlocked, "newKeysGoTo": store.where_new_keys_go()}
+    try:
+        store.vault.check()
+    except NavError as err:
+        state["error"] = err.message  # damaged: unlocking it fails until it is repaired
+    return state
