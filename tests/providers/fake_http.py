@@ -2,8 +2,9 @@
 
 Each API fake (``fake_openai``, ``fake_anthropic``) subclasses ``FakeServer`` and turns a
 request into a ``Script``: a status, headers, a JSON body or a list of SSE events, and
-faults (a slow first byte, a dropped connection, a pause between events). Tests queue
-scripts with ``then(...)`` for the next requests; requests are recorded for assertions.
+faults (a slow first byte, a dropped connection, a pause between events). ``events`` may be
+a generator: a stream of hundreds of megabytes is then made as it is sent, never held.
+Tests queue scripts with ``then(...)`` for the next requests; requests are recorded for assertions.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ import json
 import threading
 import time
 from collections import deque
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -22,7 +24,8 @@ class Script:
     status: int = 200
     headers: dict[str, str] = field(default_factory=dict)
     body: Any = None  # JSON body (non-streaming replies)
-    events: list[bytes] | None = None  # raw SSE frames, sent as chunked transfer encoding
+    events: Iterable[bytes] | None = None  # raw SSE frames (or any body pieces), sent as chunked transfer encoding
+    content_type: str = "text/event-stream"  # of a streamed body
     first_byte_delay: float = 0.0
     event_delay: float = 0.0
     drop_after: int | None = None  # close the connection after this many events, mid-body
@@ -143,7 +146,7 @@ def _handler_for(server: FakeServer) -> type[BaseHTTPRequestHandler]:
 
         def _stream(self, script: Script) -> None:
             self.send_response(script.status)
-            self.send_header("content-type", "text/event-stream")
+            self.send_header("content-type", script.content_type)
             self.send_header("transfer-encoding", "chunked")
             for name, value in script.headers.items():
                 self.send_header(name, value)
