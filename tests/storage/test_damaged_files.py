@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from damage import KEY, PASSPHRASE, Host, checkpoint, corrupt, data_error
 
-from tests.support.host_process import PAGE
+from tests.support.host_process import PAGE, ROOT
 
 SITE = PAGE["origin"]
 HOW = ["empty", "half", "flipped", "garbage", "shape"]
@@ -209,7 +209,7 @@ def test_doctor_cli_lists_and_repairs_with_a_backup(navllm_home):
     database = navllm_home / "data" / "navllm.db"
     database.parent.mkdir(parents=True, exist_ok=True)
     database.write_bytes(b"")  # an empty existing database is damage, not a fresh install
-    env = {**os.environ, "NAVLLM_HOME": str(navllm_home)}
+    env = {**os.environ, "NAVLLM_HOME": str(navllm_home), "PYTHONPATH": str(ROOT / "host")}
 
     def doctor(*args: str) -> subprocess.CompletedProcess:
         return subprocess.run([sys.executable, "-m", "navllm", "doctor", *args], env=env, capture_output=True, text=True,
