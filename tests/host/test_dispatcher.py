@@ -110,3 +110,45 @@ async def test_close_cancels_everything_in_flight():
     await asyncio.wait_for(disp.close(), 0.5)
     assert {r["error"]["name"] for r in rec.terminal().values()} == {"AbortError"}
     assert len(rec.terminal()) == 5
+
+
+ADMIN = {"kind": "extension", "origin": "chrome-extension://navllm"}
+
+
+async def test_in_flight_requests_are_bounded_per_origin_overall_and_for_admin_apart():
+    rec = Recorder()
+    limits = Limits(per_origin=2, overall=4, queued_per_origin=3, queued_overall=7, queued_admin=2)
+    disp = dispatcher(rec, limits)
+    for origin in ("a", "b"):
+        for i in range(4):
+            disp.submit({"id": f"{origin}{i}", "type": "availability", "caller": {**A, "origin": f"https://{origin}.example"}})
+    disp.submit({"id": "c0", "type": "params", "caller": {**A, "origin": "https://c.example"}})  # the 7th page request in flight
+    disp.submit({"id": "c1", "type": "params", "caller": {**A, "origin": "https://c.example"}})
+    for i in range(3):
+        disp.submit({"id": f"x{i}", "type": "params", "caller": ADMIN})
+    refused = {rid: r["error"] for rid, r in rec.terminal().items()}
+    assert refused == {
+        "a3": {"name": "QuotaExceededError", "message": "https://a.example has 3 requests in flight; wait for some to finish", "details": {"quota": 3, "requested": 4}},
+        "b3": {"name": "QuotaExceededError", "message": "https://b.example has 3 requests in flight; wait for some to finish", "details": {"quota": 3, "requested": 4}},
+        "c1": {"name": "QuotaExceededError", "message": "pages have 7 requests in flight; wait for some to finish", "details": {"quota": 7, "requested": 8}},
+        "x2": {"name": "QuotaExceededError", "message": "the extension's pages have 2 requests in flight; wait for some to finish", "details": {"quota": 2, "requested": 3}},
+    }
+    disp.submit({"id": "k", "type": "cancel", "caller": A, "target": "a0"})  # never refused
+    await settle(lambda: "a0" in rec.terminal())
+    assert rec.terminal()["k"]["data"] == {"cancelled": True}
+    rec.release.set()
+    await settle(lambda: disp.inflight == 0)
+    disp.submit({"id": "again", "type": "params", "caller": A})
+    await settle(lambda: "again" in rec.terminal())
+    assert rec.terminal()["again"]["type"] == "done"
+    assert not disp._by_origin and not disp._per_origin  # origins are forgotten once idle
+
+
+async def test_a_request_cancelled_before_it_first_ran_still_ends_with_abort():
+    rec = Recorder()
+    disp = dispatcher(rec)
+    disp.submit({"id": "r", "type": "availability", "caller": A})
+    disp.submit({"id": "c", "type": "cancel", "caller": A, "target": "r"})  # same burst: r has not started
+    await settle(lambda: "r" in rec.terminal())
+    assert rec.terminal()["r"]["error"]["name"] == "AbortError"
+    assert [r["type"] for r in rec.replies if r["id"] == "r"] == ["error"]

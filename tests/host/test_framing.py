@@ -8,10 +8,13 @@ import os
 import struct
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from navllm.host import frames
 from navllm.wire.framing import (
     ID_WINDOW,
+    MAX_DEPTH,
     OUTPUT_LIMIT,
     SAFE_FRAME,
     EndOfStream,
@@ -20,7 +23,9 @@ from navllm.wire.framing import (
     FrameWriter,
     Malformed,
     Oversized,
+    check_depth,
     encode,
+    recover_id,
 )
 
 HEADER = struct.Struct("=I")
@@ -125,3 +130,56 @@ def test_a_large_reply_is_split_into_parts_that_rebuild_it():
 def test_a_small_reply_is_one_frame():
     body = encode({"id": "s", "type": "done"})
     assert frames("s", body) == [body]
+
+
+def depth_of(value) -> int:
+    """Nesting depth of a decoded JSON value (a scalar is 0), without recursion."""
+    deepest, todo = 0, [(value, 0)]
+    while todo:
+        item, level = todo.pop()
+        if isinstance(item, (dict, list)):
+            deepest = max(deepest, level + 1)
+            todo.extend((child, level + 1) for child in (item.values() if isinstance(item, dict) else item))
+    return deepest
+
+
+TRICKY = st.text(alphabet='[]{}"\\/ab\n\u2028é', max_size=12)
+JSON_VALUES = st.recursive(
+    st.none() | st.booleans() | st.integers() | TRICKY,
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(TRICKY, inner, max_size=3),
+    max_leaves=200,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(JSON_VALUES, st.integers(0, 70))
+def test_the_depth_check_matches_the_real_depth_whatever_the_strings_hold(value, extra):
+    for _ in range(extra):
+        value = [value]
+    body = json.dumps(value, ensure_ascii=False).encode()
+    if depth_of(value) <= MAX_DEPTH:
+        check_depth(body)
+    else:
+        with pytest.raises(Malformed, match="nested at most 64 levels"):
+            check_depth(body)
+
+
+@settings(max_examples=200, deadline=None)
+@given(JSON_VALUES, st.booleans(), st.integers(0, 70))
+def test_the_recovered_id_is_the_top_level_one_never_a_nested_decoy(value, id_last, extra):
+    for _ in range(extra):
+        value = [{"id": "decoy"}, value]
+    message = {"id": "b7", "pad": value, "x": {"id": "decoy2"}}
+    if id_last:
+        message = {"pad": value, "x": {"id": "decoy2"}, "id": "b7"}
+    body = json.dumps(message, ensure_ascii=False).encode()
+    assert recover_id(body) == "b7"
+    assert recover_id(body[:-1]) == "b7"  # truncated (not JSON any more): still found
+    assert recover_id(json.dumps({"pad": value, "x": {"id": "decoy"}}).encode()) is None
+
+
+def test_the_id_is_recovered_from_either_end_of_an_over_cap_frame():
+    pad = b'"' + b"[{" * ID_WINDOW + b'"'
+    assert recover_id(b'{"caller":{},"id":"b1","pad":' + pad[:ID_WINDOW], b"tail") == "b1"
+    assert recover_id(b'{"pad":' + pad[:ID_WINDOW], pad[-ID_WINDOW:] + b',"x":{"id":"no"},"id":"b2"}') == "b2"
+    assert recover_id(b'{"pad":' + pad[:ID_WINDOW], b'"a":{"id":"no"}}') is None

@@ -82,7 +82,7 @@ class Dispatcher:
         task = asyncio.get_running_loop().create_task(self._run(request), name=f"request {request.id}")
         self._inflight[request.id] = (request, task)
         self._count(request.caller, 1)
-        task.add_done_callback(lambda _t, request=request: self._finished(request))
+        task.add_done_callback(lambda task, request=request: self._finished(request, task))
 
     def refuse(self, rid: str | None, err: NavError) -> None:
         """End request ``rid`` with ``err`` before it ran (a message without a usable id is only logged)."""
@@ -121,7 +121,9 @@ class Dispatcher:
         else:
             self._pages += step
 
-    def _finished(self, request: Envelope) -> None:
+    def _finished(self, request: Envelope, task: asyncio.Task[None]) -> None:
+        if task.cancelled():  # cancelled before it first ran, so _run could not answer
+            self.refuse(request.id, NavError(ErrorName.ABORT, "the request was cancelled"))
         self._inflight.pop(request.id, None)
         self._count(request.caller, -1)
         origin = request.caller.origin
