@@ -1,5 +1,5 @@
 // Status: is the host connected, which versions, and a checklist of what needs attention.
-import { field, h } from "../../common/ui.js";
+import { confirmButton, field, h } from "../../common/ui.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 
@@ -12,14 +12,17 @@ const check = (state, text, action) =>
 export default {
   id: "status",
   title: "Status",
-  async render({ client, call, notify, go, root }) {
-    const [status, settings, models, keys, vault] = await Promise.all([
+  async render({ client, call, notify, go, root, redraw }) {
+    // A damaged keys.json fails keys.status: the rest of the page (and the repair) still shows.
+    const [status, settings, models, keys, vault, storage] = await Promise.all([
       client.request("status"),
       client.request("settings.get"),
       client.request("models.list"),
-      client.request("keys.status"),
+      client.request("keys.status").catch(() => []),
       client.request("vault.status"),
+      client.request("storage.check"),
     ]);
+    const damaged = storage.files.filter((f) => f.damaged);
     const link = (id, text) => h("button", { type: "button", class: "small", onclick: () => go(id) }, text);
     const remote = settings.providers.filter((p) => p.kind === "openai" || p.kind === "anthropic");
     const withKey = new Set(keys.filter((k) => k.present).map((k) => k.provider));
@@ -73,6 +76,28 @@ export default {
         registrations.removeAttribute("aria-busy");
       },
     );
+
+    if (damaged.length) {
+      root.append(
+        h("div", { class: "card", id: "storage" },
+          h("h3", {}, "Damaged files"),
+          h("p", { role: "alert" }, "navllm could not read these files and has left them as they are:"),
+          h("ul", { class: "items" }, damaged.map((f) =>
+            h("li", { class: "item", "data-file": f.file },
+              h("span", { class: "title" }, f.label),
+              h("div", { class: "meta mono" }, f.path),
+              h("div", { class: "meta" }, f.message),
+              h("div", { class: "meta" }, `Repair ${f.repair}.`),
+            ))),
+          h("p", { class: "muted" }, "Repair keeps each file as a copy named …damaged-<time> next to it, then starts it afresh."),
+          confirmButton("Repair", "Really repair?", async () => {
+            const done = await call("storage.repair").catch(() => null);
+            if (done) notify(`Repaired: ${done.repaired.map((m) => `${m.path} was kept as ${m.backup}`).join("; ")}.`);
+            redraw();
+          }, { "aria-label": "Repair damaged files" }),
+        ),
+      );
+    }
 
     root.append(
       h("div", { class: "card" },
