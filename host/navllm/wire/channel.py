@@ -48,10 +48,9 @@ def start_reader(
         nonlocal queued
         while backlog:
             item = backlog.popleft()
-            if isinstance(item, bytes):
-                with room:
-                    queued -= len(item)
-                    room.notify()
+            with room:
+                queued -= _size(item)
+                room.notify()
             try:
                 deliver(item)
             except Exception:  # one bad frame must not strand the frames (or the end) queued behind it
@@ -59,10 +58,9 @@ def start_reader(
 
     def hand_over(item: Item) -> None:
         nonlocal queued
-        if isinstance(item, bytes):
-            with room:
-                room.wait_for(lambda: queued < BACKLOG_BYTES)
-                queued += len(item)
+        with room:
+            room.wait_for(lambda: queued < BACKLOG_BYTES)
+            queued += _size(item)
         backlog.append(item)
         if len(backlog) == 1:  # otherwise a drain already scheduled (or running) will take it
             loop.call_soon_threadsafe(drain)
@@ -90,3 +88,9 @@ def start_reader(
                 return
 
     threading.Thread(target=pump, name="navllm-reader", daemon=True).start()
+
+
+def _size(item: Item) -> int:
+    if isinstance(item, Oversized):
+        return len(item.head) + len(item.tail)
+    return len(item) if isinstance(item, bytes) else 0
