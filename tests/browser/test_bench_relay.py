@@ -17,4 +17,4 @@ def test_relay_benchmark_measures_both_paths():
     assert chromium["ratio"] == chromium["host"]["p50"] / chromium["baseline"]["p50"]
     assert results["coldStart"]["n"] == 3 and results["coldStart"]["median"] > 0
     rendered = table(results)
-    assert "page <-> background (no host)" in rendered and "host cold start to hello: median" in rendered
+    assert "bridge <-> background (no host)" in rendered and "host cold start to hello: median" in rendered

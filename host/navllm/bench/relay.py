@@ -1,10 +1,11 @@
 """``navllm bench relay``: what the relay costs.
 
-- Round trip page -> MAIN world -> bridge -> background -> host -> back, over >= 1,000
-  sequential ``params`` calls (the host answers them from its configuration, so this is the
-  relay's own cost), in real Chromium and Firefox; in the same run and the same page, the
-  baseline: ``ping``, which takes the same path but is answered by the background without the
-  host, so the host's share is the difference. For scale, ``navigator.llm.availability()``
+- Round trip bridge -> background -> host -> back, over >= 1,000 sequential ``params`` calls
+  (the host answers them from its configuration, so this is the relay's own cost), sent from
+  the bench tab's isolated world as the bridge sends them, in real Chromium and Firefox; in the
+  same run and the same tab, the baseline: ``ping``, which takes the same path but is answered
+  by the background without the host, so the host's share is the difference. For the whole
+  path from the page (MAIN world -> private port -> bridge -> ...), ``navigator.llm.availability()``
   through the public API, which also asks every provider. Calls alternate in blocks of 100 so
   all paths see the same conditions.
 - The host alone: the same ``params`` envelope the background sends, written to the host's
@@ -30,50 +31,61 @@ BLOCK = 100
 
 PAGE = "<!doctype html><meta charset=utf-8><title>navllm relay benchmark</title><p>Measuring…"
 
-# Raw envelopes on the page's own window: exactly what navigator.llm sends, minus the wrapper.
-MEASURE_JS = """
-const [n, warmup, block] = ARGS;
-let lastId = 1e9;
-const waiting = new Map();
-addEventListener("message", (e) => {
-  if (e.source !== window || !e.data || e.data.dir !== "res") return;
-  const reply = e.data.reply;
-  if (reply.type !== "done" && reply.type !== "error") return;
-  const resolve = waiting.get(e.data.id);
-  waiting.delete(e.data.id);
-  if (resolve) resolve(reply);
+# Runs in an extension page: times `count` sequential calls of each type over a "navllm-page"
+# port opened in the isolated world of the bench tab, exactly as the bridge sends them (page
+# scripts reach the bridge over a private MessagePort, so the page itself cannot send these).
+BRIDGE_JS = """
+const [url, count, types] = ARGS;
+const api = globalThis.browser ?? globalThis.chrome;
+const tab = (await api.tabs.query({})).find((t) => t.url === url);
+const [{ result }] = await api.scripting.executeScript({
+  target: { tabId: tab.id },
+  args: [count, types],
+  func: async (count, types) => {
+    const api = globalThis.browser ?? globalThis.chrome;
+    const port = api.runtime.connect({ name: "navllm-page" });
+    const waiting = new Map();
+    port.onMessage.addListener(({ id, reply }) => {
+      if (reply.type !== "done" && reply.type !== "error") return;
+      waiting.get(id)?.(reply);
+      waiting.delete(id);
+    });
+    let lastId = 0;
+    const call = (type) => new Promise((resolve) => {
+      const id = ++lastId;
+      waiting.set(id, resolve);
+      port.postMessage({ id, type, body: {} });
+    });
+    const times = {};
+    try {
+      for (const type of types) {
+        times[type] = [];
+        for (let i = 0; i < count; i++) {
+          const started = performance.now();
+          const reply = await call(type);
+          if (reply.type !== "done") return { error: `${type}: ${reply.error.name}: ${reply.error.message}` };
+          times[type].push(performance.now() - started);
+        }
+      }
+    } finally {
+      port.disconnect();
+    }
+    return times;
+  },
 });
-const call = (type, body) => new Promise((resolve) => {
-  const id = ++lastId;
-  waiting.set(id, resolve);
-  window.postMessage({ navllm: 1, dir: "req", id, type, body }, "*");
-});
-const timed = async (type, body, count, into) => {
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    const reply = await call(type, body);
-    const took = performance.now() - started;
-    if (reply.type !== "done") throw new Error(`${type}: ${reply.error.name}: ${reply.error.message}`);
-    into.push(took);
-  }
-};
-const api = async (count, into) => {
-  for (let i = 0; i < count; i++) {
-    const started = performance.now();
-    await navigator.llm.availability();
-    into.push(performance.now() - started);
-  }
-};
-await timed("params", {}, warmup, []);
-await timed("ping", {}, warmup, []);
-const host = [], baseline = [], navigatorLlm = [];
-for (let done = 0; done < n; done += block) {
-  const count = Math.min(block, n - done);
-  await timed("params", {}, count, host);
-  await timed("ping", {}, count, baseline);
-  await api(count, navigatorLlm);
+return result;
+"""
+
+# Runs in the bench page: the public API, the whole path page -> MAIN world -> bridge -> host.
+API_JS = """
+const [count] = ARGS;
+const times = [];
+for (let i = 0; i < count; i++) {
+  const started = performance.now();
+  await navigator.llm.availability();
+  times.push(performance.now() - started);
 }
-return { host, baseline, navigatorLlm };
+return times;
 """
 
 
@@ -87,7 +99,7 @@ def summary(values: list[float]) -> dict:
 
 
 def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
-    from ..browsers import LAUNCHERS, StaticSite
+    from ..browsers import ADMIN_PAGE, LAUNCHERS, StaticSite
 
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
         site = StaticSite(Path(tmp))
@@ -96,7 +108,25 @@ def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
         try:
             browser.settings(echoEnabled=True)
             browser.grant(site.origin())
-            times = browser.tab(site.url("bench.html")).run(MEASURE_JS, n, warmup, BLOCK)
+            url = site.url("bench.html")
+            page = browser.tab(url)
+            admin = browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
+
+            def bridge(count: int) -> dict[str, list[float]]:
+                times = admin.run(BRIDGE_JS, url, count, ["params", "ping"])
+                if "error" in times:
+                    raise RuntimeError(times["error"])
+                return times
+
+            bridge(warmup)
+            page.run(API_JS, warmup)
+            times: dict[str, list[float]] = {"host": [], "baseline": [], "navigatorLlm": []}
+            for done in range(0, n, BLOCK):
+                count = min(BLOCK, n - done)
+                block = bridge(count)
+                times["host"] += block["params"]
+                times["baseline"] += block["ping"]
+                times["navigatorLlm"] += page.run(API_JS, count)
         finally:
             browser.close()
             site.close()
@@ -205,8 +235,8 @@ def run(browsers: list[str], n: int, cold_runs: int) -> dict:
 def table(results: dict) -> str:
     lines = [f"{'browser':<10} {'path':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}"]
     labels = {
-        "baseline": "page <-> background (no host)",
-        "host": "page <-> host (params)",
+        "baseline": "bridge <-> background (no host)",
+        "host": "bridge <-> host (params)",
         "navigatorLlm": "navigator.llm.availability()",
     }
     for kind, paths in results["roundTrip"].items():
