@@ -13,7 +13,7 @@ TAB2 = {**PAGE, "tabId": 2}
 def test_first_call_asks_and_always_survives_restart(host):
     ask = host.create()
     assert ask["type"] == "permission_required"
-    assert ask["ask"] == {"origin": SITE, "incognito": False, "providers": ["echo"], "remote": False, "remoteProviders": []}
+    assert ask["ask"] == {"origin": SITE, "site": "example.com", "incognito": False, "providers": ["echo"], "remote": False, "remoteProviders": []}
 
     host.decide("always")
     assert kind(host.create()) == "done"
