@@ -9,7 +9,9 @@ raw JSON text, since Python's own encoder cannot write them.
 from __future__ import annotations
 
 import json
+import os
 import random
+import re
 import threading
 import time
 from pathlib import Path
@@ -24,6 +26,7 @@ FUZZ = {"kind": "page", "origin": "https://fuzz.example", "tabId": 9, "frameId":
 OTHER = {"kind": "page", "origin": "https://other.example", "tabId": 2, "frameId": 0}
 CAP = 64 * 1024  # the fuzzed host's input cap, so over-cap frames stay cheap to send
 TERMINAL = ("done", "error", "permission_required")
+_HEAD = re.compile(rb'\{"id":"([A-Za-z0-9_-]+)","type":"(\w+)"')  # how the host starts every reply to our ids
 
 
 def deep(depth: int, rng: random.Random) -> str:
@@ -135,7 +138,7 @@ class Browser:
 
     def __init__(self, home: Path, cap: int = CAP, **kwargs: Any):
         self.host = HostProcess(home, env={"NAVLLM_MAX_INPUT": str(cap)}, **kwargs)
-        self.answers: dict[str, tuple[dict, float]] = {}  # request id -> (terminal reply, when)
+        self.answers: dict[str, tuple[bytes, float]] = {}  # request id -> (terminal reply's JSON, when)
         self.ended = False
         self._arrived = threading.Condition()
         self._lock = threading.Lock()
@@ -143,20 +146,38 @@ class Browser:
         threading.Thread(target=self._read, daemon=True).start()
 
     def _read(self) -> None:
+        """Read replies in big chunks and note each terminal one by its id, decoding only what
+        must be: this reader shares a process with the fuzzer and must keep up with the host."""
         parts: dict[str, list[str]] = {}
+        buffer = b""
+        fd = self.host.proc.stdout.fileno()
         try:
-            while True:
-                reply = self.host.read()
-                if reply.get("type") == "part":
-                    parts.setdefault(reply["id"], []).append(reply["body"])
-                    if reply["more"]:
-                        continue
-                    reply = json.loads("".join(parts.pop(reply["id"])))
-                if reply.get("type") in TERMINAL:
-                    with self._arrived:
-                        self.answers[reply["id"]] = (reply, time.monotonic())
-                        self._arrived.notify_all()
-        except (EOFError, OSError, ValueError):
+            while chunk := os.read(fd, 1 << 20):
+                buffer += chunk
+                at = 0
+                while len(buffer) - at >= HEADER.size:
+                    (length,) = HEADER.unpack_from(buffer, at)
+                    if len(buffer) - at - HEADER.size < length:
+                        break
+                    body = buffer[at + HEADER.size : at + HEADER.size + length]
+                    at += HEADER.size + length
+                    head = _HEAD.match(body)
+                    rid, kind = (head[1].decode(), head[2].decode()) if head else (None, None)
+                    if head is None or kind == "part":
+                        reply = json.loads(body)
+                        rid, kind = reply["id"], reply["type"]
+                        if kind == "part":
+                            parts.setdefault(rid, []).append(reply["body"])
+                            if reply["more"]:
+                                continue
+                            body = "".join(parts.pop(rid)).encode()
+                            kind = json.loads(body)["type"]
+                    if kind in TERMINAL:
+                        with self._arrived:
+                            self.answers[rid] = (body, time.monotonic())
+                            self._arrived.notify_all()
+                buffer = buffer[at:]
+        except OSError:
             pass
         finally:
             with self._arrived:
@@ -178,7 +199,7 @@ class Browser:
             self._arrived.wait_for(lambda: rid in self.answers or self.ended, timeout)
             if rid not in self.answers:
                 raise AssertionError(f"no answer to {rid} within {timeout} s (host ended: {self.ended})")
-            return self.answers[rid][0]
+            return json.loads(self.answers[rid][0])
 
     def request(self, kind: str, caller: dict, **fields: Any) -> str:
         rid = fields.pop("id", None) or self.next_id()

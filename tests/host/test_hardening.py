@@ -141,7 +141,7 @@ def test_exits_within_a_second_of_eof_whatever_a_handler_is_stuck_in(navllm_home
     time.sleep(0.2)
     code, took, stderr = browser.close(timeout=5)
     assert code == 0 and took < 1.0, (code, took, stderr)
-    assert stuck not in browser.answers or browser.answers[stuck][0]["error"]["name"] == "AbortError"
+    assert stuck not in browser.answers or browser.wait(stuck)["error"]["name"] == "AbortError"
 
 
 def test_a_reply_that_cannot_be_serialized_becomes_an_operation_error(navllm_home):
