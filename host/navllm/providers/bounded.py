@@ -33,6 +33,7 @@ class BoundedStream(httpx2.AsyncByteStream):
 
     @property
     def elapsed(self) -> Any:
+        """httpx's ``Response.elapsed`` reads this from the stream it wrapped."""
         return getattr(self.inner, "elapsed", None)
 
     async def __aiter__(self) -> AsyncIterator[bytes]:
