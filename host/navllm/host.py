@@ -119,6 +119,7 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversiz
             body = reply.wire_json()
         except Exception:
             log.exception("the reply to %r could not be serialized", reply.id)
+            # Reply ids come from validated requests or are plain ASCII, so this one always encodes.
             body = encode({"id": reply.id, "type": "error", "error": {"name": "OperationError", "message": UNSERIALIZABLE}})
         try:
             for frame in frames(reply.id, body):
