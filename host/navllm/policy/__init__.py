@@ -41,6 +41,10 @@ class Gate(Protocol):
         """Whether this caller could ever be granted access (used by ``availability``)."""
         ...
 
+    def granted(self, caller: Caller, providers: list[Provider]) -> list[Provider]:
+        """Those of ``providers`` the caller's grant covers now; read-only (used by ``models``/``params``)."""
+        ...
+
     def record(self, record: UsageRecord) -> None:
         """Log one finished request and charge its tokens against the caller's budgets."""
         ...
