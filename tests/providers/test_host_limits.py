@@ -12,45 +12,31 @@ from floods import PeakRSS, openai_line, openai_text_flood, trickle
 from fake_anthropic import MODEL as CLAUDE, FakeAnthropic, error_event
 from fake_http import Script, status
 from fake_openai import MODEL, FakeOpenAI, chunk, text_stream
+from host_session import HostSession
 
 from navllm.policy.usage import HISTORY_CHARS
-from tests.support.host_process import ADMIN, PAGE, HostProcess
+from tests.support.host_process import ADMIN, PAGE
 
 SAY = [{"role": "user", "content": [{"type": "text", "value": "hi"}]}]
 # Shaped like an OpenAI project key; its last four characters are what OpenAI's masks show.
 KEY = "sk-proj-Hq7ZtW2xV9kL4rB8nF3dQz5Y"
 
 
-class Host:
+class Host(HostSession):
+    """A host with history on, one granted provider chain and one session."""
+
     def __init__(self, home, providers: list[dict], key: str | None = None):
-        config = home / "config"
-        config.mkdir(parents=True, exist_ok=True)
-        (config / "settings.json").write_text(json.dumps({"providers": [], "historyEnabled": True}))
-        self.home = home
-        self.proc = HostProcess(home, env={"NAVLLM_LOG_LEVEL": "DEBUG"})
-        self.replies: list[dict] = []
+        super().__init__(home, historyEnabled=True)
         for provider in providers:
             self.admin("providers.add", provider=provider)
             if key:
                 self.admin("vault.unlock", passphrase="correct horse battery")
                 self.admin("keys.set", provider=provider["name"], secret=key)
         self.admin("grants.set", origin=PAGE["origin"], state="granted", providers=[p["name"] for p in providers])
-        self.session = self.call("create", PAGE)["data"]["session"]
-
-    def call(self, type_: str, caller: dict, **fields) -> dict:
-        replies = self.proc.until_done(self.proc.request(type_, caller, **fields))
-        self.replies.extend(replies)
-        return replies[-1]
-
-    def admin(self, type_: str, **fields):
-        reply = self.call(type_, ADMIN, **fields)
-        assert reply["type"] == "done", reply
-        return reply["data"]
+        self.session = self.create()
 
     def prompt(self) -> tuple[str, dict]:
-        replies = self.proc.until_done(self.proc.request("prompt", PAGE, session=self.session, input=SAY))
-        self.replies.extend(r for r in replies if r["type"] != "chunk")
-        return "".join(r.get("delta", "") for r in replies if r["type"] == "chunk"), replies[-1]
+        return super().prompt(self.session, SAY, keep_chunks=False)
 
     def history(self) -> list[dict]:
         return [r for r in json.loads(self.admin("usage.export", format="json")["body"]) if r["action"] == "prompt"]

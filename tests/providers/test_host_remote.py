@@ -9,44 +9,11 @@ import pytest
 from provider_keys import KEY
 from fake_http import Script, status
 from fake_openai import MODEL, FakeOpenAI, text_stream
+from host_session import SAY, HostSession as Session
 
-from tests.support.host_process import ADMIN, PAGE, HostProcess
+from tests.support.host_process import ADMIN, PAGE
 
 BACKUP_KEY = "sk-bk-Hh4Jd9Wq2Lp7Rt5Vx3Nm"
-SAY = [{"role": "user", "content": [{"type": "text", "value": "hello"}]}]
-
-
-class Session:
-    """One host process, recording every reply it sends."""
-
-    def __init__(self, home):
-        config = home / "config"
-        config.mkdir(parents=True, exist_ok=True)
-        (config / "settings.json").write_text(json.dumps({"providers": []}))
-        self.home = home
-        self.proc = HostProcess(home, env={"NAVLLM_LOG_LEVEL": "DEBUG"})
-        self.replies: list[dict] = []
-
-    def call(self, type_: str, caller: dict, **fields) -> dict:
-        replies = self.proc.until_done(self.proc.request(type_, caller, **fields))
-        self.replies.extend(replies)
-        return replies[-1]
-
-    def admin(self, type_: str, **fields):
-        reply = self.call(type_, ADMIN, **fields)
-        assert reply["type"] == "done", reply
-        return reply["data"]
-
-    def prompt(self, session: str) -> tuple[str, dict]:
-        rid = self.proc.request("prompt", PAGE, session=session, input=SAY)
-        replies = self.proc.until_done(rid)
-        self.replies.extend(replies)
-        return "".join(r.get("delta", "") for r in replies if r["type"] == "chunk"), replies[-1]
-
-    def create(self) -> str:
-        reply = self.call("create", PAGE)
-        assert reply["type"] == "done", reply
-        return reply["data"]["session"]
 
 
 @pytest.fixture
