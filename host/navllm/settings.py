@@ -38,7 +38,7 @@ class ProviderConfig(_Stored):
     timeout: float = Field(default=60.0, gt=0, le=600)
     # Remote providers: seconds one request may take in all, and characters of text and tool-call
     # arguments one reply may hold, so a server cannot trickle forever or fill the host's memory
-    # (at most half the protocol's 4 MiB text limit: the reply joins a prefilled prefix in one part).
+    # (at most half the protocol's 4 MiB text limit).
     deadline: float = Field(default=300.0, gt=0, le=3600)
     max_reply_chars: int = Field(default=1_048_576, ge=1024, le=2_097_152)
 

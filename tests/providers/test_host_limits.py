@@ -89,6 +89,14 @@ def test_floods_and_trickles_through_the_host(navllm_home):
             text, done = host.prompt()
             assert done["type"] == "done" and len(text) == 2 << 20, done
             assert len(host.history()[-1]["reply_text"]) < HISTORY_CHARS + 100
+
+            # behind a prefilled assistant prefix, prefix and reply together outgrow one text part
+            host.admin("providers.update", name="work", changes={"contextWindow": 10_000_000})
+            session = host.create()
+            prefix = {"role": "assistant", "prefix": True, "content": [{"type": "text", "value": "p" * (3 << 20)}]}
+            server.then(Script(events=text_stream(["z" * 65536] * 32)))
+            text, done = HostSession.prompt(host, session, [*SAY, prefix], keep_chunks=False)
+            assert done["type"] == "done" and len(text) == 2 << 20, done
         finally:
             host.proc.close()
     print(figures)

@@ -43,6 +43,11 @@ def test_add_edit_order_test_remove(navllm_home):
         assert listed[0].startswith("1. box") and "no key needed" in listed[0] and listed[1].startswith("2. local")
         assert "openrouter.ai" in listed[2] and "NO KEY" in listed[2]
 
+        assert navllm("edit", "box", "--deadline", "45", "--max-reply-chars", "4096", "--context-window", "9000").returncode == 0
+        box = json.loads(settings.read_text())["providers"][0]
+        assert (box["deadline"], box["maxReplyChars"], box["contextWindow"]) == (45, 4096, 9000)
+        assert navllm("edit", "box", "--max-reply-chars", "100").returncode == 1
+
         assert navllm("order", "router", "box", "local").returncode == 0
         assert [p["name"] for p in json.loads(settings.read_text())["providers"]] == ["router", "box", "local"]
         assert navllm("edit", "router", "--disable").returncode == 0

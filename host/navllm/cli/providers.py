@@ -16,7 +16,9 @@ def _entry_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--model", help="the model to ask for")
     parser.add_argument("--label", help="the name shown in settings and prompts")
     parser.add_argument("--context-window", type=int, help="tokens the model accepts")
-    parser.add_argument("--timeout", type=float, help="seconds to wait for the server")
+    parser.add_argument("--timeout", type=float, help="seconds to wait for each byte from the server")
+    parser.add_argument("--deadline", type=float, help="seconds one request may take in all, retries included")
+    parser.add_argument("--max-reply-chars", type=int, help="characters one reply may hold before it is cut off")
 
 
 def register(commands) -> None:
@@ -51,7 +53,8 @@ def register(commands) -> None:
 
 def _given(args) -> dict:
     fields = {"preset": args.preset, "kind": args.kind, "base_url": args.base_url, "model": args.model,
-              "label": args.label, "context_window": args.context_window, "timeout": args.timeout}
+              "label": args.label, "context_window": args.context_window, "timeout": args.timeout,
+              "deadline": args.deadline, "max_reply_chars": args.max_reply_chars}
     return {k: v for k, v in fields.items() if v is not None}
 
 

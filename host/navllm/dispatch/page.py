@@ -156,7 +156,9 @@ class PageHandlers:
                 reply = "".join(text)
                 self._record(req.caller, "prompt", session, usage, started, outcome, req.input, reply)
             prefix = _trailing_prefix(req.input)
-            answer = Message(role="assistant", content=[TextPart(value=prefix + reply), *calls])
+            # Apart, prefix and reply each fit the protocol's text limit even when their sum would not.
+            texts = [prefix, reply] if prefix and reply else [prefix + reply]
+            answer = Message(role="assistant", content=[*(TextPart(value=t) for t in texts), *calls])
             session.turns.append([*(m for m in req.input if not m.prefix), answer])
             session.usage = await session.measure(session.history)
             return {"contextUsage": session.usage, "contextWindow": session.conversation.context_window, "provider": _served_by(session)}

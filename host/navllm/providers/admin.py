@@ -96,6 +96,10 @@ def update_provider(name: str, changes: dict[str, Any]) -> ProviderConfig:
     current = find(name)
     if changes.get("name", name) != name:
         raise NavError(ErrorName.TYPE, "a provider cannot be renamed (its key is stored under its name); add a new one")
+    # Changes come camelCase from extension pages and snake_case from the CLI: one spelling, or
+    # the stored value (camelCase) and the change would both arrive and be refused as a duplicate.
+    fields = ProviderConfig.model_fields
+    changes = {fields[k].alias if k in fields and fields[k].alias else k: v for k, v in changes.items()}
     merged = validated({**current.model_dump(by_alias=True), **changes})
     _save([merged if c.name == name else c for c in settings_store.load().providers])
     return merged
