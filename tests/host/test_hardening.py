@@ -182,3 +182,22 @@ def test_frames_arriving_in_one_burst_behind_a_bad_one_are_all_answered(browser)
     good = [json.dumps({"id": rid, "type": "availability", "caller": OTHER}).encode() for rid in ids]
     browser.send(availability("b1", nested(1000)), *good)
     assert all(browser.wait(rid, timeout=5)["type"] == "done" for rid in ids)
+
+
+@pytest.mark.parametrize("busy_with", ["pages", "extension"])
+def test_hello_is_answered_while_every_running_slot_is_taken(navllm_home, busy_with):
+    """The background's liveness probe is a hello: if it waited for a running slot behind long
+    generations (16 from four origins, or 4 from the extension's own pages), the background would
+    take a busy host for a wedged one and kill it with every request in flight."""
+    browser = Browser(navllm_home, code=HOOKED)
+    browser.setup()
+    if busy_with == "pages":
+        callers = [{**OTHER, "origin": f"https://s{n}.example"} for n in range(4)]
+    else:
+        callers = [ADMIN]
+    sleepers = [browser.request("params", caller, options={"model": "sleep"}) for caller in callers for _ in range(4)]
+    time.sleep(0.3)
+    assert all(rid not in browser.answers for rid in sleepers)
+    assert browser.call("hello", ADMIN, timeout=2, **HELLO)["type"] == "done"
+    code, took, _ = browser.close()
+    assert code == 0 and took < 1.0

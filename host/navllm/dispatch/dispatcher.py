@@ -11,7 +11,7 @@ from typing import Any
 
 from ..protocol import AdminRequest, Caller, Envelope, NavError, parse_request, request_id
 from ..protocol.errors import ErrorName
-from ..protocol.page import Cancel
+from ..protocol.page import Cancel, Hello
 from ..protocol.replies import Done, Error, ErrorBody, PermissionAsk, PermissionRequired, Reply
 from .responder import Responder
 
@@ -147,6 +147,10 @@ class Dispatcher:
             if isinstance(request, AdminRequest):
                 if not request.caller.is_admin:
                     raise NavError(ErrorName.NOT_ALLOWED, "settings can only be changed from the navllm extension's own pages")
+                data = await handler(request, responder)
+            elif isinstance(request, Hello):
+                # The background's liveness probe: it must not wait for a running slot, or a
+                # host busy with long generations would be taken for a wedged one and killed.
                 data = await handler(request, responder)
             else:
                 async with self._per_origin[request.caller.origin], self._overall:
