@@ -1,7 +1,7 @@
 """Drive a real browser with the navllm extension and a host registered by our installer for a
 throw-away profile: used by ``navllm demo``, ``navllm bench relay`` and the end-to-end tests.
 
-Chromium runs under Playwright, Firefox ESR under Marionette (both from the ``test`` extra,
+Chromium runs under Playwright, Firefox ESR under Marionette (both from the ``demo`` extra,
 imported only when a browser is launched). Each browser gets its own folder: profile, ``HOME``
 and the host's ``NAVLLM_HOME`` (``browser.home``).
 
@@ -30,8 +30,6 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-ROOT = Path(__file__).resolve().parents[2]
-EXTENSION = ROOT / "extension"
 CHROME_ID = "mgbpedbjfbkohpmiilfdaedkkiddmnkh"
 GECKO_ID = "navllm@navllm.org"
 FIREFOX_UUID = "6f1b9d52-3c1e-4b8a-9d7e-2a4c5e6f7a80"  # pinned so the extension's origin is known
@@ -106,8 +104,10 @@ def extension_copy(where: Path) -> Path:
     """The extension as shipped, plus an empty page to send admin requests from (as the settings
     UI does), and empty UI pages where they are missing (Chromium refuses to load an extension
     whose side panel file is missing)."""
+    from .resources import extension_dir
+
     ext = where / "extension"
-    shutil.copytree(EXTENSION, ext)
+    shutil.copytree(extension_dir(), ext)
     for page in ("ui/panel/panel.html", "ui/popup/popup.html", ADMIN_PAGE):
         path = ext / page
         if not path.exists():

@@ -201,3 +201,26 @@ def test_hello_is_answered_while_every_running_slot_is_taken(navllm_home, busy_w
     assert browser.call("hello", ADMIN, timeout=2, **HELLO)["type"] == "done"
     code, took, _ = browser.close()
     assert code == 0 and took < 1.0
+
+
+def test_sessions_per_origin_are_bounded_oldest_idle_evicted_first(browser):
+    """Sessions outlive their pages (a page that navigates away never destroys them), and a local
+    clone copies the KV cache: without a bound, one granted page creating or cloning in a loop
+    grows the host without limit. Past 64 per origin the least recently used idle one goes."""
+    prompt = [{"role": "system", "content": [{"type": "text", "value": "x" * 100}]}]
+    made = [browser.call("create", OTHER, initialPrompts=prompt)["data"]["session"] for _ in range(66)]
+    assert browser.call("status", ADMIN)["data"]["sessions"] == 64
+    for gone in made[:2]:
+        error = browser.call("measure", OTHER, session=gone, input=[])["error"]
+        assert error["name"] == "InvalidStateError", error
+    user = [{"role": "user", "content": [{"type": "text", "value": "hi"}]}]
+    assert browser.call("prompt", OTHER, session=made[2], input=user)["type"] == "done"  # now the most recently used
+    for _ in range(30):
+        assert browser.call("clone", OTHER, session=made[-1])["type"] == "done"
+    assert browser.call("prompt", OTHER, session=made[2], input=user)["type"] == "done"  # used since: kept
+    assert browser.call("measure", OTHER, session=made[3], input=[])["error"]["name"] == "InvalidStateError"
+    for _ in range(100):
+        assert browser.call("clone", OTHER, session=made[-1])["type"] == "done"
+    assert browser.call("status", ADMIN)["data"]["sessions"] == 64
+    assert browser.call("create", FUZZ)["type"] != "done"  # another origin's bound is its own (this one has no grant)
+    assert browser.close()[0] == 0

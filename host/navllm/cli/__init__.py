@@ -11,6 +11,7 @@ GROUPS = (
     "navllm.cli.protocol",
     "navllm.cli.settings",
     "navllm.cli.install",
+    "navllm.cli.extension",
     "navllm.cli.demo",
     "navllm.cli.models",
     "navllm.cli.convert",

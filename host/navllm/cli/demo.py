@@ -72,7 +72,7 @@ def run(args) -> int:
         try:
             browser = LAUNCHERS[args.browser](Path(tmp), own_data=True)
         except ImportError as exc:
-            print(f"navllm demo needs the browser drivers of the test extra (pip install 'navllm[test]'): {exc}", file=sys.stderr)
+            print(f"navllm demo needs the browser drivers of the demo extra (pip install 'navllm[demo]', or pipx install 'navllm[demo]'): {exc}", file=sys.stderr)
             site.close()
             return 1
         origin = site.origin()

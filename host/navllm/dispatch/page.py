@@ -107,6 +107,7 @@ class PageHandlers:
                 requested=session.usage,
                 quota=conversation.context_window,
             )
+        await self._make_room(req.caller)
         self.sessions.add(session)
         self._record(req.caller, "create", session, None, started, "ok", [], "")
         return self._info(session)
@@ -196,8 +197,13 @@ class PageHandlers:
     async def clone(self, req: Clone, out: Responder) -> dict:
         session = self.sessions.get(req.caller, req.session)
         async with session.lock:
+            await self._make_room(req.caller)
             copy = self.sessions.add(session.clone(self.sessions.new_id()))
         return self._info(copy)
+
+    async def _make_room(self, caller: Caller) -> None:
+        for evicted in self.sessions.make_room(owner_of(caller)):
+            await evicted.conversation.close()
 
     async def destroy(self, req: Destroy, out: Responder) -> None:
         session = self.sessions.remove(req.caller, req.session)

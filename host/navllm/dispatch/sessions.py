@@ -81,14 +81,44 @@ class Session:
         )
 
 
+MAX_PER_OWNER = 64  # live sessions per origin and browsing mode
+MAX_DESTROYED = 4096  # destroyed ids remembered, to answer InvalidStateError rather than NotFoundError
+
+
 class SessionTable:
-    def __init__(self) -> None:
+    """Live sessions, least recently used first.
+
+    Sessions outlive their pages (a page that navigates away never destroys them) and a local
+    clone copies the KV cache, so each owner holds at most MAX_PER_OWNER: making room evicts
+    that owner's least recently used idle sessions, which then count as destroyed.
+    """
+
+    def __init__(self, per_owner: int = MAX_PER_OWNER) -> None:
         self._live: dict[str, Session] = {}
         self._destroyed: dict[str, Owner] = {}
+        self._per_owner = per_owner
 
     @staticmethod
     def new_id() -> str:
         return secrets.token_urlsafe(12)
+
+    def make_room(self, owner: Owner) -> list[Session]:
+        """Evict ``owner``'s least recently used idle sessions so one more fits; return them to be closed.
+
+        Raises QuotaExceededError when every one of them is busy.
+        """
+        mine = [s for s in self._live.values() if s.owner == owner]
+        excess = len(mine) - self._per_owner + 1
+        if excess <= 0:
+            return []
+        idle = [s for s in mine if not s.lock.locked()][:excess]
+        if len(idle) < excess:
+            raise quota_exceeded(
+                f"this site has {len(mine)} sessions open and all are busy; destroy some", requested=len(mine) + 1, quota=self._per_owner
+            )
+        for session in idle:
+            self._forget(session)
+        return idle
 
     def add(self, session: Session) -> Session:
         self._live[session.id] = session
@@ -97,6 +127,7 @@ class SessionTable:
     def get(self, caller: Caller, session_id: str) -> Session:
         session = self._live.get(session_id)
         if session is not None and session.owner == owner_of(caller):
+            self._live[session_id] = self._live.pop(session_id)  # most recently used last
             return session
         if self._destroyed.get(session_id) == owner_of(caller):
             raise NavError(ErrorName.INVALID_STATE, "the session has been destroyed")
@@ -104,9 +135,14 @@ class SessionTable:
 
     def remove(self, caller: Caller, session_id: str) -> Session:
         session = self.get(caller, session_id)
-        del self._live[session_id]
-        self._destroyed[session_id] = session.owner
+        self._forget(session)
         return session
+
+    def _forget(self, session: Session) -> None:
+        del self._live[session.id]
+        self._destroyed[session.id] = session.owner
+        while len(self._destroyed) > MAX_DESTROYED:
+            del self._destroyed[next(iter(self._destroyed))]
 
     def __len__(self) -> int:
         return len(self._live)
