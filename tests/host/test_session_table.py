@@ -45,3 +45,40 @@ def test_destroyed_ids_remembered_are_bounded(monkeypatch):
     for _ in range(50):
         table.remove(PAGE, table.add(session(table)).id)
     assert len(table._destroyed) == 10 and len(table) == 0
+
+
+class Counting(EchoConversation):
+    """Echo's accounting (one token per character), counting how often the history is measured."""
+
+    def __init__(self) -> None:
+        super().__init__(0.0)
+        self.calls = 0
+
+    async def measure(self, messages, *, constraint=None, tools=()):
+        self.calls += 1
+        return await super().measure(messages, constraint=constraint, tools=tools)
+
+
+def text(value: str):
+    from navllm.protocol.common import Message, TextPart
+
+    return Message(role="user", content=[TextPart(value=value)])
+
+
+@pytest.mark.parametrize(("size", "evicts"), [(900, 899), (3, 2), (1, 0)])
+def test_overflow_eviction_measures_the_history_a_logarithmic_number_of_times(size, evicts):
+    """A page can pile up hundreds of one-token turns; evicting them must not measure once per turn."""
+    table = SessionTable()
+    s = session(table)
+    s.conversation = conversation = Counting()
+    window = conversation.context_window
+    s.turns = [[text("x")] for _ in range(window - 1)]
+    overflowed = []
+
+    async def run():
+        return await s.make_room([text("y" * size)], None, lambda: overflowed.append(1))
+
+    fed = asyncio.run(run())
+    assert len(s.turns) == window - 1 - evicts and bool(overflowed) == bool(evicts)
+    assert len(fed) == len(s.turns) + 1
+    assert conversation.calls <= 14, conversation.calls

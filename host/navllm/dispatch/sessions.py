@@ -57,9 +57,17 @@ class Session:
                 requested=needed,
                 quota=window,
             )
-        evicted = 0
-        while await self.measure([*self.initial, *self._turn_messages(evicted), *new], constraint) > window:
-            evicted += 1
+        # The fewest oldest turns to evict, found by bisection: a page can pile up thousands of
+        # small turns, and measuring the whole history once per evicted turn made one append
+        # cost time quadratic in them (a local model tokenizes on the host's loop).
+        low, high = 0, len(self.turns)  # evicting every turn fits: checked above
+        while low < high:
+            mid = (low + high) // 2
+            if await self.measure([*self.initial, *self._turn_messages(mid), *new], constraint) > window:
+                low = mid + 1
+            else:
+                high = mid
+        evicted = low
         if evicted:
             del self.turns[:evicted]
             on_overflow()
