@@ -12,6 +12,11 @@
   stdin and answered on its stdout, one at a time (``--host-only`` runs just this). What the
   host path costs beyond the baseline and beyond this is the browser's native-messaging plumbing.
 - Host cold start: spawn ``python -m navllm.host`` until its ``hello`` is answered, median of >= 20.
+- With ``--flood SECONDS``: one granted page (127.0.0.1) floods ``navigator.llm.availability()``
+  from many concurrent loops, beyond the bridge's and the host's caps, while a granted page at
+  another origin (localhost) times sequential calls of the same kind. Phases with and without
+  the flood alternate; reported are the other origin's latencies in both, and how many of the
+  flood's requests were answered and refused (``QuotaExceededError``) per second.
 """
 
 from __future__ import annotations
@@ -23,6 +28,8 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from ..wire.framing import HEADER, encode
@@ -77,16 +84,47 @@ return result;
 """
 
 # Runs in the bench page: the public API, the whole path page -> MAIN world -> bridge -> host.
+# Stops after `count` calls or `ms` milliseconds, whichever comes first.
 API_JS = """
-const [count] = ARGS;
+const [count, ms = null] = ARGS;
+const until = performance.now() + (ms ?? Infinity);
 const times = [];
-for (let i = 0; i < count; i++) {
+for (let i = 0; i < count && performance.now() < until; i++) {
   const started = performance.now();
   await navigator.llm.availability();
   times.push(performance.now() - started);
 }
 return times;
 """
+
+FLOOD_WORKERS = 96  # beyond both caps: the bridge's 64 in flight per frame, the host's 32 per origin
+FLOOD_PHASE = 2.0  # seconds per phase
+FLOOD_TAIL = 0.5  # seconds the flood outlasts the other origin's timing, which starts a little later
+FLOOD_MAX = 500_000  # requests per phase: a bound should the time check fail to stop it
+
+# Runs in the flooding page and returns at once: the flood goes on while the other origin is
+# timed, and stops by itself after `ms` milliseconds or `max` requests. FLOOD_END_JS collects it.
+FLOOD_START_JS = """
+const [workers, ms, max] = ARGS;
+const counts = { answered: 0, refused: 0, failed: 0 };
+const started = performance.now();
+let sent = 0;
+const loop = async () => {
+  while (performance.now() - started < ms && sent++ < max) {
+    try {
+      await navigator.llm.availability();
+      counts.answered++;
+    } catch (err) {
+      counts[err.name === "QuotaExceededError" ? "refused" : "failed"]++;
+    }
+  }
+};
+// window, not globalThis: under Marionette only window's properties outlive the script.
+window.__navllmFlood = Promise.all(Array.from({ length: workers }, loop))
+  .then(() => ({ ...counts, seconds: (performance.now() - started) / 1000 }));
+return null;
+"""
+FLOOD_END_JS = "return await window.__navllmFlood;"
 
 
 def percentile(values: list[float], p: float) -> float:
@@ -98,8 +136,10 @@ def summary(values: list[float]) -> dict:
     return {"n": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99), "mean": statistics.fmean(values)}
 
 
-def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
-    from ..browsers import ADMIN_PAGE, LAUNCHERS, StaticSite
+@contextmanager
+def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[tuple]:
+    """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``."""
+    from ..browsers import LAUNCHERS, StaticSite
 
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
         site = StaticSite(Path(tmp))
@@ -107,31 +147,64 @@ def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
         browser = LAUNCHERS[kind](Path(tmp))
         try:
             browser.settings(echoEnabled=True)
-            browser.grant(site.origin())
-            url = site.url("bench.html")
-            page = browser.tab(url)
-            admin = browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
-
-            def bridge(count: int) -> dict[str, list[float]]:
-                times = admin.run(BRIDGE_JS, url, count, ["params", "ping"])
-                if "error" in times:
-                    raise RuntimeError(times["error"])
-                return times
-
-            bridge(warmup)
-            page.run(API_JS, warmup)
-            times: dict[str, list[float]] = {"host": [], "baseline": [], "navigatorLlm": []}
-            for done in range(0, n, BLOCK):
-                count = min(BLOCK, n - done)
-                block = bridge(count)
-                times["host"] += block["params"]
-                times["baseline"] += block["ping"]
-                times["navigatorLlm"] += page.run(API_JS, count)
+            for host in hosts:
+                browser.grant(site.origin(host))
+            yield browser, site
         finally:
             browser.close()
             site.close()
+
+
+def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
+    from ..browsers import ADMIN_PAGE
+
+    with bench_browser(kind) as (browser, site):
+        url = site.url("bench.html")
+        page = browser.tab(url)
+        admin = browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
+
+        def bridge(count: int) -> dict[str, list[float]]:
+            times = admin.run(BRIDGE_JS, url, count, ["params", "ping"])
+            if "error" in times:
+                raise RuntimeError(times["error"])
+            return times
+
+        bridge(warmup)
+        page.run(API_JS, warmup)
+        times: dict[str, list[float]] = {"host": [], "baseline": [], "navigatorLlm": []}
+        for done in range(0, n, BLOCK):
+            count = min(BLOCK, n - done)
+            block = bridge(count)
+            times["host"] += block["params"]
+            times["baseline"] += block["ping"]
+            times["navigatorLlm"] += page.run(API_JS, count)
     result = {path: summary(values) for path, values in times.items()}
     result["ratio"] = result["host"]["p50"] / result["baseline"]["p50"]
+    return result
+
+
+def flood(kind: str, seconds: float, phase: float = FLOOD_PHASE, workers: int = FLOOD_WORKERS, warmup: int = 100) -> dict:
+    """The other origin's latency with and without one origin flooding, in alternating phases of
+    ``phase`` seconds (``seconds`` of flood in all), and what the flood got answered and refused."""
+    with bench_browser(kind, hosts=("127.0.0.1", "localhost")) as (browser, site):
+        flooder = browser.tab(site.url("bench.html"))
+        other = browser.tab(site.url("bench.html", host="localhost"))
+        other.run(API_JS, warmup)
+        times: dict[str, list[float]] = {"quiet": [], "flooded": []}
+        counts = {"answered": 0, "refused": 0, "failed": 0, "seconds": 0.0}
+        calls = 10**9  # the phases are bounded by time
+        for _ in range(max(1, round(seconds / phase))):
+            times["quiet"] += other.run(API_JS, calls, phase * 1000)
+            flooder.run(FLOOD_START_JS, workers, (phase + FLOOD_TAIL) * 1000, FLOOD_MAX)
+            times["flooded"] += other.run(API_JS, calls, phase * 1000)
+            for name, value in flooder.run(FLOOD_END_JS).items():
+                counts[name] += value
+    result = {name: summary(values) for name, values in times.items()}
+    result["flooder"] = {
+        **counts, "workers": workers,
+        "answeredPerSecond": counts["answered"] / counts["seconds"],
+        "refusedPerSecond": counts["refused"] / counts["seconds"],
+    }
     return result
 
 
@@ -223,13 +296,16 @@ def cold_start(runs: int) -> dict:
     return {"n": runs, "median": statistics.median(times), "p90": percentile(times, 90), "min": min(times)}
 
 
-def run(browsers: list[str], n: int, cold_runs: int) -> dict:
-    return {
+def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0) -> dict:
+    results = {
         "roundTrip": {kind: round_trips(kind, n) for kind in browsers},
         "hostOnly": host_only(max(n, 2000)),
         "coldStart": cold_start(cold_runs),
-        "load": os.getloadavg()[0] if hasattr(os, "getloadavg") else None,
     }
+    if flood_seconds > 0:
+        results["flood"] = {kind: flood(kind, flood_seconds) for kind in browsers}
+    results["load"] = os.getloadavg()[0] if hasattr(os, "getloadavg") else None
+    return results
 
 
 def table(results: dict) -> str:
@@ -239,7 +315,7 @@ def table(results: dict) -> str:
         "host": "bridge <-> host (params)",
         "navigatorLlm": "navigator.llm.availability()",
     }
-    for kind, paths in results["roundTrip"].items():
+    for kind, paths in results.get("roundTrip", {}).items():
         for path, label in labels.items():
             s = paths[path]
             lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p99']:>8.3f}")
@@ -247,6 +323,15 @@ def table(results: dict) -> str:
     if "hostOnly" in results:
         s = results["hostOnly"]
         lines.append(f"{'-':<10} {'host alone over pipes (params)':<34} {s['n']:>6} {s['p50']:>8.3f} {s['p99']:>8.3f}")
+    for kind, measured in results.get("flood", {}).items():
+        for phase, label in (("quiet", "other origin, no flood"), ("flooded", "other origin, one origin flooding")):
+            s = measured[phase]
+            lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p99']:>8.3f}")
+        f = measured["flooder"]
+        lines.append(
+            f"{kind:<10} flooding origin ({f['workers']} loops, {f['seconds']:.1f} s): {f['answeredPerSecond']:.0f} answered/s,"
+            f" {f['refusedPerSecond']:.0f} refused/s (QuotaExceededError), {f['failed']} other errors"
+        )
     cold = results["coldStart"]
     lines.append(f"host cold start to hello: median {cold['median']:.1f} ms, p90 {cold['p90']:.1f} ms, min {cold['min']:.1f} ms over {cold['n']} runs")
     if results.get("load") is not None:
@@ -260,12 +345,13 @@ def register(benches) -> None:
     parser.add_argument("-n", type=int, default=1000, help="round trips per path (at least 1000 for the report)")
     parser.add_argument("--cold-runs", type=int, default=20, help="host start-ups to time")
     parser.add_argument("--host-only", action="store_true", help="skip the browsers: the host alone over pipes, and its cold start")
+    parser.add_argument("--flood", type=float, default=0, metavar="SECONDS", help="also time another origin while one page floods, for this many seconds in all")
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=main)
 
 
 def main(args) -> int:
     browsers = [] if args.host_only else ["chromium", "firefox"] if args.browser == "both" else [args.browser]
-    results = run(browsers, args.n, args.cold_runs)
+    results = run(browsers, args.n, args.cold_runs, args.flood)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
