@@ -16,7 +16,9 @@ FRAGMENT = 6
 MASKED_FRAGMENT = 4
 MASK = "[redacted]"
 # Key-like characters on either side of dots, an ellipsis, asterisks or bullets.
-_MASKED = re.compile(r"([\w-]*)(\.{2,}|…|[*•]+)([\w-]*)")
+# A match only starts where a run of key-like characters does: tried from inside a run, the
+# head's backtracking made long runs without a mask cost quadratic time.
+_MASKED = re.compile(r"(?<![\w-])([\w-]*)(\.{2,}|…|[*•]+)([\w-]*)")
 
 _known: set[str] = set()
 
