@@ -1,6 +1,8 @@
 #!/usr/bin/env python3
 """Install navllm for this user: a virtual environment next to this file, the navllm package
 in it, then ``navllm install`` with the arguments given here (see ``install.py --help``).
+A checkout installs editable, so the extension and the manifest templates are read from here.
+(Without a checkout: ``pipx install`` the wheel, see docs/packaging.md.)
 With ``--demo``, then run ``navllm demo``: a web page in headless Chromium asks a question
 through the extension and the host, and the answer streams into the terminal.
 
@@ -66,6 +68,8 @@ def main(argv: list[str]) -> int:
     # The browsers start the host with this interpreter, so the launcher must name it.
     code = subprocess.run([str(python), "-m", "navllm", "install", *(a for a in argv if a != "--demo")]).returncode
     if not demo:
+        if code == 0 and "--help" not in argv and "-h" not in argv:
+            print(f"then load the extension unpacked from {ROOT / 'extension'} (chrome://extensions, Developer mode; Firefox: about:debugging)")
         return code
     ensure_chromium()
     if code:
