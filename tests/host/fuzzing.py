@@ -26,6 +26,9 @@ FUZZ = {"kind": "page", "origin": "https://fuzz.example", "tabId": 9, "frameId":
 OTHER = {"kind": "page", "origin": "https://other.example", "tabId": 2, "frameId": 0}
 CAP = 64 * 1024  # the fuzzed host's input cap, so over-cap frames stay cheap to send
 TERMINAL = ("done", "error", "permission_required")
+# The host forces its exit 0.9 s after its input ends. Tests allow more so a loaded machine's
+# scheduling cannot fail them, while a host that never exits (the bug) still does.
+EXIT_DEADLINE = 2.5
 _HEAD = re.compile(rb'\{"id":"([A-Za-z0-9_-]+)","type":"(\w+)"')  # how the host starts every reply to our ids
 
 
