@@ -44,5 +44,5 @@ def test_scrubbing_a_long_server_message_takes_linear_time(filler):
     long = filler * (200_000 // len(filler))
     started = time.monotonic()
     scrubbed = scrub(f"{long} sk-pr...Qz5Y {long}", [KEY], fragment=MASKED_FRAGMENT)
-    assert time.monotonic() - started < 2.0
+    assert time.monotonic() - started < 10  # linear: a fraction of a second; quadratic: hours
     assert runs(scrubbed) == [] and MASK in scrubbed
