@@ -47,17 +47,5 @@ def not_allowed(message: str, **details: Any) -> NavError:
     return NavError(ErrorName.NOT_ALLOWED, message, **details)
 
 
-def invalid_state(message: str) -> NavError:
-    return NavError(ErrorName.INVALID_STATE, message)
-
-
-def not_supported(message: str) -> NavError:
-    return NavError(ErrorName.NOT_SUPPORTED, message)
-
-
 def quota_exceeded(message: str, **details: Any) -> NavError:
     return NavError(ErrorName.QUOTA_EXCEEDED, message, **details)
-
-
-def operation(message: str) -> NavError:
-    return NavError(ErrorName.OPERATION, message)

@@ -4,51 +4,29 @@ Dispatch hands over the whole message list on every call. The conversation rende
 model's chat template and lets the engine reuse the longest token prefix already in the cache,
 so a follow-up prompt prefills only its new tokens.
 
-Response constraints and tools are the job of ``navllm.providers.local.constrain`` (constrained
-decoding). When a request needs them, that module must provide:
-
-- ``prepare(messages, *, constraint, tools, omit_constraint_input) -> list[Message]``: the
-  messages to render (instructions added, tool calls and results written out as text);
-- ``decoder(generation, model) -> ConstrainedDecoder``: the token mask for the sampler and the
-  conversion of the generated text into reply chunks (text and tool calls).
+A request with a response constraint, tools or non-text parts goes through ``constrain``
+(constrained decoding): ``constrain.prepare`` gives the messages to render (instructions added,
+tool calls and results written out as text) and ``constrain.decoder`` the token mask for the
+sampler and the conversion of the generated text into reply chunks.
 """
 
 from __future__ import annotations
 
 import asyncio
-import importlib
 from contextlib import aclosing
 from collections.abc import AsyncIterator, Sequence
-from typing import TYPE_CHECKING, Protocol
+from typing import TYPE_CHECKING
 
 from ...protocol.common import Constraint, Message, TextPart, ToolSpec
-from ...protocol.errors import ErrorName, NavError, quota_exceeded
+from ...protocol.errors import quota_exceeded
 from ..base import Chunk, Conversation, Generation, Usage
+from . import constrain
 from .engine import Job, engine_for
 from .kv_cache import KVCache
-from .sampler import Sampler, SamplerConfig, TokenConstraint
+from .sampler import Sampler, SamplerConfig
 
 if TYPE_CHECKING:
     from .runtime import LoadedModel
-
-
-class ConstrainedDecoder(Protocol):
-    constraint: TokenConstraint
-
-    def feed(self, text: str) -> list[Chunk]:
-        """Chunks to emit for newly generated text (tool calls may wait for ``end``)."""
-
-    def end(self) -> list[Chunk]:
-        """The remaining chunks once generation has stopped."""
-
-
-def _constrain():
-    try:
-        return importlib.import_module(f"{__package__}.constrain")
-    except ModuleNotFoundError as exc:
-        if exc.name != f"{__package__}.constrain":
-            raise
-        raise NavError(ErrorName.NOT_SUPPORTED, "the local model cannot follow response constraints or tools yet") from None
 
 
 def _needs_constrain(messages: Sequence[Message], constraint: Constraint | None, tools: Sequence[ToolSpec]) -> bool:
@@ -88,7 +66,7 @@ class LocalConversation(Conversation):
 
     async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         if _needs_constrain(messages, constraint, tools):
-            messages = _constrain().prepare(messages, constraint=constraint, tools=list(tools), omit_constraint_input=False)
+            messages = constrain.prepare(messages, constraint=constraint, tools=list(tools), omit_constraint_input=False)
         return len(self.encode(messages))
 
     def sampler_config(self, request: Generation) -> SamplerConfig:
@@ -104,7 +82,6 @@ class LocalConversation(Conversation):
     async def generate(self, request: Generation) -> AsyncIterator[Chunk]:
         messages, decoder = request.messages, None
         if _needs_constrain(messages, request.constraint, request.tools):
-            constrain = _constrain()
             messages = constrain.prepare(
                 messages, constraint=request.constraint, tools=request.tools, omit_constraint_input=request.omit_constraint_input
             )
