@@ -26,7 +26,6 @@ import pytest
 
 import navllm
 from navllm import install
-from navllm.dispatch.responder import MAX_TEXT_CHARS
 from navllm.protocol import PAGE_MESSAGES, common, page
 from navllm.providers.base import DEFAULT_LIMITS
 from navllm.wire import framing
@@ -138,16 +137,6 @@ def test_extension_ids():
     assert install.ALLOWED_CALLERS == (f"chrome-extension://{install.CHROME_EXTENSION_ID}/", install.FIREFOX_EXTENSION_ID)
 
 
-# The browser driver keeps its own copy (it should import navllm.install; see test below).
-KNOWN_PYTHON_COPIES = {"host/navllm/browsers.py"}
-
-
-def test_ids_in_python_agree():
-    from navllm import browsers
-
-    assert (browsers.CHROME_ID, browsers.GECKO_ID) == (install.CHROME_EXTENSION_ID, install.FIREFOX_EXTENSION_ID)
-
-
 def test_no_new_python_copies_of_the_ids():
     """Python modules take the host name and ids from ``navllm.install``, not a literal of their own."""
     literals = {install.HOST_NAME, install.CHROME_EXTENSION_ID, install.FIREFOX_EXTENSION_ID}
@@ -157,17 +146,17 @@ def test_no_new_python_copies_of_the_ids():
         if path != ROOT / "host/navllm/install/__init__.py"
         if any(value in path.read_text() for value in literals)
     }
-    assert copies <= KNOWN_PYTHON_COPIES, f"import these from navllm.install instead: {sorted(copies - KNOWN_PYTHON_COPIES)}"
+    assert not copies, f"import these from navllm.install instead: {sorted(copies)}"
 
 
 def test_reply_splitting_step():
-    """A long text delta (responder) and an oversized reply (host.frames) are cut by one step."""
+    """An oversized reply (host.frames) is cut by the wire layer's step, which fits one frame escaped."""
     from navllm.host import frames
 
-    assert MAX_TEXT_CHARS * 6 + 1024 < framing.SAFE_FRAME  # any text, escaped 6x, fits one frame
+    assert framing.PART_CHARS * 6 + 1024 < framing.SAFE_FRAME  # any text, escaped 6x, fits one frame
     text = "a" * (3 * framing.SAFE_FRAME)
     parts = [json.loads(f)["body"] for f in frames("r", json.dumps({"id": "r", "data": text}).encode())]
-    assert len(parts) > 1 and {len(p) for p in parts[:-1]} == {MAX_TEXT_CHARS}
+    assert len(parts) > 1 and {len(p) for p in parts[:-1]} == {framing.PART_CHARS}
 
 
 # ---- part two: navllm.d.ts against the protocol models ---------------------------------------

@@ -30,8 +30,8 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-CHROME_ID = "mgbpedbjfbkohpmiilfdaedkkiddmnkh"
-GECKO_ID = "navllm@navllm.org"
+from .install import CHROME_EXTENSION_ID, FIREFOX_EXTENSION_ID
+
 FIREFOX_UUID = "6f1b9d52-3c1e-4b8a-9d7e-2a4c5e6f7a80"  # pinned so the extension's origin is known
 ADMIN_PAGE = "_test/admin.html"  # added to the driver's copy only; never shipped
 CHROMIUM = os.environ.get("NAVLLM_CHROMIUM", "/usr/bin/chromium")
@@ -251,7 +251,7 @@ def _wrap(body: str) -> str:
 
 class Chromium(Browser):
     kind = "chromium"
-    extension_origin = f"chrome-extension://{CHROME_ID}"
+    extension_origin = f"chrome-extension://{CHROME_EXTENSION_ID}"
 
     def __init__(
         self,
@@ -269,7 +269,7 @@ class Chromium(Browser):
         udd = tmp / "udd"
         if allow_incognito:
             (udd / "Default").mkdir(parents=True)
-            prefs = {"extensions": {"settings": {CHROME_ID: {"incognito": True}}}}
+            prefs = {"extensions": {"settings": {CHROME_EXTENSION_ID: {"incognito": True}}}}
             (udd / "Default" / "Preferences").write_text(json.dumps(prefs))
         install_host(self.home, "--user-data-dir", str(udd), env={"HOME": str(self.user_home)})
         self._playwright = sync_playwright().start()
@@ -338,7 +338,7 @@ class Firefox(Browser):
 
         install_host(self.home, "--firefox-home", str(self.user_home))
         prefs = {
-            "extensions.webextensions.uuids": json.dumps({GECKO_ID: FIREFOX_UUID}),
+            "extensions.webextensions.uuids": json.dumps({FIREFOX_EXTENSION_ID: FIREFOX_UUID}),
             "privacy.reduceTimerPrecision": False,  # else performance.now() is clamped to 1 ms
             "network.proxy.type": 0,
         }

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 from navllm import PROTOCOL_VERSION, __version__
 from navllm.wire.framing import (
+    PART_CHARS,
     SAFE_FRAME,
     EndOfStream,
     FrameReader,
@@ -214,7 +215,7 @@ def frames(reply_id: str, body: bytes) -> list[bytes]:
     if len(body) <= SAFE_FRAME:
         return [body]
     text = body.decode("utf-8")
-    step = SAFE_FRAME // 8
+    step = PART_CHARS
     return [
         encode({"id": reply_id, "type": "part", "more": start + step < len(text), "body": text[start : start + step]})
         for start in range(0, len(text), step)

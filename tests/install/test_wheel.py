@@ -19,7 +19,8 @@ from pathlib import Path
 
 import pytest
 
-from navllm.browsers import CHROME_ID, CHROMIUM, StaticSite, _wrap
+from navllm.browsers import CHROMIUM, StaticSite, _wrap
+from navllm.install import CHROME_EXTENSION_ID
 from navllm.install.package import shipped_files
 from navllm.providers.echo import PREAMBLE
 
@@ -119,7 +120,7 @@ def test_installed_copy_registers_the_host_and_answers_a_page(installed, tmp_pat
         context = playwright.chromium.launch_persistent_context(str(udd), executable_path=CHROMIUM, headless=True, args=args, env=env)
         try:
             worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")
-            assert worker.url.startswith(f"chrome-extension://{CHROME_ID}/")
+            assert worker.url.startswith(f"chrome-extension://{CHROME_EXTENSION_ID}/")
             tab = context.new_page()
             tab.goto(site.url(page))
             answer = tab.evaluate(_wrap(ASK), ["from the wheel?"])

@@ -5,12 +5,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from ..protocol.common import ToolCallPart
 from ..protocol.replies import Chunk, Event, Progress, Reply
-from ..wire.framing import SAFE_FRAME
-
-# Characters of text that fit one frame however JSON escapes them (up to 6x, "\u0001"), with room
-# for the envelope: a longer text delta goes out as several chunks. host.frames() splits an
-# oversized reply into "part" frames by the same step; tests/test_shared_constants.py holds them equal.
-MAX_TEXT_CHARS = SAFE_FRAME // 8
+from ..wire.framing import PART_CHARS
 
 
 class Responder:
@@ -20,8 +15,8 @@ class Responder:
         self._progress = -1.0
 
     def delta(self, text: str) -> None:
-        for start in range(0, len(text), MAX_TEXT_CHARS):
-            self._send(Chunk(id=self.id, delta=text[start : start + MAX_TEXT_CHARS]))
+        for start in range(0, len(text), PART_CHARS):
+            self._send(Chunk(id=self.id, delta=text[start : start + PART_CHARS]))
 
     def tool_call(self, call: ToolCallPart) -> None:
         self._send(Chunk(id=self.id, tool_call=call))

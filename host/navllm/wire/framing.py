@@ -22,6 +22,8 @@ DEFAULT_INPUT_CAP = 8 * 1024 * 1024
 # Browsers drop the port on a host→browser frame over 1 MiB; stay well under it.
 OUTPUT_LIMIT = 1024 * 1024
 SAFE_FRAME = 512 * 1024
+# Long text is sent in pieces of this many characters: JSON escaping can grow text 6x.
+PART_CHARS = SAFE_FRAME // 8
 # Deeper messages are refused before any parser recurses into them (Chromium relays ~3,000 levels).
 MAX_DEPTH = 64
 # How much of a refused frame's start and end is searched for its id; over-cap bodies are

@@ -67,7 +67,8 @@ class LocalConversation(Conversation):
     async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         if _needs_constrain(messages, constraint, tools):
             messages = constrain.prepare(messages, constraint=constraint, tools=list(tools), omit_constraint_input=False)
-        return len(self.encode(messages))
+        # Off the loop: rendering and tokenising a few MiB takes long enough to stall every origin.
+        return len(await asyncio.to_thread(self.encode, messages))
 
     def sampler_config(self, request: Generation) -> SamplerConfig:
         s, d = request.sampling, self._defaults
@@ -87,7 +88,7 @@ class LocalConversation(Conversation):
             )
             # Off the event loop: the first call indexes the vocabulary (~0.5 s), later ones compile a grammar.
             decoder = await asyncio.to_thread(constrain.decoder, request, self._loaded)
-        ids = self.encode(messages)
+        ids = await asyncio.to_thread(self.encode, messages)
         if len(ids) >= self.context_window:
             raise quota_exceeded(
                 f"the prompt needs {len(ids)} of the {self.context_window} tokens of the context window",
