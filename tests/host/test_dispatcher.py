@@ -152,3 +152,32 @@ async def test_a_request_cancelled_before_it_first_ran_still_ends_with_abort():
     await settle(lambda: "r" in rec.terminal())
     assert rec.terminal()["r"]["error"]["name"] == "AbortError"
     assert [r["type"] for r in rec.replies if r["id"] == "r"] == ["error"]
+
+
+async def test_a_place_is_free_as_soon_as_its_terminal_reply_is_sent():
+    """A client that sends its next request on reading a terminal reply must not be refused for
+    the request that just ended (it was, while places were freed a loop step after the reply)."""
+    rec = Recorder()
+    disp = dispatcher(rec, Limits(per_origin=1, overall=1, queued_per_origin=1, queued_overall=1))
+    record = rec.send
+
+    def send_then_follow(reply) -> None:
+        record(reply)
+        if reply.id in ("first", "after-cancel") and reply.type in ("done", "error"):
+            # As a frame read meanwhile would be: handled on the loop's next turn.
+            asyncio.get_running_loop().call_soon(disp.submit, {"id": f"{reply.id}-next", "type": "params", "caller": A})
+
+    disp._send = send_then_follow
+    rec.release.set()
+    disp.submit({"id": "first", "type": "availability", "caller": A})
+    await settle(lambda: "first-next" in rec.terminal())
+    assert rec.terminal()["first-next"]["type"] == "done"
+    rec.release.clear()
+    disp.submit({"id": "after-cancel", "type": "availability", "caller": A})
+    await settle(lambda: rec.running.get(A["origin"]) == 1)
+    disp.submit({"id": "c", "type": "cancel", "caller": A, "target": "after-cancel"})
+    await settle(lambda: "after-cancel-next" in disp._inflight or "after-cancel-next" in rec.terminal())
+    assert rec.terminal()["after-cancel"]["error"]["name"] == "AbortError"
+    rec.release.set()
+    await settle(lambda: "after-cancel-next" in rec.terminal())
+    assert rec.terminal()["after-cancel-next"]["type"] == "done"  # admitted, not refused

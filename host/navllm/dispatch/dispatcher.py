@@ -122,9 +122,15 @@ class Dispatcher:
             self._pages += step
 
     def _finished(self, request: Envelope, task: asyncio.Task[None]) -> None:
-        if task.cancelled():  # cancelled before it first ran, so _run could not answer
+        if task.cancelled():  # cancelled before it first ran, so _run could neither answer nor release
             self.refuse(request.id, NavError(ErrorName.ABORT, "the request was cancelled"))
-        self._inflight.pop(request.id, None)
+            self._release(request)
+
+    def _release(self, request: Envelope) -> None:
+        """Free the request's place, in the same step as its terminal reply: a client that sends
+        the next request on reading that reply must find the place free."""
+        if self._inflight.pop(request.id, None) is None:
+            return
         self._count(request.caller, -1)
         origin = request.caller.origin
         if not self._by_origin[origin]:  # nothing of this origin waits: forget it, so origins cannot pile up
@@ -165,6 +171,8 @@ class Dispatcher:
         except Exception:  # a bug in a handler must not take the other requests down
             log.exception("handler for %r failed", request.type)
             self.refuse(request.id, NavError(ErrorName.OPERATION, "the host hit an internal error; see its log"))
+        finally:
+            self._release(request)
 
 
 def _busy(who: str, inflight: int, quota: int) -> NavError:
