@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from navllm.dispatch.dispatcher import PermissionNeeded
+from navllm.policy import PermissionNeeded
 from navllm.policy.gate import PolicyGate, consent_scope
 from navllm.protocol.common import Caller
 from navllm.protocol.errors import NavError

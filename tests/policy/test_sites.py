@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from navllm.dispatch.dispatcher import PermissionNeeded
+from navllm.policy import PermissionNeeded
 from navllm.policy.gate import PolicyGate
 from navllm.policy.sites import site
 from navllm.protocol.common import Caller

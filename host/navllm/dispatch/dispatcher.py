@@ -12,20 +12,13 @@ from typing import Any
 from ..protocol import AdminRequest, Caller, Envelope, NavError, parse_request, request_id
 from ..protocol.errors import ErrorName
 from ..protocol.page import Cancel, Hello
-from ..protocol.replies import Done, Error, ErrorBody, PermissionAsk, PermissionRequired, Reply
+from ..policy import PermissionNeeded
+from ..protocol.replies import Done, Error, ErrorBody, PermissionRequired, Reply
 from .responder import Responder
 
 log = logging.getLogger(__name__)
 
 Handler = Callable[[Any, Responder], Awaitable[Any]]
-
-
-class PermissionNeeded(Exception):
-    """Raised by policy when the user has not decided yet; the request ends with ``permission_required``."""
-
-    def __init__(self, ask: PermissionAsk):
-        super().__init__(f"permission needed for {ask.origin}")
-        self.ask = ask
 
 
 @dataclass(frozen=True)

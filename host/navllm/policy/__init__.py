@@ -9,9 +9,18 @@ from dataclasses import dataclass
 from typing import Literal, Protocol
 
 from ..protocol.common import Caller
+from ..protocol.replies import PermissionAsk
 from ..providers.base import Provider
 
 Action = Literal["create", "prompt", "append", "embed"]
+
+
+class PermissionNeeded(Exception):
+    """The user has not decided yet; dispatch ends the request with ``permission_required``."""
+
+    def __init__(self, ask: PermissionAsk):
+        super().__init__(f"permission needed for {ask.origin}")
+        self.ask = ask
 
 
 @dataclass(frozen=True)

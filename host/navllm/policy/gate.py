@@ -19,7 +19,7 @@ from ..protocol.errors import NavError, not_allowed
 from ..protocol.replies import PermissionAsk
 from ..providers.base import Provider
 from ..settings import Settings
-from . import Action, UsageRecord
+from . import Action, PermissionNeeded, UsageRecord
 from .grants import LOCAL, Grants, OnceGrants, covers
 from .origins import eligible, normalise
 from .quotas import Quotas
@@ -140,7 +140,6 @@ class PolicyGate:
     async def admit(self, caller: Caller, action: Action, candidates: list[Provider]) -> list[Provider]:
         if caller.is_admin:
             return candidates
-        from ..dispatch.dispatcher import PermissionNeeded
 
         origin, top = self.frame_of(caller)
         store = self.store(caller.incognito)
