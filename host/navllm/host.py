@@ -140,10 +140,10 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversiz
     # Read before the services load, so input ending during start-up arms the exit deadline too;
     # frames wait in the reader's backlog until ``await stopped`` below, when ``submit`` exists.
     start_reader(reader, loop, deliver, on_end=exit_deadline)
-    from navllm.app import App
+    from navllm.app import handlers
     from navllm.dispatch.dispatcher import Dispatcher
 
-    dispatcher = Dispatcher(send, App().handlers())
+    dispatcher = Dispatcher(send, handlers())
     submit = frame_submitter(dispatcher)
     if first is not None:
         submit(first)

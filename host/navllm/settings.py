@@ -120,3 +120,17 @@ def _first_error(exc: ValidationError) -> str:
 
 def public(settings: Settings) -> dict:
     return json.loads(settings.model_dump_json(by_alias=True))
+
+
+class LiveSettings:
+    """The settings the running host uses: loaded at start, reloaded after each change an admin
+    request writes, and read by the router and the gate through ``get`` (so they see the reload)."""
+
+    def __init__(self) -> None:
+        self._value = load()
+
+    def get(self) -> Settings:
+        return self._value
+
+    def reload(self) -> None:
+        self._value = load()

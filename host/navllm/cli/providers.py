@@ -60,7 +60,7 @@ def _given(args) -> dict:
 
 def run_list(args) -> int:
     from .. import settings
-    from ..providers.admin import describe
+    from ..providers.chain import describe
 
     for position, config in enumerate(settings.load().providers, 1):
         entry = describe(config)
@@ -83,7 +83,7 @@ def run_presets(args) -> int:
 
 
 def run_add(args) -> int:
-    from ..providers.admin import add_provider
+    from ..providers.chain import add_provider
 
     entry = {"name": args.name, **_given(args)}
     if args.disabled:
@@ -94,7 +94,7 @@ def run_add(args) -> int:
 
 
 def run_edit(args) -> int:
-    from ..providers.admin import update_provider
+    from ..providers.chain import update_provider
 
     changes = _given(args)
     if args.enabled is not None:
@@ -105,7 +105,7 @@ def run_edit(args) -> int:
 
 
 def run_remove(args) -> int:
-    from ..providers.admin import remove_provider
+    from ..providers.chain import remove_provider
 
     remove_provider(args.name, args.delete_key)
     print(f"removed {args.name}")
@@ -113,7 +113,7 @@ def run_remove(args) -> int:
 
 
 def run_order(args) -> int:
-    from ..providers.admin import order_providers
+    from ..providers.chain import order_providers
 
     print(" → ".join(order_providers(args.names)))
     return 0
@@ -123,7 +123,7 @@ def run_test(args) -> int:
     import asyncio
 
     from .. import settings
-    from ..providers.admin import check_provider, find
+    from ..providers.chain import check_provider, find
     from ..providers.router import Router
 
     current = settings.load()

@@ -84,6 +84,12 @@ class PolicyGate:
     def store(self, incognito: bool) -> Store:
         return self.incognito if incognito else self.persistent
 
+    def close(self) -> None:
+        """Close navllm.db (a repair may move it, and Windows cannot move an open file); the next use reopens it."""
+        if self._persistent is not None:
+            self._persistent.db.close()
+            self._persistent = None
+
     def end_incognito(self) -> None:
         """The last private window closed: forget everything decided in it."""
         if self._incognito is not None:

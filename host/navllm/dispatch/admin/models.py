@@ -1,14 +1,14 @@
-"""Side-panel handlers for the model store. Pulls stream ``progress`` replies (``downloadprogress``)."""
+"""The model store from the side panel. Pulls stream ``progress`` replies (``downloadprogress``)."""
 
 from __future__ import annotations
 
 import asyncio
 import shutil
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
-from ..dispatch.responder import Responder
-from ..protocol.admin.models import (
+from ...models.store import InstalledModel, ModelStore
+from ...protocol.admin.models import (
     ModelsDefault,
     ModelsImport,
     ModelsInfo,
@@ -17,14 +17,12 @@ from ..protocol.admin.models import (
     ModelsRemove,
     ModelsVerify,
 )
-from ..protocol.errors import ErrorName, NavError
-from .store import InstalledModel, ModelStore
-
-if TYPE_CHECKING:
-    from ..app import App
+from ...protocol.errors import ErrorName, NavError
+from ..dispatcher import Handler
+from ..responder import Responder
 
 
-def handlers(app: App) -> dict[type, Any]:
+def handlers() -> dict[type, Handler]:
     return {
         ModelsList: list_models,
         ModelsPull: pull,

@@ -1,4 +1,6 @@
-"""Changing the provider chain (extension pages and the CLI share these functions).
+"""The stored provider chain: describe, validate, add, change, reorder and check entries.
+
+Extension pages (through ``dispatch/admin/providers.py``) and the CLI share these functions.
 
 Every change is validated in full (the settings model, the preset, the URL) before anything
 is written, and written with one atomic settings update, so a bad change loses nothing.
@@ -7,10 +9,9 @@ is written, and written with one atomic settings update, so a bad change loses n
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .. import settings as settings_store
-from ..protocol.admin import providers as p
 from ..protocol.common import Sampling, text_message
 from ..protocol.errors import ErrorName, NavError
 from ..protocol.page import CoreOptions
@@ -19,18 +20,7 @@ from .base import Generation, Provider
 from .presets import PRESETS
 from .remote import Endpoint
 
-if TYPE_CHECKING:
-    from ..app import App
-    from ..dispatch.responder import Responder
-
 REMOTE_KINDS = ("openai", "anthropic")
-
-
-def handlers(app: App) -> dict[type, Any]:
-    return ProviderAdmin(app).table()
-
-
-# -- operations on the stored chain ------------------------------------------------------
 
 
 def describe(config: ProviderConfig) -> dict[str, Any]:
@@ -138,51 +128,3 @@ async def check_provider(provider: Provider) -> dict[str, Any]:
         return {"ok": False, "provider": provider.name, "error": err.to_wire()}
     latency = round((time.monotonic() - started) * 1000, 1)
     return {"ok": True, "provider": provider.name, "model": conversation.model, "latencyMs": latency}
-
-
-# -- message handlers --------------------------------------------------------------------
-
-
-class ProviderAdmin:
-    def __init__(self, app: App):
-        self.app = app
-
-    def table(self) -> dict[type, Any]:
-        return {
-            p.ListProviders: self.list,
-            p.ListPresets: self.presets,
-            p.AddProvider: self.add,
-            p.UpdateProvider: self.update,
-            p.RemoveProvider: self.remove,
-            p.OrderProviders: self.order,
-            p.CheckProvider: self.check,
-        }
-
-    async def list(self, req: p.ListProviders, out: Responder) -> list[dict]:
-        return [describe(c) for c in self.app.settings.providers]
-
-    async def presets(self, req: p.ListPresets, out: Responder) -> list[dict]:
-        return [preset.wire() for preset in PRESETS.values()]
-
-    async def add(self, req: p.AddProvider, out: Responder) -> dict:
-        config = add_provider(req.provider, req.position)
-        self.app.reload_settings()
-        return describe(config)
-
-    async def update(self, req: p.UpdateProvider, out: Responder) -> dict:
-        config = update_provider(req.name, req.changes)
-        self.app.reload_settings()
-        return describe(config)
-
-    async def remove(self, req: p.RemoveProvider, out: Responder) -> dict:
-        remove_provider(req.name, req.delete_key)
-        self.app.reload_settings()
-        return {"removed": req.name}
-
-    async def order(self, req: p.OrderProviders, out: Responder) -> list[str]:
-        names = order_providers(req.names)
-        self.app.reload_settings()
-        return names
-
-    async def check(self, req: p.CheckProvider, out: Responder) -> dict:
-        return await check_provider(self.app.router.build(find(req.name, self.app.settings)))

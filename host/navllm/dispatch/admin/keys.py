@@ -1,19 +1,17 @@
-"""Admin handlers for keys and the vault. Replies describe keys (present, where, since when), never contain them."""
+"""Keys and the vault from the side panel. Replies describe keys (present, where, since when), never contain them."""
 
 from __future__ import annotations
 
 import asyncio
-from typing import TYPE_CHECKING, Any
 
-from ..protocol.admin import keys as k
-from .store import keystore
-
-if TYPE_CHECKING:
-    from ..app import App
-    from ..dispatch.responder import Responder
+from ...protocol.admin import keys as k
+from ...protocol.errors import NavError
+from ...secrets.store import keystore
+from ..dispatcher import Handler
+from ..responder import Responder
 
 
-def handlers(app: App) -> dict[type, Any]:
+def handlers() -> dict[type, Handler]:
     return {
         k.SetKey: set_key,
         k.DeleteKey: delete_key,
@@ -53,8 +51,6 @@ async def vault_status(req: k.VaultStatus, out: Responder) -> dict:
 
 
 def vault_state() -> dict:
-    from ..protocol.errors import NavError
-
     store = keystore()
     state = {"exists": store.vault.exists(), "unlocked": store.vault.unlocked, "newKeysGoTo": store.where_new_keys_go()}
     try:
