@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+
 from ..protocol.common import ToolCallPart
 from ..protocol.replies import Chunk, Event, Progress, Reply
-from ..wire.framing import PART_CHARS
 
 
 class Responder:
@@ -15,8 +15,7 @@ class Responder:
         self._progress = -1.0
 
     def delta(self, text: str) -> None:
-        for start in range(0, len(text), PART_CHARS):
-            self._send(Chunk(id=self.id, delta=text[start : start + PART_CHARS]))
+        self._send(Chunk(id=self.id, delta=text))  # however long: the wire splits big replies into parts
 
     def tool_call(self, call: ToolCallPart) -> None:
         self._send(Chunk(id=self.id, tool_call=call))
