@@ -3,25 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
 
-# Modules that add a command group; each is imported only to build the parser.
-GROUPS = (
-    "navllm.cli.protocol",
-    "navllm.cli.settings",
-    "navllm.cli.install",
-    "navllm.cli.extension",
-    "navllm.cli.demo",
-    "navllm.cli.models",
-    "navllm.cli.convert",
-    "navllm.cli.providers",
-    "navllm.cli.keys",
-    "navllm.cli.bench",
-    "navllm.cli.grants",
-    "navllm.cli.usage",
-    "navllm.cli.doctor",
-)
 
 
 def parser() -> argparse.ArgumentParser:
@@ -30,8 +13,11 @@ def parser() -> argparse.ArgumentParser:
     root = argparse.ArgumentParser(prog="navllm", description="AI for every web page, on your own terms.")
     root.add_argument("--version", action="version", version=f"navllm {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
-    for name in GROUPS:
-        importlib.import_module(name).register(commands)
+    # Each group module imports what its commands need only when they run, so this stays quick.
+    from . import bench, convert, demo, doctor, extension, grants, install, keys, models, protocol, providers, settings, usage
+
+    for group in (protocol, settings, install, extension, demo, models, convert, providers, keys, bench, grants, usage, doctor):
+        group.register(commands)
     return root
 
 

@@ -6,7 +6,6 @@ serve it and keeps the ones after it as fallbacks (``FallbackConversation``).
 
 from __future__ import annotations
 
-import importlib
 import logging
 from collections.abc import Callable
 from typing import Any
@@ -19,18 +18,26 @@ from .fallback import FallbackConversation
 
 log = logging.getLogger(__name__)
 
-# kind -> "module:factory"; imported only when a provider of that kind is first used.
-FACTORIES = {
-    "echo": "navllm.providers.echo:from_config",
-    "local": "navllm.providers.local:from_config",
-    "openai": "navllm.providers.openai:from_config",
-    "anthropic": "navllm.providers.anthropic:from_config",
-}
-
-
 def _factory(kind: str) -> Callable[[ProviderConfig, Settings], Provider]:
-    module, _, attr = FACTORIES[kind].partition(":")
-    return getattr(importlib.import_module(module), attr)
+    """The constructor for ``kind``, imported when a provider of that kind is first used: the
+    SDKs and onnxruntime take a while to import, and a host using one should not load the rest."""
+    if kind == "echo":
+        from . import echo
+
+        return echo.from_config
+    if kind == "local":
+        from . import local
+
+        return local.from_config
+    if kind == "openai":
+        from . import openai
+
+        return openai.from_config
+    if kind == "anthropic":
+        from . import anthropic
+
+        return anthropic.from_config
+    raise ValueError(f"unknown provider kind {kind!r}")
 
 
 class Router:

@@ -6,7 +6,6 @@ at a verified local file) and says what they are; the store converts and install
 
 from __future__ import annotations
 
-import importlib
 import re
 import threading
 from collections.abc import Callable
@@ -19,12 +18,7 @@ from ...protocol.errors import ErrorName, NavError
 Progress = Callable[[float, str], None]
 Format = Literal["gguf", "bert", "onnx"]
 
-SCHEMES = {
-    "pypi": "navllm.models.sources.pypi",
-    "gguf": "navllm.models.sources.gguf",
-    "ollama": "navllm.models.sources.ollama",
-    "hf": "navllm.models.sources.hf",
-}
+SCHEMES = ("pypi", "gguf", "ollama", "hf")
 
 
 @dataclass(frozen=True)
@@ -55,7 +49,9 @@ def parse(source: str) -> tuple[str, str]:
 
 def fetch(source: str, ctx: Context) -> Fetched:
     scheme, rest = parse(source)
-    return importlib.import_module(SCHEMES[scheme]).fetch(rest, ctx)
+    from . import gguf, hf, ollama, pypi  # on use: each brings its own libraries, and they import this module
+
+    return {"pypi": pypi, "gguf": gguf, "ollama": ollama, "hf": hf}[scheme].fetch(rest, ctx)
 
 
 def model_name(raw: str) -> str:
