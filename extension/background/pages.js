@@ -8,9 +8,6 @@ export const PAGE_PORT = "navllm-page";
 // What a page may ask the host; everything else (settings, grants, keys) is for extension pages.
 const PAGE_TYPES = new Set(["availability", "params", "create", "prompt", "append", "measure", "clone", "destroy", "embed", "models"]);
 
-// Answered by the background itself: the baseline of the relay benchmark.
-const LOCAL = { ping: () => "pong" };
-
 const originOf = (url) => {
   try {
     return new URL(url).origin;
@@ -43,5 +40,5 @@ export function onPagePort(port) {
     port.disconnect();
     return;
   }
-  relayPort(port, caller, { types: PAGE_TYPES, local: LOCAL, onPermission: requestPermission });
+  relayPort(port, caller, { types: PAGE_TYPES, onPermission: requestPermission });
 }

@@ -9,10 +9,9 @@ const isObject = (value) => value !== null && typeof value === "object" && !Arra
 
 /**
  * options.types: request types this port may send (null = any).
- * options.local: {type: (body) => data} answered by the background itself.
  * options.onPermission: async (ask) => void, resolves when the user decided (null = never asked).
  */
-export function relayPort(port, caller, { types = null, local = {}, onPermission = null } = {}) {
+export function relayPort(port, caller, { types = null, onPermission = null } = {}) {
   const active = new Map(); // port's request id -> current host handle (or null while asking the user)
 
   const send = (id, reply) => {
@@ -65,13 +64,10 @@ export function relayPort(port, caller, { types = null, local = {}, onPermission
       return;
     }
     active.set(id, null);
-    const isLocal = typeof type === "string" && Object.hasOwn(local, type);
-    if (typeof type !== "string" || (types && !types.has(type) && !isLocal)) {
+    if (typeof type !== "string" || (types && !types.has(type))) {
       send(id, errorReply("NotSupportedError", `unknown request type ${String(type).slice(0, 64)}`));
     } else if (!isObject(body)) {
       send(id, errorReply("TypeError", "the request body must be an object"));
-    } else if (isLocal) {
-      send(id, { type: "done", data: local[type](body) });
     } else {
       run(id, type, body);
     }

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from navllm.browsers import extension_copy
 from navllm.cli import main
+from navllm.devtools.browsers import extension_copy
 from navllm.install.package import pack, shipped_files
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -62,9 +62,11 @@ def test_packing_twice_gives_the_same_bytes_and_no_test_files_from_a_driver_copy
     first = pack(tmp_path / "a")
     again = pack(tmp_path / "b")
     assert [p.read_bytes() for p in first] == [p.read_bytes() for p in again]
-    # A test driver's copy has an admin page and placeholders; a package of it still leaves _test/ out.
+    # A test driver's copy has an admin page, its own background and placeholders; a package of it
+    # still leaves _test/ out.
     copy = extension_copy(tmp_path / "driver")
-    assert (copy / "_test" / "admin.html").exists()
+    assert (copy / "_test" / "admin.html").exists() and (copy / "_test" / "background.js").exists()
+    assert json.loads((copy / "manifest.json").read_text())["background"]["scripts"] == ["_test/background.js"]
     with zipfile.ZipFile(pack(tmp_path / "c", ("firefox",), source=copy)[0]) as zf:
         assert not any(name.startswith("_test/") for name in zf.namelist())
 

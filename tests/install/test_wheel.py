@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from navllm.browsers import CHROMIUM, StaticSite, _wrap
+from navllm.devtools.browsers import CHROMIUM, StaticSite, _wrap
 from navllm.install import CHROME_EXTENSION_ID
 from navllm.install.package import shipped_files
 from navllm.providers.echo import PREAMBLE
@@ -84,6 +84,9 @@ def test_sdist_and_wheel_carry_the_extension_and_templates(installed):
     assets = {n.removeprefix("navllm/_assets/extension/") for n in names if n.startswith("navllm/_assets/extension/")}
     assert assets == extension
     assert {"navllm/_assets/manifest/chrome.json.in", "navllm/_assets/manifest/firefox.json.in", "navllm/py.typed"} <= names
+    # The driver's test build (navllm demo, navllm bench relay) is package data of navllm.devtools.
+    testbuild = ROOT / "host" / "navllm" / "devtools" / "testbuild"
+    assert {f"navllm/devtools/testbuild/{p.name}" for p in testbuild.iterdir() if p.is_file()} <= names
     assert not any(n.startswith(("tests/", "extension/", "manifest/", "host/")) for n in names)
     sdist = next(installed.dist.glob("navllm-*.tar.gz"))
     with tarfile.open(sdist) as tf:

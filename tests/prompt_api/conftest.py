@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 from tests.local.conftest import smollm2_store  # noqa: F401 - the converted default model, once per session
-from navllm.browsers import Browser, Chromium, Firefox, Tab
+from navllm.devtools.browsers import Browser, Chromium, Firefox, Tab
 from tests.support.browsers import site  # noqa: F401 - pytest fixture
 
 PAGES = Path(__file__).resolve().parent / "pages"

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 import pytest
 
 from tests.prompt_api.conftest import PAGE, add_pages
-from navllm.browsers import Browser, Chromium, Tab
+from navllm.devtools.browsers import Browser, Chromium, Tab
 
 REPORT = """
     const own = !Function.prototype.toString.call(LanguageModel).includes("[native code]");

@@ -1,8 +1,8 @@
-"""Real browsers with the navllm extension, for end-to-end tests (the driver is ``navllm.browsers``).
+"""Real browsers with the navllm extension, for end-to-end tests (the driver is ``navllm.devtools.browsers``).
 
 Use it from a conftest: ``from tests.support.browsers import site, chromium, firefox, browser``.
 
-- ``site`` (session): ``navllm.browsers.StaticSite`` serving ``tests/support/pages`` on 127.0.0.1
+- ``site`` (session): ``navllm.devtools.browsers.StaticSite`` serving ``tests/support/pages`` on 127.0.0.1
   (also as ``localhost`` and ``127.0.0.2``) plus pages a test adds with ``site.add(path, html)``.
 - ``chromium`` / ``firefox`` (module): one browser per test module, with the extension loaded and
   the host registered BY OUR INSTALLER for that profile, with its own ``NAVLLM_HOME``
@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 
-from navllm.browsers import ADMIN_PAGE, LAUNCHERS, AdminError, Browser, Chromium, Firefox, PageError, StaticSite, Tab
+from navllm.devtools.browsers import ADMIN_PAGE, LAUNCHERS, AdminError, Browser, Chromium, Firefox, PageError, StaticSite, Tab
 
 PAGES = Path(__file__).resolve().parent / "pages"
 

@@ -2,12 +2,14 @@
 
 - Round trip bridge -> background -> host -> back, over >= 1,000 sequential ``params`` calls
   (the host answers them from its configuration, so this is the relay's own cost), sent from
-  the bench tab's isolated world as the bridge sends them, in real Chromium and Firefox; in the
-  same run and the same tab, the baseline: ``ping``, which takes the same path but is answered
-  by the background without the host, so the host's share is the difference. For the whole
-  path from the page (MAIN world -> private port -> bridge -> ...), ``navigator.llm.availability()``
-  through the public API, which also asks every provider. Calls alternate in blocks of 100 so
-  all paths see the same conditions.
+  the bench tab's isolated world over a ``navllm-page`` port as the bridge sends them, in real
+  Chromium and Firefox; in the same run and the same tab, the baseline: the same ``params``
+  messages over the driver's echo port (``ECHO_PORT``, which only its test build of the
+  extension has: ``navllm/devtools/testbuild/bench-echo.js``), answered by the background at once
+  without the host, so the host's share is the difference. For the whole path from the page
+  (MAIN world -> private port -> bridge -> ...), ``navigator.llm.availability()`` through the
+  public API, which also asks every provider. Calls alternate in blocks of 100 so all paths see
+  the same conditions; each block opens its ports with one untimed call.
 - The host alone: the same ``params`` envelope the background sends, written to the host's
   stdin and answered on its stdout, one at a time (``--host-only`` runs just this). What the
   host path costs beyond the baseline and beyond this is the browser's native-messaging plumbing.
@@ -38,44 +40,56 @@ BLOCK = 100
 
 PAGE = "<!doctype html><meta charset=utf-8><title>navllm relay benchmark</title><p>Measuring…"
 
-# Runs in an extension page: times `count` sequential calls of each type over a "navllm-page"
-# port opened in the isolated world of the bench tab, exactly as the bridge sends them (page
-# scripts reach the bridge over a private MessagePort, so the page itself cannot send these).
+# Runs in an extension page: in the isolated world of the bench tab, times `count` sequential
+# calls for each path {name: [port name, request type]}, each over its own port: "navllm-page"
+# as the bridge sends them (page scripts reach the bridge over a private MessagePort, so the page
+# itself cannot send these), or the test build's echo port. One untimed call first opens each port.
 BRIDGE_JS = """
-const [url, count, types] = ARGS;
+const [url, count, paths] = ARGS;
 const api = globalThis.browser ?? globalThis.chrome;
 const tab = (await api.tabs.query({})).find((t) => t.url === url);
 const [{ result }] = await api.scripting.executeScript({
   target: { tabId: tab.id },
-  args: [count, types],
-  func: async (count, types) => {
+  args: [count, paths],
+  func: async (count, paths) => {
     const api = globalThis.browser ?? globalThis.chrome;
-    const port = api.runtime.connect({ name: "navllm-page" });
-    const waiting = new Map();
-    port.onMessage.addListener(({ id, reply }) => {
-      if (reply.type !== "done" && reply.type !== "error") return;
-      waiting.get(id)?.(reply);
-      waiting.delete(id);
-    });
-    let lastId = 0;
-    const call = (type) => new Promise((resolve) => {
-      const id = ++lastId;
-      waiting.set(id, resolve);
-      port.postMessage({ id, type, body: {} });
-    });
+    const open = (name) => {
+      const port = api.runtime.connect({ name });
+      const waiting = new Map();
+      port.onMessage.addListener(({ id, reply }) => {
+        if (reply.type !== "done" && reply.type !== "error") return;
+        waiting.get(id)?.(reply);
+        waiting.delete(id);
+      });
+      port.onDisconnect.addListener(() => {
+        for (const resolve of waiting.values()) resolve({ type: "error", error: { name: "OperationError", message: `port ${name} was disconnected` } });
+        waiting.clear();
+      });
+      let lastId = 0;
+      const call = (type) => new Promise((resolve) => {
+        const id = ++lastId;
+        waiting.set(id, resolve);
+        port.postMessage({ id, type, body: {} });
+      });
+      return { port, call };
+    };
+    const ports = Object.fromEntries(Object.entries(paths).map(([path, [name]]) => [path, open(name)]));
     const times = {};
     try {
-      for (const type of types) {
-        times[type] = [];
+      for (const [path, [name, type]] of Object.entries(paths)) {
+        const { call } = ports[path];
+        const first = await call(type);
+        if (first.type !== "done") return { error: `${path} (${name}): ${first.error.name}: ${first.error.message}` };
+        times[path] = [];
         for (let i = 0; i < count; i++) {
           const started = performance.now();
           const reply = await call(type);
-          if (reply.type !== "done") return { error: `${type}: ${reply.error.name}: ${reply.error.message}` };
-          times[type].push(performance.now() - started);
+          if (reply.type !== "done") return { error: `${path} (${name}): ${reply.error.name}: ${reply.error.message}` };
+          times[path].push(performance.now() - started);
         }
       }
     } finally {
-      port.disconnect();
+      for (const { port } of Object.values(ports)) port.disconnect();
     }
     return times;
   },
@@ -139,7 +153,7 @@ def summary(values: list[float]) -> dict:
 @contextmanager
 def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[tuple]:
     """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``."""
-    from ..browsers import LAUNCHERS, StaticSite
+    from ..devtools.browsers import LAUNCHERS, StaticSite
 
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
         site = StaticSite(Path(tmp))
@@ -156,15 +170,17 @@ def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterato
 
 
 def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
-    from ..browsers import ADMIN_PAGE
+    from ..devtools.browsers import ADMIN_PAGE, ECHO_PORT
 
+    # The host path and the baseline send the same messages; only the port differs.
+    paths = {"host": ["navllm-page", "params"], "baseline": [ECHO_PORT, "params"]}
     with bench_browser(kind) as (browser, site):
         url = site.url("bench.html")
         page = browser.tab(url)
         admin = browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
 
         def bridge(count: int) -> dict[str, list[float]]:
-            times = admin.run(BRIDGE_JS, url, count, ["params", "ping"])
+            times = admin.run(BRIDGE_JS, url, count, paths)
             if "error" in times:
                 raise RuntimeError(times["error"])
             return times
@@ -175,8 +191,8 @@ def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
         for done in range(0, n, BLOCK):
             count = min(BLOCK, n - done)
             block = bridge(count)
-            times["host"] += block["params"]
-            times["baseline"] += block["ping"]
+            times["host"] += block["host"]
+            times["baseline"] += block["baseline"]
             times["navigatorLlm"] += page.run(API_JS, count)
     result = {path: summary(values) for path, values in times.items()}
     result["ratio"] = result["host"]["p50"] / result["baseline"]["p50"]

@@ -60,7 +60,7 @@ def register(commands) -> None:
 
 def run(args) -> int:
     try:
-        from ..browsers import LAUNCHERS, StaticSite
+        from ..devtools.browsers import LAUNCHERS, StaticSite
     except ImportError as exc:  # pragma: no cover - depends on how navllm was installed
         print(f"navllm demo: {exc}", file=sys.stderr)
         return 1

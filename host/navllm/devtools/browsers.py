@@ -1,5 +1,6 @@
-"""Drive a real browser with the navllm extension and a host registered by our installer for a
-throw-away profile: used by ``navllm demo``, ``navllm bench relay`` and the end-to-end tests.
+"""Drive a real browser with a test build of the navllm extension and a host registered by our
+installer for a throw-away profile: used by ``navllm demo``, ``navllm bench relay`` and the
+end-to-end tests.
 
 Chromium runs under Playwright, Firefox ESR under Marionette (both from the ``demo`` extra,
 imported only when a browser is launched). Each browser gets its own folder: profile, ``HOME``
@@ -10,6 +11,10 @@ and the host's ``NAVLLM_HOME`` (``browser.home``).
 - ``browser.admin(type, **body)`` sends a request from an extension page, exactly as the
   settings UI does; ``browser.grant(origin)`` and ``browser.settings(**values)`` use it.
 - ``browser.host_pids()`` / ``kill_host()`` find the host processes it started.
+
+The test build (``extension_copy``) is the shipped extension plus ``testbuild/`` as ``_test/``:
+the admin page, and a background module that runs the shipped one and adds ``ECHO_PORT``, the
+no-host baseline of ``navllm bench relay``.
 """
 
 from __future__ import annotations
@@ -30,10 +35,14 @@ from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
-from .install import CHROME_EXTENSION_ID, FIREFOX_EXTENSION_ID
+from ..install import CHROME_EXTENSION_ID, FIREFOX_EXTENSION_ID
 
 FIREFOX_UUID = "6f1b9d52-3c1e-4b8a-9d7e-2a4c5e6f7a80"  # pinned so the extension's origin is known
-ADMIN_PAGE = "_test/admin.html"  # added to the driver's copy only; never shipped
+# The test build's own files: testbuild/ becomes _test/ in the driver's copy only; never shipped.
+TESTBUILD = Path(__file__).resolve().parent / "testbuild"
+ADMIN_PAGE = "_test/admin.html"
+TEST_BACKGROUND = "_test/background.js"
+ECHO_PORT = "navllm-bench-echo"  # answered by _test/background.js without the host
 CHROMIUM = os.environ.get("NAVLLM_CHROMIUM", "/usr/bin/chromium")
 FIREFOX = os.environ.get("NAVLLM_FIREFOX", "/usr/bin/firefox-esr")
 
@@ -101,14 +110,25 @@ class AdminError(Exception):
 
 
 def extension_copy(where: Path) -> Path:
-    """The extension as shipped, plus an empty page to send admin requests from (as the settings
-    UI does), and empty UI pages where they are missing (Chromium refuses to load an extension
-    whose side panel file is missing)."""
-    from .resources import extension_dir
+    """The test build: the extension as shipped, plus ``testbuild/`` as ``_test/`` (an empty page
+    to send admin requests from, as the settings UI does, and a background module that imports
+    the shipped one and answers ``ECHO_PORT``), the manifest's background pointed at that module,
+    and empty UI pages where they are missing (Chromium refuses to load an extension whose side
+    panel file is missing)."""
+    from ..resources import extension_dir
 
     ext = where / "extension"
     shutil.copytree(extension_dir(), ext)
-    for page in ("ui/panel/panel.html", "ui/popup/popup.html", ADMIN_PAGE):
+    shutil.copytree(TESTBUILD, ext / "_test", ignore=shutil.ignore_patterns(".*", "__pycache__"))
+    manifest_path = ext / "manifest.json"
+    manifest = json.loads(manifest_path.read_text(encoding="utf-8"))
+    background = manifest["background"]
+    if background.get("type") != "module" or "service_worker" not in background or "scripts" not in background:
+        raise RuntimeError(f"the test build expects a module background with service_worker and scripts: {background}")
+    background["service_worker"] = TEST_BACKGROUND  # Chromium
+    background["scripts"] = [TEST_BACKGROUND]  # Firefox
+    manifest_path.write_text(json.dumps(manifest, indent=2) + "\n", encoding="utf-8")
+    for page in ("ui/panel/panel.html", "ui/popup/popup.html"):
         path = ext / page
         if not path.exists():
             path.parent.mkdir(parents=True, exist_ok=True)
