@@ -36,7 +36,9 @@ let probing = false;
 
 export const errorReply = (name, message, details) => ({ type: "error", error: details ? { name, message, details } : { name, message } });
 
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+const sleep = (ms) => new Promise((resolve) => {
+  setTimeout(resolve, ms);
+});
 const backoff = (n) => (n <= 1 ? 0 : Math.min(MAX_BACKOFF_MS, 200 * 2 ** (n - 2)));
 
 const nothing = Symbol("no answer");

@@ -111,7 +111,7 @@ function decide(ask, caller, decision, providers) {
 }
 
 /** The prompt window's answer; only this extension's own pages may give one. */
-async function onDecision(message, sender) {
+async function onDecision(message) {
   const { key, decision, providers } = message;
   if (typeof key !== "string" || !DECISIONS.has(decision)) return { ok: false };
   const saved = (await stored())[key];
@@ -151,7 +151,7 @@ function notifyHost(message) {
 // Listeners are registered when the worker starts, so events wake it.
 api.runtime.onMessage.addListener((message, sender, sendResponse) => {
   if (message?.type !== DECISION_MESSAGE || !isOwnPage(sender)) return false;
-  onDecision(message, sender).then(sendResponse, () => sendResponse({ ok: false }));
+  onDecision(message).then(sendResponse, () => sendResponse({ ok: false }));
   return true;
 });
 // Any private window may lead to private decisions (prompts, or the panel's admin requests).

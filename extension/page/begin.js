@@ -34,6 +34,7 @@
     RangeError,
     DOMException,
     ReadableStream,
+    isNaN: Number.isNaN,
     isSafeInteger: Number.isSafeInteger,
     isArray: Array.isArray,
     String,

@@ -30,7 +30,7 @@
 
   const optionalNumber = (value, name, integer, min, max) => {
     if (value === undefined) return undefined;
-    if (typeof value !== "number" || value !== value || (integer && !I.isSafeInteger(value))) {
+    if (typeof value !== "number" || I.isNaN(value) || (integer && !I.isSafeInteger(value))) {
       throw new I.TypeError(`${name} must be ${integer ? "an integer" : "a number"}`);
     }
     if (value < min || value > max) throw new I.RangeError(`${name} must be between ${min} and ${max}`);

@@ -55,6 +55,7 @@ def test_option_errors_abort_and_one_shot(page):
         return {
           oneShot: await navigator.llm.prompt("once", {systemPrompt: "S:"}),
           badTemperature: await name(navigator.llm.createSession({temperature: 9})),
+          nanTemperature: await name(navigator.llm.createSession({temperature: NaN})),
           badTopK: await name(navigator.llm.createSession({topK: 1.5})),
           badSystem: await name(navigator.llm.createSession({systemPrompt: 5})),
           badConstraint: await name(navigator.llm.createSession({responseConstraint: "x"})),
@@ -68,6 +69,7 @@ def test_option_errors_abort_and_one_shot(page):
     assert got == {
         "oneShot": PREAMBLE + "S:once",
         "badTemperature": "RangeError",
+        "nanTemperature": "TypeError",
         "badTopK": "TypeError",
         "badSystem": "TypeError",
         "badConstraint": "TypeError",
