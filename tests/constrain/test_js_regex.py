@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from navllm.protocol.errors import ErrorName, NavError
-from navllm.providers.local.js_regex import js_regex_to_rust
+from navllm.providers.local.constrain.js_regex import js_regex_to_rust
 
 SPACE = r"\t\n\x{B}\x{C}\r \x{A0}\x{1680}\x{2000}-\x{200A}\x{2028}\x{2029}\x{202F}\x{205F}\x{3000}\x{FEFF}"
 

@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 from navllm.protocol.common import JsonSchemaConstraint, Message, TextPart, ToolCallPart, ToolResponsePart, text_message
 from navllm.providers.base import Generation
 from navllm.providers.local.constrain import build_constraint, prepare
-from navllm.providers.local.tool_calls import OPEN, ToolCallSplitter
+from navllm.providers.local.constrain.tool_calls import OPEN, ToolCallSplitter
 from tests.constrain.corpus import TOOLS
 
 SCHEMAS = {t.name: t.input_schema for t in TOOLS}

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from navllm.models.convert.chat_template import ChatTemplate
+from navllm.models.chat_template import ChatTemplate
 from navllm.protocol.errors import ErrorName, NavError
 
 SMOLLM_SYSTEM = "<|im_start|>system\nYou are a helpful AI assistant named SmolLM, trained by Hugging Face<|im_end|>\n"

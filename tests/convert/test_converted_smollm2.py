@@ -7,7 +7,7 @@ import json
 import numpy as np
 import pytest
 
-from navllm.models.convert.chat_template import ChatTemplate
+from navllm.models.chat_template import ChatTemplate
 from navllm.bench.reference import logits
 from tests.convert.reference import Runner
 

@@ -57,7 +57,7 @@ ENGINES = (*OURS, "llama.cpp")
 
 def prompt_ids(model_dir: Path) -> tuple[list[int], list[int]]:
     """The 100-token benchmark prompt, and the fixed text (prompt + answer) for agreement."""
-    from ..models.convert.chat_template import ChatTemplate
+    from ..models.chat_template import ChatTemplate
     from ..providers.local.runtime import ModelInfo
 
     from tokenizers import Tokenizer

@@ -14,7 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ...protocol.errors import ErrorName, NavError
-from .chat_template import ChatTemplate
+from ..chat_template import ChatTemplate
 from .gguf_source import GGUFSource
 from .spec import ModelSpec
 

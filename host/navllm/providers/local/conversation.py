@@ -4,7 +4,7 @@ Dispatch hands over the whole message list on every call. The conversation rende
 model's chat template and lets the engine reuse the longest token prefix already in the cache,
 so a follow-up prompt prefills only its new tokens.
 
-A request with a response constraint, tools or non-text parts goes through ``constrain``
+A request with a response constraint, tools or non-text parts goes through ``constrain/``
 (constrained decoding): ``constrain.prepare`` gives the messages to render (instructions added,
 tool calls and results written out as text) and ``constrain.decoder`` the token mask for the
 sampler and the conversion of the generated text into reply chunks.
@@ -35,7 +35,7 @@ def _needs_constrain(messages: Sequence[Message], constraint: Constraint | None,
 
 class LocalConversation(Conversation):
     def __init__(self, model: LoadedModel, context_window: int, defaults: SamplerConfig, cache: KVCache | None = None):
-        from ...models.convert.chat_template import ChatTemplate
+        from ...models.chat_template import ChatTemplate
 
         info = model.info
         self.model = info.name

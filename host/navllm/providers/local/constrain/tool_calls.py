@@ -5,7 +5,7 @@ The syntax is fixed and documented to the model in a system instruction::
 
     <tool_call>{"name": "get_weather", "arguments": {"city": "Paris"}}</tool_call>
 
-one call per line, after optional text. ``constrain.py`` turns the same tool list into a grammar
+one call per line, after optional text. ``token_mask.py`` turns the same tool list into a grammar
 so that once the model opens ``<tool_call>`` it can only write a declared tool's name and
 arguments valid against that tool's ``inputSchema``. Results the page feeds back (``tool-response``
 parts in a user message) are shown to the model as ``<tool_response>{...}</tool_response>`` blocks
@@ -18,7 +18,7 @@ import json
 import secrets
 from typing import Any
 
-from ...protocol.common import Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
+from ....protocol.common import Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
 
 OPEN = "<tool_call>"
 CLOSE = "</tool_call>"

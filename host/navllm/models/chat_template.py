@@ -1,5 +1,9 @@
 """Rendering a model's own chat template (``tokenizer.chat_template``) with jinja2, sandboxed.
 
+The template is part of a converted model (``chatTemplate`` in its ``navllm-model.json``): the
+converter checks it parses before the weights are converted, the local engine renders every
+prompt with it, and the local benchmark builds its prompt with it.
+
 The template comes from a downloaded file, so it runs in jinja2's immutable sandbox: it can format
 strings and loop over messages, but cannot reach Python attributes or mutate what it is given.
 Globals match what Hugging Face templates expect: ``raise_exception``, ``bos_token``,
@@ -11,7 +15,7 @@ from __future__ import annotations
 import json
 from datetime import datetime
 
-from ...protocol.errors import ErrorName, NavError
+from ..protocol.errors import ErrorName, NavError
 
 
 class ChatTemplate:

@@ -1,19 +1,11 @@
-"""Constrained decoding on the local model: JSON Schema, RegExp and tool calls as token masks.
+"""JSON Schema, RegExp and tool calls as token masks: one llguidance grammar per generation.
 
 A page's ``responseConstraint`` and ``tools`` become one llguidance grammar; a
 ``GrammarConstraint`` (the sampler's ``TokenConstraint``) computes, before each token, which
 vocabulary ids keep the output inside that grammar, so the result is valid by construction
 rather than by retrying. End-of-sequence is allowed only once the output is complete, and is
-the only choice left when nothing more can follow. The constraint's text is also shown to the
-model (unless ``omitResponseConstraintInput``), since a mask alone leaves a small model guessing.
-
-The engine (``conversation.py``) calls two functions:
-
-- ``prepare(messages, constraint=, tools=, omit_constraint_input=)``: the messages its chat
-  template renders (tools listed in the system turn, the constraint appended to the last user
-  turn, tool calls and results written out as text);
-- ``decoder(request, model)``: a ``LocalDecoder`` holding the token mask for the sampler and
-  turning the generated text into reply chunks (text and ``ToolCallPart``).
+the only choice left when nothing more can follow. What the grammar cannot express is refused
+with the Prompt API's errors, naming the feature.
 
 llguidance and numpy are imported lazily: nothing here runs at host start-up.
 """
@@ -27,18 +19,16 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ...protocol.common import Constraint, JsonSchemaConstraint, Message, RegexConstraint, TextPart, ToolSpec
-from ...protocol.errors import ErrorName, NavError
-from ..base import Chunk, Generation
+from ....protocol.common import JsonSchemaConstraint, Message, RegexConstraint, ToolSpec
+from ....protocol.errors import ErrorName, NavError
+from ...base import Generation
 from .js_regex import js_regex_to_rust
 from .schema_refs import check_refs
-from .tool_calls import ToolCallSplitter, call_schema, calls_grammar, render_tool_parts, tools_instruction
+from .tool_calls import call_schema, calls_grammar
 
 if TYPE_CHECKING:
     import llguidance
     import numpy as np
-
-    from .runtime import LoadedModel
 
 # Compact-ish JSON: a little whitespace where JSON allows it (so ``{"a": 1}`` and pre-filled
 # prefixes written by hand fit) but bounded, so a model can't pad forever. Options the page
@@ -68,47 +58,6 @@ class Vocabulary:
         return Vocabulary(llguidance.LLTokenizer(text, n_vocab=size, eos_token=list(eos_ids)), size, tuple(eos_ids))
 
 
-def prepare(
-    messages: Sequence[Message], *, constraint: Constraint | None, tools: Sequence[ToolSpec], omit_constraint_input: bool
-) -> list[Message]:
-    """The conversation as the model should see it."""
-    out = [render_tool_parts(m) for m in messages]
-    if tools:
-        out = _add_to_system(out, tools_instruction(list(tools)))
-    if constraint is not None and not omit_constraint_input:
-        out = _add_to_last_user(out, constraint_instruction(constraint))
-    return out
-
-
-def decoder(request: Generation, model: LoadedModel) -> LocalDecoder:
-    info = model.info
-    vocabulary = Vocabulary.load(model.folder / "tokenizer.json", info.vocab_size, tuple(info.eos_token_ids))
-    splitter = ToolCallSplitter(prefix=_prefix(request.messages)) if request.tools else None
-    return LocalDecoder(build_constraint(request, vocabulary), splitter)
-
-
-class LocalDecoder:
-    """What one constrained generation needs: the mask (None when nothing constrains the tokens)
-    and the reading of the reply into chunks."""
-
-    def __init__(self, constraint: GrammarConstraint | None, splitter: ToolCallSplitter | None):
-        self.constraint = constraint
-        self._splitter = splitter
-
-    def feed(self, text: str) -> list[Chunk]:
-        return list(self._splitter.feed(text)) if self._splitter else [text]
-
-    def end(self) -> list[Chunk]:
-        return list(self._splitter.finish()) if self._splitter else []
-
-
-def constraint_instruction(constraint: JsonSchemaConstraint | RegexConstraint) -> str:
-    if isinstance(constraint, RegexConstraint):
-        return f"Reply only with text that matches this regular expression: /{constraint.pattern}/{constraint.flags}"
-    schema = json.dumps(constraint.schema_, ensure_ascii=False)
-    return f"Reply only with JSON, and no other text, that conforms to this JSON Schema:\n{schema}"
-
-
 def build_constraint(request: Generation, vocabulary: Vocabulary) -> GrammarConstraint | None:
     """The token mask for this generation, already advanced past an assistant pre-fill.
 
@@ -119,12 +68,12 @@ def build_constraint(request: Generation, vocabulary: Vocabulary) -> GrammarCons
         return None
     grammar = _grammar(request.constraint, request.tools)
     constraint = GrammarConstraint(grammar, vocabulary)
-    if prefix := _prefix(request.messages):
+    if prefix := assistant_prefix(request.messages):
         constraint.prefill(prefix)
     return constraint
 
 
-def _prefix(messages: Sequence[Message]) -> str:
+def assistant_prefix(messages: Sequence[Message]) -> str:
     """The assistant pre-fill the reply continues (``prefix: true`` on the last message), or ''."""
     last = messages[-1] if messages else None
     return last.text if last is not None and last.prefix and last.role == "assistant" else ""
@@ -233,22 +182,3 @@ def _translate(error: str, what: str) -> NavError:
     if "oneOf constraints are not supported" in first:
         return NavError(ErrorName.NOT_SUPPORTED, f"{what} uses oneOf with branches that may overlap, which is not supported; use anyOf")
     return NavError(ErrorName.NOT_SUPPORTED, f"{what} is not supported: {first[:300]}")
-
-
-def _add_to_system(messages: list[Message], text: str) -> list[Message]:
-    if messages and messages[0].role == "system":
-        first = messages[0]
-        return [_with_text(first, first.text + "\n\n" + text), *messages[1:]]
-    return [Message(role="system", content=[TextPart(value=text)]), *messages]
-
-
-def _add_to_last_user(messages: list[Message], text: str) -> list[Message]:
-    for i in range(len(messages) - 1, -1, -1):
-        if messages[i].role == "user":
-            return [*messages[:i], _with_text(messages[i], messages[i].text + "\n\n" + text), *messages[i + 1 :]]
-    return _add_to_system(messages, text)
-
-
-def _with_text(message: Message, text: str) -> Message:
-    others = [p for p in message.content if not isinstance(p, TextPart)]
-    return message.model_copy(update={"content": [TextPart(value=text), *others]})

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 from urllib.parse import unquote
 
-from ...protocol.errors import ErrorName, NavError
+from ....protocol.errors import ErrorName, NavError
 
 # Keywords whose values are data, not subschemas; definitions are entered only through a $ref.
 _NOT_SCHEMAS = frozenset({"const", "enum", "default", "examples", "$defs", "definitions"})

@@ -15,7 +15,7 @@ without ``u`` does not).
 
 from __future__ import annotations
 
-from ...protocol.errors import ErrorName, NavError
+from ....protocol.errors import ErrorName, NavError
 
 # Characters the Rust regex crate treats as syntax (escaped when meant literally).
 _META = set("\\.+*?()|[]{}^$#&-~")
