@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import sys
 import tempfile
 import time
 from pathlib import Path
@@ -24,7 +25,9 @@ REPAIR = "run `navllm doctor --repair` or press Repair under Status in navllm's 
 
 
 def damaged(path: Path | str, why: str) -> NavError:
-    return NavError(ErrorName.DATA, f"{path} is damaged or unreadable ({why}); navllm has not changed it. Restore it, or {REPAIR}", file=str(path))
+    return NavError(
+        ErrorName.DATA, f"{path} is damaged or unreadable ({why}); navllm has not changed it. Restore it, or {REPAIR}", file=str(path)
+    )
 
 
 def write_atomic(path: Path, data: bytes, mode: int = 0o600) -> None:
@@ -103,7 +106,7 @@ def sweep_temps(folder: Path) -> list[Path]:
 def alive(pid: int) -> bool:
     if pid == os.getpid():
         return True
-    if os.name == "nt":
+    if sys.platform == "win32":  # os.name == "nt", in the form type checkers know
         import ctypes
 
         handle = ctypes.windll.kernel32.OpenProcess(0x1000, False, pid)  # PROCESS_QUERY_LIMITED_INFORMATION

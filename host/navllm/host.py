@@ -19,8 +19,8 @@ from navllm.wire.framing import (
     SAFE_FRAME,
     EndOfStream,
     FrameReader,
-    FramingError,
     FrameWriter,
+    FramingError,
     Malformed,
     Oversized,
     check_depth,
@@ -31,6 +31,10 @@ from navllm.wire.framing import (
 
 if TYPE_CHECKING:
     from collections.abc import Callable
+
+    from navllm.dispatch.dispatcher import Dispatcher
+    from navllm.protocol.replies import Reply
+    from navllm.wire.channel import Closed, Item
 
 CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
 STOPPING = "navllm host: stopping, the browser's message stream is unusable"
@@ -60,7 +64,7 @@ def check_caller(argv: list[str], allowed: str | None) -> str | None:
     return None
 
 
-def handshake(reader: FrameReader, writer: FrameWriter) -> object:
+def handshake(reader: FrameReader, writer: FrameWriter) -> bytes | Oversized | EndOfStream | FramingError | None:
     """Answer the extension's opening hello before the services are even imported, so a
     (re)connecting browser waits for Python's start-up only. Returns None when the first frame
     was the hello; otherwise what the reader gave, for ``serve`` to handle like any later frame
@@ -75,8 +79,13 @@ def handshake(reader: FrameReader, writer: FrameWriter) -> object:
         return body
     rid = first.get("id") if isinstance(first, dict) else None
     # An ASCII id can always be written back; anything unusual takes the dispatcher's way.
-    if not (isinstance(rid, str) and 0 < len(rid) <= 64 and rid.isascii() and first.get("type") == "hello"
-            and type(first.get("protocol")) is int):
+    if not (
+        isinstance(rid, str)
+        and 0 < len(rid) <= 64
+        and rid.isascii()
+        and first.get("type") == "hello"
+        and type(first.get("protocol")) is int
+    ):
         return body
     if first["protocol"] == PROTOCOL_VERSION:
         writer.write({"id": rid, "type": "done", "data": {"host": __version__, "protocol": PROTOCOL_VERSION}})
@@ -114,7 +123,7 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversiz
         if not stopped.done():
             stopped.set_result(closed)
 
-    def send(reply) -> None:
+    def send(reply: "Reply") -> None:
         """Write one reply; never raises. One that cannot be serialized becomes an OperationError."""
         try:
             body = reply.wire_json()
@@ -128,7 +137,7 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversiz
         except OSError:
             stop(Closed())  # the browser is gone
 
-    def deliver(item) -> None:
+    def deliver(item: "Item") -> None:
         """Runs on the loop for each frame the reader thread hands over, then once for the end."""
         if stopped.done():
             return
@@ -160,7 +169,7 @@ def stopping(error: str) -> int:
     return 2
 
 
-def exit_deadline(closed) -> None:
+def exit_deadline(closed: "Closed") -> None:
     """Input has ended: whatever the loop is doing (even stuck), the process ends in EXIT_GRACE."""
 
     def leave() -> None:
@@ -171,7 +180,7 @@ def exit_deadline(closed) -> None:
     timer.start()
 
 
-def frame_submitter(dispatcher) -> "Callable[[bytes | Oversized], None]":
+def frame_submitter(dispatcher: "Dispatcher") -> "Callable[[bytes | Oversized], None]":
     """What hands each frame to ``dispatcher``; it never raises, whatever the frame holds.
 
     Well-formed requests are validated straight from their bytes; anything else is decoded and

@@ -25,13 +25,18 @@ def assets() -> Path:
     shipped = package / "_assets"
     if shipped.is_dir():
         if not isinstance(shipped, Path):  # pragma: no cover - a zipped install; browsers need real files
-            raise NavError(ErrorName.NOT_FOUND, f"navllm's files are inside an archive ({shipped}); install navllm unpacked (pip and pipx do)")
+            raise NavError(
+                ErrorName.NOT_FOUND, f"navllm's files are inside an archive ({shipped}); install navllm unpacked (pip and pipx do)"
+            )
         return shipped
     if isinstance(package, Path):
         checkout = package.parent.parent  # host/navllm -> the repository
         if (checkout / "extension" / "manifest.json").is_file() and (checkout / "manifest").is_dir():
             return checkout
-    raise NavError(ErrorName.NOT_FOUND, f"navllm's extension and manifest templates are missing from {package}; reinstall navllm (pip install --force-reinstall navllm)")
+    raise NavError(
+        ErrorName.NOT_FOUND,
+        f"navllm's extension and manifest templates are missing from {package}; reinstall navllm (pip install --force-reinstall navllm)",
+    )
 
 
 def extension_dir() -> Path:

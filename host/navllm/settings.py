@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -52,7 +52,7 @@ class Settings(_Stored):
     replace_native_prompt_api: bool = False
     providers: list[ProviderConfig] = Field(default_factory=lambda: [ProviderConfig(name="local", kind="local", label="On this device")])
 
-    def provider_tuning(self) -> tuple:
+    def provider_tuning(self) -> tuple[int | None, int]:
         """The settings providers are built with; a change rebuilds them (the chain is compared apart)."""
         return (self.threads, self.echo_delay_ms)
 
@@ -97,7 +97,7 @@ def save(settings: Settings) -> None:
     write_atomic(settings_path(), settings.model_dump_json(indent=2, by_alias=True).encode())
 
 
-def update(values: dict) -> Settings:
+def update(values: dict[str, Any]) -> Settings:
     """Apply ``values`` to the stored settings; invalid input, or a damaged file, changes nothing."""
     current = read().model_dump(by_alias=True)
     known = {name for field in Settings.model_fields.items() for name in (field[0], field[1].alias)}
@@ -105,7 +105,8 @@ def update(values: dict) -> Settings:
     if unknown:
         raise NavError(ErrorName.TYPE, f"unknown setting(s): {', '.join(sorted(unknown))}")
     try:
-        values = {Settings.model_fields[k].alias if k in Settings.model_fields else k: v for k, v in values.items()}
+        # Every field has an alias (the camelCase alias generator), so ``or k`` never applies.
+        values = {(Settings.model_fields[k].alias or k) if k in Settings.model_fields else k: v for k, v in values.items()}
         updated = Settings.model_validate({**current, **values})
     except ValidationError as exc:
         raise NavError(ErrorName.TYPE, f"invalid setting {_first_error(exc)}") from None
@@ -118,8 +119,9 @@ def _first_error(exc: ValidationError) -> str:
     return f"{'.'.join(str(p) for p in first['loc']) or 'the whole file'}: {first['msg']}"
 
 
-def public(settings: Settings) -> dict:
-    return json.loads(settings.model_dump_json(by_alias=True))
+def public(settings: Settings) -> dict[str, Any]:
+    wire: dict[str, Any] = json.loads(settings.model_dump_json(by_alias=True))
+    return wire
 
 
 class LiveSettings:

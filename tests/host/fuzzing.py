@@ -17,9 +17,9 @@ import time
 from pathlib import Path
 from typing import Any
 
-from navllm.protocol import REQUESTS
 from protocol_doc import request_examples
 
+from navllm.protocol import REQUESTS
 from tests.support.host_process import ADMIN, HEADER, HostProcess
 
 FUZZ = {"kind": "page", "origin": "https://fuzz.example", "tabId": 9, "frameId": 0}
@@ -83,10 +83,9 @@ def fuzz_frame(mutation: str, rng: random.Random, rid: str) -> tuple[bytes, bool
     """One fuzzed frame from the fuzzing origin with id ``rid``, and whether that id must still get
     a terminal reply (false when the mutation may have destroyed the id)."""
     message = base(rng.choice(KINDS), rid)
-    if rng.random() < 0.5:  # Chrome sends keys sorted (id near the start), Firefox as built (id last)
-        message = dict(sorted(message.items()))
-    else:
-        message = {**{k: v for k, v in message.items() if k != "id"}, "id": rid}
+    # Chrome sends keys sorted (id near the start), Firefox as built (id last)
+    sort = rng.random() < 0.5
+    message = dict(sorted(message.items())) if sort else {**{k: v for k, v in message.items() if k != "id"}, "id": rid}
     raw: dict[str, str] = {}
     paths = [p for p in _paths(message) if p != ["id"]]
     where = rng.choice(paths)
@@ -95,7 +94,12 @@ def fuzz_frame(mutation: str, rng: random.Random, rid: str) -> tuple[bytes, bool
         raw["\x00deep"] = deep(rng.choice([65, 100, 1000, 3000]), rng)
         _put(message, where, "\x00deep")
     elif mutation == "deep-schema":  # the reported wedge: a tool schema nested ~1,000-3,000 levels
-        message = {"caller": dict(FUZZ), "id": rid, "type": "availability", "options": {"tools": [{"name": "t", "description": "d", "inputSchema": "\x00deep"}]}}
+        message = {
+            "caller": dict(FUZZ),
+            "id": rid,
+            "type": "availability",
+            "options": {"tools": [{"name": "t", "description": "d", "inputSchema": "\x00deep"}]},
+        }
         raw["\x00deep"] = '{"a":' * rng.choice([1000, 3000]) + "{}" + "}" * rng.choice([1000, 3000])
     elif mutation == "number":
         raw["\x00number"] = rng.choice(NUMBERS)
@@ -133,7 +137,22 @@ def fuzz_frame(mutation: str, rng: random.Random, rid: str) -> tuple[bytes, bool
     return body, answered
 
 
-MUTATIONS = ["deep", "deep-schema", "number", "surrogate", "retype", "unknown", "drop", "cancel", "oversize", "truncate", "flip", "garbage", "not-an-object", "none"]
+MUTATIONS = [
+    "deep",
+    "deep-schema",
+    "number",
+    "surrogate",
+    "retype",
+    "unknown",
+    "drop",
+    "cancel",
+    "oversize",
+    "truncate",
+    "flip",
+    "garbage",
+    "not-an-object",
+    "none",
+]
 
 
 class Browser:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import re
 from pathlib import Path
@@ -21,11 +22,11 @@ def sections() -> dict[str, dict[str, str]]:
     doc = text()
     parts: dict[str, dict[str, str]] = {}
     starts = [(m.start(), m.group(1)) for m in PART.finditer(doc)] + [(len(doc), "")]
-    for (begin, title), (end, _) in zip(starts, starts[1:]):
+    for (begin, title), (end, _) in itertools.pairwise(starts):
         body = doc[begin:end]
-        heads = list(HEADING.finditer(body)) + [None]
+        heads = [*HEADING.finditer(body), None]
         parts[title] = {
-            head.group(1): body[head.end() : (nxt.start() if nxt else len(body))] for head, nxt in zip(heads, heads[1:]) if head
+            head.group(1): body[head.end() : (nxt.start() if nxt else len(body))] for head, nxt in itertools.pairwise(heads) if head
         }
     return parts
 

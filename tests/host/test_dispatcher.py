@@ -49,7 +49,10 @@ async def settle(condition, timeout: float = 2.0) -> None:
         await asyncio.sleep(0.005)
 
 
-def dispatcher(recorder: Recorder, limits: Limits = Limits(per_origin=4, overall=6)) -> Dispatcher:
+LIMITS = Limits(per_origin=4, overall=6)
+
+
+def dispatcher(recorder: Recorder, limits: Limits = LIMITS) -> Dispatcher:
     return Dispatcher(recorder.send, {Availability: recorder.handler, Params: recorder.handler}, limits)
 
 
@@ -128,10 +131,26 @@ async def test_in_flight_requests_are_bounded_per_origin_overall_and_for_admin_a
         disp.submit({"id": f"x{i}", "type": "params", "caller": ADMIN})
     refused = {rid: r["error"] for rid, r in rec.terminal().items()}
     assert refused == {
-        "a3": {"name": "QuotaExceededError", "message": "https://a.example has 3 requests in flight; wait for some to finish", "details": {"quota": 3, "requested": 4}},
-        "b3": {"name": "QuotaExceededError", "message": "https://b.example has 3 requests in flight; wait for some to finish", "details": {"quota": 3, "requested": 4}},
-        "c1": {"name": "QuotaExceededError", "message": "pages have 7 requests in flight; wait for some to finish", "details": {"quota": 7, "requested": 8}},
-        "x2": {"name": "QuotaExceededError", "message": "the extension's pages have 2 requests in flight; wait for some to finish", "details": {"quota": 2, "requested": 3}},
+        "a3": {
+            "name": "QuotaExceededError",
+            "message": "https://a.example has 3 requests in flight; wait for some to finish",
+            "details": {"quota": 3, "requested": 4},
+        },
+        "b3": {
+            "name": "QuotaExceededError",
+            "message": "https://b.example has 3 requests in flight; wait for some to finish",
+            "details": {"quota": 3, "requested": 4},
+        },
+        "c1": {
+            "name": "QuotaExceededError",
+            "message": "pages have 7 requests in flight; wait for some to finish",
+            "details": {"quota": 7, "requested": 8},
+        },
+        "x2": {
+            "name": "QuotaExceededError",
+            "message": "the extension's pages have 2 requests in flight; wait for some to finish",
+            "details": {"quota": 2, "requested": 3},
+        },
     }
     disp.submit({"id": "k", "type": "cancel", "caller": A, "target": "a0"})  # never refused
     await settle(lambda: "a0" in rec.terminal())

@@ -19,8 +19,8 @@ from navllm.wire.framing import (
     SAFE_FRAME,
     EndOfStream,
     FrameReader,
-    FramingError,
     FrameWriter,
+    FramingError,
     Malformed,
     Oversized,
     check_depth,
@@ -117,7 +117,7 @@ def test_writer_frames_and_refuses_what_the_browser_would_drop():
 
 
 def test_a_large_reply_is_split_into_parts_that_rebuild_it():
-    reply = {"id": "big", "type": "done", "data": "\u0001\"é" * SAFE_FRAME}
+    reply = {"id": "big", "type": "done", "data": '\u0001"é' * SAFE_FRAME}
     body = encode(reply)
     parts = [json.loads(f) for f in frames("big", body)]
     assert len(parts) > 1

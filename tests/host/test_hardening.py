@@ -40,8 +40,15 @@ runpy.run_module("navllm.host", run_name="__main__")
 
 def availability(rid: str, schema: str, caller: dict = FUZZ) -> bytes:
     """An availability request whose tool inputSchema is ``schema``, raw JSON text, id last as Firefox sends it."""
-    return ('{"type":"availability","caller":' + json.dumps(caller) + ',"options":{"tools":[{"name":"t","description":"d","inputSchema":'
-            + schema + '}]},"id":"' + rid + '"}').encode("utf-8", "surrogatepass")
+    return (
+        '{"type":"availability","caller":'
+        + json.dumps(caller)
+        + ',"options":{"tools":[{"name":"t","description":"d","inputSchema":'
+        + schema
+        + '}]},"id":"'
+        + rid
+        + '"}'
+    ).encode("utf-8", "surrogatepass")
 
 
 def nested(depth: int) -> str:
@@ -58,7 +65,10 @@ def browser(navllm_home):
 
 def busy(browser: Browser, n: int = 6) -> list[bytes]:
     """Requests from the grantless page that keep the host busy, sent in the same burst as the bad frame."""
-    return [json.dumps({"id": browser.next_id("busy"), "type": kind, "caller": FUZZ}).encode() for kind in ("params", "availability", "models") * (n // 3)]
+    return [
+        json.dumps({"id": browser.next_id("busy"), "type": kind, "caller": FUZZ}).encode()
+        for kind in ("params", "availability", "models") * (n // 3)
+    ]
 
 
 @pytest.mark.parametrize(
@@ -72,13 +82,29 @@ def busy(browser: Browser, n: int = 6) -> list[bytes]:
         (availability("b1", '{"a":"\\ud800"}'), "done", None),  # a lone surrogate deep in Any data is just data
         (availability("b1", '{"\\udc00":1}'), "done", None),
         (availability("b1", '{"a":NaN,"b":-Infinity,"c":1e999}'), "done", None),
-        (json.dumps({"id": "b1", "type": "params", "caller": {**FUZZ, "origin": "https://\ud800.example"}}).encode(), "TypeError", "origin"),
+        (
+            json.dumps({"id": "b1", "type": "params", "caller": {**FUZZ, "origin": "https://\ud800.example"}}).encode(),
+            "TypeError",
+            "origin",
+        ),
         (json.dumps({"id": "b1", "type": "params", "caller": FUZZ, "\udfff": 1}).encode(), "TypeError", "unicode"),
         (b'{"type":"params","caller":{},"id":"b1","x":"\xff\xfe"}', "TypeError", "not UTF-8 JSON"),
         (b'{"type":"params","id":"b1","caller":', "TypeError", "not UTF-8 JSON"),
     ],
-    ids=["deep-1000", "deep-3000", "deep-arrays", "deep-65", "5000-digits", "surrogate-value", "surrogate-key", "nan-inf",
-         "surrogate-origin", "surrogate-unknown-field", "not-utf8", "truncated-json"],
+    ids=[
+        "deep-1000",
+        "deep-3000",
+        "deep-arrays",
+        "deep-65",
+        "5000-digits",
+        "surrogate-value",
+        "surrogate-key",
+        "nan-inf",
+        "surrogate-origin",
+        "surrogate-unknown-field",
+        "not-utf8",
+        "truncated-json",
+    ],
 )
 def test_a_bad_frame_fails_alone_and_every_origin_is_still_answered(browser, body, name, says):
     browser.send(*busy(browser), body, json.dumps({"id": "o1", "type": "availability", "caller": OTHER}).encode())
@@ -160,7 +186,9 @@ def test_a_flood_from_one_origin_costs_that_origin_alone(navllm_home):
     flood = [browser.next_id("f") for _ in range(40)]
     kinds = ["params", "availability", "models", "create", "measure", "embed"]
     bodies = [json.dumps({"id": rid, "type": "params", "caller": FUZZ, "options": {"model": "sleep"}}).encode() for rid in flood[:32]]
-    bodies += [json.dumps(base(kind, rid)).encode() for rid, kind in zip(flood[32:], kinds * 2)]
+    bodies += [
+        json.dumps(base(kind, rid)).encode() for rid, kind in zip(flood[32:], kinds * 2, strict=False)
+    ]  # 8 ids, each kind once or twice
     browser.send(*bodies)
     for rid in flood[32:]:  # every page request type counts, not only prompts
         error = browser.wait(rid, timeout=5)["error"]
@@ -191,10 +219,7 @@ def test_hello_is_answered_while_every_running_slot_is_taken(navllm_home, busy_w
     take a busy host for a wedged one and kill it with every request in flight."""
     browser = Browser(navllm_home, code=HOOKED)
     browser.setup()
-    if busy_with == "pages":
-        callers = [{**OTHER, "origin": f"https://s{n}.example"} for n in range(4)]
-    else:
-        callers = [ADMIN]
+    callers = [{**OTHER, "origin": f"https://s{n}.example"} for n in range(4)] if busy_with == "pages" else [ADMIN]
     sleepers = [browser.request("params", caller, options={"model": "sleep"}) for caller in callers for _ in range(4)]
     time.sleep(0.3)
     assert all(rid not in browser.answers for rid in sleepers)

@@ -17,8 +17,14 @@ PAGE = Caller(kind="page", origin="https://a.example")
 
 
 def session(table: SessionTable) -> Session:
-    return Session(id=table.new_id(), owner=("https://a.example", False), provider="echo",
-                   conversation=EchoConversation(0.0), options=CoreOptions(), initial=[])
+    return Session(
+        id=table.new_id(),
+        owner=("https://a.example", False),
+        provider="echo",
+        conversation=EchoConversation(0.0),
+        options=CoreOptions(),
+        initial=[],
+    )
 
 
 def test_every_session_busy_refuses_one_more_with_quota_exceeded():

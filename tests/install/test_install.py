@@ -66,7 +66,7 @@ def test_installs_for_every_browser_found(home, navllm_home, capsys):
         "# navllm native-messaging host, written by `navllm install`.\n"
         f"NAVLLM_ALLOWED_CALLERS='{CHROME} {GECKO}'\n"
         "export NAVLLM_ALLOWED_CALLERS\n"
-        f"exec {sys.executable} -m navllm.host \"$@\"\n"
+        f'exec {sys.executable} -m navllm.host "$@"\n'
     )
     assert not (home / ".config/google-chrome").exists()  # not found, not touched
 

@@ -87,8 +87,13 @@ def web_ext() -> str:
 
 
 def lint(folder: Path) -> dict:
-    done = subprocess.run([web_ext(), "lint", "--source-dir", str(folder), "--output", "json", "--no-config-discovery"],
-                          capture_output=True, text=True, timeout=180, env={**os.environ, "NO_UPDATE_NOTIFIER": "1"})
+    done = subprocess.run(
+        [web_ext(), "lint", "--source-dir", str(folder), "--output", "json", "--no-config-discovery"],
+        capture_output=True,
+        text=True,
+        timeout=180,
+        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
+    )
     start = done.stdout.find("{")
     assert start >= 0, f"web-ext lint printed no report (exit {done.returncode}): {done.stdout}\n{done.stderr}"
     return json.loads(done.stdout[start:])

@@ -64,7 +64,12 @@ def installed(tmp_path_factory) -> Iterator[Installed]:
     wheel = next(dist.glob("navllm-*.whl"))
     _run([sys.executable, "-m", "venv", str(venv)], 120)
     env = {k: v for k, v in os.environ.items() if k not in ("PYTHONPATH", "PYTHONHOME", "VIRTUAL_ENV")}
-    _run([str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{wheel}[demo]"], 480, env=env, cwd=work)
+    _run(
+        [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet", "--disable-pip-version-check", f"{wheel}[demo]"],
+        480,
+        env=env,
+        cwd=work,
+    )
     yield Installed(work, dist, venv)
 
 
@@ -91,7 +96,14 @@ def test_sdist_and_wheel_carry_the_extension_and_templates(installed):
     sdist = next(installed.dist.glob("navllm-*.tar.gz"))
     with tarfile.open(sdist) as tf:
         members = {m.name.split("/", 1)[1] for m in tf.getmembers() if "/" in m.name}
-    assert {"setup.py", "MANIFEST.in", "pyproject.toml", "extension/manifest.json", "manifest/chrome.json.in", "manifest/firefox.json.in"} <= members
+    assert {
+        "setup.py",
+        "MANIFEST.in",
+        "pyproject.toml",
+        "extension/manifest.json",
+        "manifest/chrome.json.in",
+        "manifest/firefox.json.in",
+    } <= members
 
 
 def test_installed_copy_registers_the_host_and_answers_a_page(installed, tmp_path):
@@ -118,8 +130,15 @@ def test_installed_copy_registers_the_host_and_answers_a_page(installed, tmp_pat
     installed.run("grants", "allow", site.origin(), env=env)
     playwright = sync_playwright().start()
     try:
-        args = ["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-component-update", "--no-first-run",
-                f"--disable-extensions-except={extension}", f"--load-extension={extension}"]
+        args = [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            f"--disable-extensions-except={extension}",
+            f"--load-extension={extension}",
+        ]
         context = playwright.chromium.launch_persistent_context(str(udd), executable_path=CHROMIUM, headless=True, args=args, env=env)
         try:
             worker = context.service_workers[0] if context.service_workers else context.wait_for_event("serviceworker")

@@ -18,9 +18,22 @@ def main(path: str, start: int, stop: int) -> None:
         if n % 2 == 0:
             grants.set(f"https://site{n}.example", f"https://site{n}.example", "granted", ["local", f"p{n}"], None, float(n))
         else:
-            usage.record(Entry(ts=1_800_000_000.0 + n, origin=f"https://site{n}.example", top_origin=f"https://site{n}.example",
-                               action="prompt", provider="local", model="m", input_tokens=n, output_tokens=1,
-                               latency_ms=1.0, outcome="ok", prompt_text="p" * (n % 997), reply_text=None))
+            usage.record(
+                Entry(
+                    ts=1_800_000_000.0 + n,
+                    origin=f"https://site{n}.example",
+                    top_origin=f"https://site{n}.example",
+                    action="prompt",
+                    provider="local",
+                    model="m",
+                    input_tokens=n,
+                    output_tokens=1,
+                    latency_ms=1.0,
+                    outcome="ok",
+                    prompt_text="p" * (n % 997),
+                    reply_text=None,
+                )
+            )
         sys.stdout.write(f"{n}\n")
         sys.stdout.flush()
 

@@ -62,8 +62,12 @@ def test_grants_delegate_lets_a_sites_frames_ask_and_takes_it_back(navllm_home, 
 
 @pytest.mark.parametrize(
     "args",
-    [("grants", "allow", "file://"), ("grants", "allow", "http://example.com"), ("grants", "allow", SITE, "--expires", "2001-01-01"),
-     ("grants", "delegate", "http://widget.example", "--in", SITE)],
+    [
+        ("grants", "allow", "file://"),
+        ("grants", "allow", "http://example.com"),
+        ("grants", "allow", SITE, "--expires", "2001-01-01"),
+        ("grants", "delegate", "http://widget.example", "--in", SITE),
+    ],
 )
 def test_grants_refuses_bad_input(capsys, args):
     assert main(list(args)) == 1
@@ -79,7 +83,10 @@ def test_usage_summary_export_and_clear(navllm_home, capsys):
         host.decide("always")
         session = host.create()["data"]["session"]
         for _ in range(2):
-            assert kind(host.call("prompt", PAGE, session=session, input=[{"role": "user", "content": [{"type": "text", "value": "hi"}]}])) == "done"
+            assert (
+                kind(host.call("prompt", PAGE, session=session, input=[{"role": "user", "content": [{"type": "text", "value": "hi"}]}]))
+                == "done"
+            )
     finally:
         host.close()
     table = cli(capsys, "usage")

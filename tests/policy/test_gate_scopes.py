@@ -28,8 +28,16 @@ def setup(tmp_path):
 
 
 def _decide(gate, router, decision, names, expires_at=None):
-    return gate.decide(origin=SITE, top_origin=SITE, incognito=False, tab_id=1, document_id=None, decision=decision,
-                       providers=consent_scope(names, router.chain()), expires_at=expires_at)
+    return gate.decide(
+        origin=SITE,
+        top_origin=SITE,
+        incognito=False,
+        tab_id=1,
+        document_id=None,
+        decision=decision,
+        providers=consent_scope(names, router.chain()),
+        expires_at=expires_at,
+    )
 
 
 async def test_remote_providers_need_consent_naming_them(setup):
@@ -81,6 +89,6 @@ async def test_a_decision_in_between_resets_the_dismissal_count(setup):
 
 
 def test_extension_pages_are_not_asked(setup):
-    gate, router, _ = setup
+    gate, _, _ = setup
     admin = Caller(kind="extension", origin="chrome-extension://abc")
     assert gate.eligible(admin)

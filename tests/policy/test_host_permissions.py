@@ -13,7 +13,14 @@ TAB2 = {**PAGE, "tabId": 2}
 def test_first_call_asks_and_always_survives_restart(host):
     ask = host.create()
     assert ask["type"] == "permission_required"
-    assert ask["ask"] == {"origin": SITE, "site": "example.com", "incognito": False, "providers": ["echo"], "remote": False, "remoteProviders": []}
+    assert ask["ask"] == {
+        "origin": SITE,
+        "site": "example.com",
+        "incognito": False,
+        "providers": ["echo"],
+        "remote": False,
+        "remoteProviders": [],
+    }
 
     host.decide("always")
     assert kind(host.create()) == "done"
@@ -78,7 +85,16 @@ def test_three_dismissals_embargo_until_lifted(host):
     assert kind(host.create()) == "permission_required"
 
 
-INELIGIBLE = ["null", "file://", "data:text/html,hi", "http://example.com", "chrome-extension://abc", "ftp://example.com", "https://", "javascript:alert(1)"]
+INELIGIBLE = [
+    "null",
+    "file://",
+    "data:text/html,hi",
+    "http://example.com",
+    "chrome-extension://abc",
+    "ftp://example.com",
+    "https://",
+    "javascript:alert(1)",
+]
 
 
 def test_ineligible_origins_are_refused_without_a_prompt(host):
@@ -122,7 +138,13 @@ def test_same_origin_frame_shares_the_grant(host):
 
 def test_grants_match_scheme_host_and_port_exactly(host):
     host.decide("always")
-    for other in ["http://example.com", "https://sub.example.com", "https://example.com:8443", "https://example.co", "https://examplE.com.evil"]:
+    for other in [
+        "http://example.com",
+        "https://sub.example.com",
+        "https://example.com:8443",
+        "https://example.co",
+        "https://examplE.com.evil",
+    ]:
         assert kind(host.create({**PAGE, "origin": other})) in ("permission_required", "NotAllowedError"), other
     assert kind(host.create({**PAGE, "origin": "https://EXAMPLE.com:443"})) == "done"  # same origin, spelled differently
 
@@ -147,8 +169,14 @@ def test_incognito_decisions_are_kept_apart_and_in_memory(host):
 
 def _admin_examples() -> list[dict]:
     fields = {
-        "origin": SITE, "topOrigin": SITE, "frameOrigin": SITE, "decision": "always", "state": "granted",
-        "tabId": 1, "values": {"echoEnabled": False}, "scope": "default",
+        "origin": SITE,
+        "topOrigin": SITE,
+        "frameOrigin": SITE,
+        "decision": "always",
+        "state": "granted",
+        "tabId": 1,
+        "values": {"echoEnabled": False},
+        "scope": "default",
     }
     examples = []
     for cls in (*grants.MESSAGES, *usage.MESSAGES, *status.MESSAGES):

@@ -45,7 +45,9 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path):
     start = kills = 0
     env = {**os.environ, "PYTHONPATH": os.pathsep.join([str(Path(__file__).parents[2] / "host"), os.environ.get("PYTHONPATH", "")])}
     while start < WRITES:
-        proc = subprocess.Popen([sys.executable, str(WRITER), str(path), str(start), str(WRITES)], stdout=subprocess.PIPE, env=env, text=True)
+        proc = subprocess.Popen(
+            [sys.executable, str(WRITER), str(path), str(start), str(WRITES)], stdout=subprocess.PIPE, env=env, text=True
+        )
         assert proc.stdout
         target = rng.randint(1, 150)
         for _ in range(target):
@@ -80,7 +82,10 @@ def test_migrating_from_the_previous_schema_keeps_all_data(tmp_path):
     )
     db.execute("INSERT INTO quota_limits VALUES ('https://a.example', 7, 700)")
     db.execute("INSERT INTO daily_tokens VALUES ('2027-01-15', 'https://a.example', 30)")
-    before = {t: db.execute(f"SELECT * FROM {t}").fetchall() for t in ("grants", "dismissals", "delegations", "quota_limits", "daily_tokens", "usage")}
+    before = {
+        t: db.execute(f"SELECT * FROM {t}").fetchall()
+        for t in ("grants", "dismissals", "delegations", "quota_limits", "daily_tokens", "usage")
+    }
     db.close()
 
     db = connect(path)
@@ -90,7 +95,7 @@ def test_migrating_from_the_previous_schema_keeps_all_data(tmp_path):
         after = db.execute(f"SELECT * FROM {table}").fetchall()
         assert len(after) == len(rows), table
         for old, new in zip(rows, after, strict=True):
-            assert {k: new[k] for k in old.keys()} == dict(old), table
+            assert {k: new[k] for k in old.keys()}  # noqa: SIM118 -- a sqlite3.Row iterates over its values, not its keys == dict(old), table
     assert db.execute("SELECT day FROM usage").fetchone()[0] == "2027-01-15"
     assert Grants(db).get("https://a.example", "https://a.example", 5.0).providers == ("local", "openai")
     db.close()

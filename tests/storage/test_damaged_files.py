@@ -134,8 +134,15 @@ def models_setup(home: Path) -> Path:
     (folder / "navllm-model.json").write_text(json.dumps({"format": 1, "kind": "chat"}))
     (folder / "model.onnx").write_bytes(b"onnx")
     (folder / "tokenizer.json").write_text("{}")
-    entry = {"kind": "chat", "folder": folder.name, "source": "gguf:/tiny.gguf", "sha256": "0" * 64,
-             "files": {}, "sizeBytes": 10, "created": "2025-01-01T00:00:00+00:00"}
+    entry = {
+        "kind": "chat",
+        "folder": folder.name,
+        "source": "gguf:/tiny.gguf",
+        "sha256": "0" * 64,
+        "files": {},
+        "sizeBytes": 10,
+        "created": "2025-01-01T00:00:00+00:00",
+    }
     registry = root / "registry.json"
     registry.write_text(json.dumps({"format": 1, "defaults": {"chat": "tiny"}, "models": {"tiny": entry}}, indent=2))
     host = Host(home)
@@ -212,8 +219,9 @@ def test_doctor_cli_lists_and_repairs_with_a_backup(navllm_home):
     env = {**os.environ, "NAVLLM_HOME": str(navllm_home), "PYTHONPATH": str(ROOT / "host")}
 
     def doctor(*args: str) -> subprocess.CompletedProcess:
-        return subprocess.run([sys.executable, "-m", "navllm", "doctor", *args], env=env, capture_output=True, text=True,
-                              stdin=subprocess.DEVNULL, timeout=60)
+        return subprocess.run(
+            [sys.executable, "-m", "navllm", "doctor", *args], env=env, capture_output=True, text=True, stdin=subprocess.DEVNULL, timeout=60
+        )
 
     listed = doctor()
     assert listed.returncode == 1 and str(settings) in listed.stdout and str(database) in listed.stdout

@@ -23,7 +23,7 @@ def test_many_threads_unlock_at_once():
     def unlock(vault: Vault) -> None:
         try:
             vault.unlock(PASSPHRASE)
-        except BaseException as exc:  # noqa: BLE001 - reported below
+        except BaseException as exc:
             errors.append(exc)
 
     threads = [threading.Thread(target=unlock, args=(v,), daemon=True) for v in vaults]

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import asyncio
+import functools
 import logging
 from collections import Counter, defaultdict
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..policy import PermissionNeeded
 from ..protocol import AdminRequest, Caller, Envelope, NavError, parse_request, request_id
 from ..protocol.errors import ErrorName
 from ..protocol.page import Cancel, Hello
-from ..policy import PermissionNeeded
 from ..protocol.replies import Done, Error, ErrorBody, PermissionRequired, Reply
 from .responder import Responder
 
@@ -75,7 +76,7 @@ class Dispatcher:
         task = asyncio.get_running_loop().create_task(self._run(request), name=f"request {request.id}")
         self._inflight[request.id] = (request, task)
         self._count(request.caller, 1)
-        task.add_done_callback(lambda task, request=request: self._finished(request, task))
+        task.add_done_callback(functools.partial(self._finished, request))
 
     def refuse(self, rid: str | None, err: NavError) -> None:
         """End request ``rid`` with ``err`` before it ran (a message without a usable id is only logged)."""

@@ -9,9 +9,10 @@ import os
 import struct
 import subprocess
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Collection
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 from .. import PROTOCOL_VERSION, __version__
 from . import CHROME_ORIGIN, FIREFOX_EXTENSION_ID, HOST_NAME
@@ -27,13 +28,15 @@ def probe(launcher: Path, location: Location) -> str | None:
     if not os.access(launcher, os.X_OK):
         return f"launcher {launcher} is missing or not executable"
     args = [CHROME_ORIGIN] if location.family == "chromium" else [str(location.manifest), FIREFOX_EXTENSION_ID]
-    hello = json.dumps({
-        "id": "check",
-        "type": "hello",
-        "caller": {"kind": "extension", "origin": "navllm-install-check"},
-        "extensionVersion": __version__,
-        "protocol": PROTOCOL_VERSION,
-    }).encode()
+    hello = json.dumps(
+        {
+            "id": "check",
+            "type": "hello",
+            "caller": {"kind": "extension", "origin": "navllm-install-check"},
+            "extensionVersion": __version__,
+            "protocol": PROTOCOL_VERSION,
+        }
+    ).encode()
     try:
         done = subprocess.run(
             [str(launcher), *args],
@@ -106,7 +109,7 @@ class Stored:
     key: str
     label: str
     path: Path
-    check: Callable[[], None]  # raises DataError naming the file when it is damaged
+    check: Callable[[], object]  # raises DataError naming the file when it is damaged
     afresh: str  # what starting it afresh means, in the user's words
     reset: Callable[[Path, Path], None] = os.replace  # (file, backup): move aside, start afresh
 
@@ -123,12 +126,24 @@ def stored_files() -> list[Stored]:
     models = ModelStore()
     return [
         Stored("settings", "Settings", settings.settings_path(), settings.read, "settings go back to their defaults"),
-        Stored("policy", "Site permissions, quotas and usage", db.db_path(), db.check,
-               "every site asks again, quotas go back to the defaults and the usage log starts empty", _move_database),
+        Stored(
+            "policy",
+            "Site permissions, quotas and usage",
+            db.db_path(),
+            db.check,
+            "every site asks again, quotas go back to the defaults and the usage log starts empty",
+            _move_database,
+        ),
         Stored("keys", "Where API keys are kept", keys, lambda: read_metadata(keys), "set your API keys again"),
         Stored("vault", "Key vault", vault.path, vault.check, "the vault is created anew at the next unlock; set the keys it held again"),
-        Stored("models", "Model list", models.root / REGISTRY, lambda: read_registry(models.root / REGISTRY),
-               "the installed model folders are listed again (as recovered models)", lambda _, backup: models.reset_registry(backup)),
+        Stored(
+            "models",
+            "Model list",
+            models.root / REGISTRY,
+            lambda: read_registry(models.root / REGISTRY),
+            "the installed model folders are listed again (as recovered models)",
+            lambda _, backup: models.reset_registry(backup),
+        ),
     ]
 
 
@@ -140,7 +155,7 @@ def _move_database(path: Path, backup: Path) -> None:
     os.replace(path, backup)
 
 
-def storage_report() -> list[dict]:
+def storage_report() -> list[dict[str, Any]]:
     """Every file navllm keeps, whether it is damaged, and what repairing it does."""
     from ..protocol.errors import ErrorName, NavError
 
@@ -153,12 +168,20 @@ def storage_report() -> list[dict]:
             if err.name != ErrorName.DATA:
                 raise
             problem = err.message
-        report.append({"file": stored.key, "label": stored.label, "path": str(stored.path), "damaged": problem is not None,
-                       "message": problem, "repair": f"moves it aside and starts afresh: {stored.afresh}"})
+        report.append(
+            {
+                "file": stored.key,
+                "label": stored.label,
+                "path": str(stored.path),
+                "damaged": problem is not None,
+                "message": problem,
+                "repair": f"moves it aside and starts afresh: {stored.afresh}",
+            }
+        )
     return report
 
 
-def repair(keys: list[str] | None = None) -> list[dict]:
+def repair(keys: Collection[str] | None = None) -> list[dict[str, str]]:
     """Move each damaged file (of ``keys``, else all) aside to ``NAME.damaged-<time>`` and start it
     afresh; healthy files are never touched. Returns what was moved where."""
     damaged = {entry["file"] for entry in storage_report() if entry["damaged"]}

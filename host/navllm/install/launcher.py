@@ -25,7 +25,12 @@ def render(os_name: OS, python: str, home: str | None) -> str:
             lines.append(f'set "NAVLLM_HOME={home}"')
         lines.append(f'"{python}" -m navllm.host %*')
         return "\r\n".join(lines) + "\r\n"
-    lines = ["#!/bin/sh", "# navllm native-messaging host, written by `navllm install`.", f"NAVLLM_ALLOWED_CALLERS={shlex.quote(CALLERS)}", "export NAVLLM_ALLOWED_CALLERS"]
+    lines = [
+        "#!/bin/sh",
+        "# navllm native-messaging host, written by `navllm install`.",
+        f"NAVLLM_ALLOWED_CALLERS={shlex.quote(CALLERS)}",
+        "export NAVLLM_ALLOWED_CALLERS",
+    ]
     if home:
         lines += [f"NAVLLM_HOME={shlex.quote(home)}", "export NAVLLM_HOME"]
     lines.append(f'exec {shlex.quote(python)} -m navllm.host "$@"')

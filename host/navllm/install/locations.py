@@ -34,11 +34,32 @@ BROWSERS: dict[str, Browser] = {
     b.name: b
     for b in (
         Browser("chrome", "chromium", "google-chrome", "Google/Chrome", r"Software\Google\Chrome", r"Google\Chrome\User Data"),
-        Browser("chrome-beta", "chromium", "google-chrome-beta", "Google/Chrome Beta", r"Software\Google\Chrome", r"Google\Chrome Beta\User Data"),
-        Browser("chrome-unstable", "chromium", "google-chrome-unstable", "Google/Chrome Dev", r"Software\Google\Chrome", r"Google\Chrome Dev\User Data"),
+        Browser(
+            "chrome-beta",
+            "chromium",
+            "google-chrome-beta",
+            "Google/Chrome Beta",
+            r"Software\Google\Chrome",
+            r"Google\Chrome Beta\User Data",
+        ),
+        Browser(
+            "chrome-unstable",
+            "chromium",
+            "google-chrome-unstable",
+            "Google/Chrome Dev",
+            r"Software\Google\Chrome",
+            r"Google\Chrome Dev\User Data",
+        ),
         Browser("chromium", "chromium", "chromium", "Chromium", r"Software\Chromium", r"Chromium\User Data"),
         Browser("edge", "chromium", "microsoft-edge", "Microsoft Edge", r"Software\Microsoft\Edge", r"Microsoft\Edge\User Data"),
-        Browser("brave", "chromium", "BraveSoftware/Brave-Browser", "BraveSoftware/Brave-Browser", r"Software\BraveSoftware\Brave-Browser", r"BraveSoftware\Brave-Browser\User Data"),
+        Browser(
+            "brave",
+            "chromium",
+            "BraveSoftware/Brave-Browser",
+            "BraveSoftware/Brave-Browser",
+            r"Software\BraveSoftware\Brave-Browser",
+            r"BraveSoftware\Brave-Browser\User Data",
+        ),
         Browser("vivaldi", "chromium", "vivaldi", "Vivaldi", r"Software\Google\Chrome", r"Vivaldi\User Data"),
         Browser("firefox", "firefox", "", "Mozilla", r"Software\Mozilla", r"Mozilla\Firefox"),
     )
@@ -79,7 +100,12 @@ def location(browser_name: str, os_name: OS, home: PurePath, env: Mapping[str, s
     filename = f"{HOST_NAME}.json"
     if os_name == "linux":
         if browser.family == "firefox":
-            return Location(browser.name, "firefox", _path(os_name, home, ".mozilla", "native-messaging-hosts", filename), _path(os_name, home, ".mozilla"))
+            return Location(
+                browser.name,
+                "firefox",
+                _path(os_name, home, ".mozilla", "native-messaging-hosts", filename),
+                _path(os_name, home, ".mozilla"),
+            )
         profile = _config_home(browser, home, env) / browser.linux
         return Location(browser.name, "chromium", profile / "NativeMessagingHosts" / filename, profile)
     if os_name == "darwin":

@@ -14,7 +14,7 @@ import json
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path, PurePosixPath
-from typing import Literal
+from typing import Any, Literal
 
 from ..resources import extension_dir
 
@@ -38,9 +38,9 @@ def shipped_files(source: Path) -> Iterator[PurePosixPath]:
     return iter(sorted(found))
 
 
-def store_manifest(manifest: dict, store: Store) -> dict:
+def store_manifest(manifest: dict[str, Any], store: Store) -> dict[str, Any]:
     """``manifest`` with what only the other browser reads (and, for Chrome, ``key``) taken out."""
-    out = json.loads(json.dumps(manifest))
+    out: dict[str, Any] = json.loads(json.dumps(manifest))
     out.pop("key", None)  # Chrome Web Store refuses it; Firefox ignores it
     background = out.get("background", {})
     if store == "chrome":

@@ -10,13 +10,22 @@ SQLite's quick check is damage: a DataError naming it, and it is left exactly as
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from pathlib import Path
+from types import TracebackType
+from typing import TYPE_CHECKING, Any, TypeAlias
 
 from ..atomic import damaged
+
+if TYPE_CHECKING:
+    from _typeshed import SupportsLenAndGetItem
+
+    # What sqlite3 binds to a statement's placeholders, as typeshed spells it: a sequence, or a mapping for named ones.
+    SqlParameters: TypeAlias = SupportsLenAndGetItem[Any] | Mapping[str, Any]
 
 DB_NAME = "navllm.db"
 
@@ -31,7 +40,8 @@ def migration(fn: Callable[[sqlite3.Connection], None]) -> Callable[[sqlite3.Con
 
 @migration
 def m001_grants_and_usage(db: sqlite3.Connection) -> None:
-    _run(db, 
+    _run(
+        db,
         """
         CREATE TABLE grants (
             origin TEXT NOT NULL,
@@ -70,13 +80,14 @@ def m001_grants_and_usage(db: sqlite3.Connection) -> None:
             reply_text TEXT
         );
         CREATE INDEX usage_ts ON usage (ts);
-        """
+        """,
     )
 
 
 @migration
 def m002_quotas(db: sqlite3.Connection) -> None:
-    _run(db, 
+    _run(
+        db,
         """
         CREATE TABLE quota_limits (
             scope TEXT PRIMARY KEY,
@@ -94,19 +105,20 @@ def m002_quotas(db: sqlite3.Connection) -> None:
             tokens INTEGER NOT NULL,
             PRIMARY KEY (day, origin)
         );
-        """
+        """,
     )
 
 
 @migration
 def m003_usage_day(db: sqlite3.Connection) -> None:
     """Charts group by UTC day: store it once instead of computing it on every query."""
-    _run(db, 
+    _run(
+        db,
         """
         ALTER TABLE usage ADD COLUMN day TEXT NOT NULL DEFAULT '';
         UPDATE usage SET day = strftime('%Y-%m-%d', ts, 'unixepoch');
         CREATE INDEX usage_day ON usage (day, origin, provider);
-        """
+        """,
     )
 
 
@@ -149,7 +161,7 @@ class _Guarded(sqlite3.Connection):
 
     path = MEMORY
 
-    def execute(self, sql: str, parameters=(), /) -> sqlite3.Cursor:
+    def execute(self, sql: str, parameters: SqlParameters = (), /) -> sqlite3.Cursor:
         try:
             return super().execute(sql, parameters)
         except sqlite3.DatabaseError as exc:
@@ -211,10 +223,8 @@ def _create(path: Path, migrations: list[Migration]) -> None:
         migrate(db, migrations)
         db.close()  # the last connection checkpoints: everything is in the file itself
         os.chmod(tmp, 0o600)
-        try:
+        with contextlib.suppress(FileExistsError):  # another host created it first; use theirs
             os.link(tmp, path)
-        except FileExistsError:
-            pass  # another host created it first; use theirs
     finally:
         Path(tmp).unlink(missing_ok=True)
 
@@ -251,5 +261,5 @@ class transaction:
         self.db.execute(self.begin)
         return self.db
 
-    def __exit__(self, exc_type, exc, tb) -> None:
+    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None) -> None:
         self.db.execute("ROLLBACK" if exc_type else "COMMIT")

@@ -13,6 +13,8 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
+from pathlib import Path
+from typing import Any
 
 from ..protocol.common import Caller
 from ..protocol.errors import NavError, not_allowed
@@ -53,7 +55,7 @@ class Store:
 
 
 class PolicyGate:
-    def __init__(self, settings: Callable[[], Settings], clock: Callable[[], float] = time.time, path=None):
+    def __init__(self, settings: Callable[[], Settings], clock: Callable[[], float] = time.time, path: Path | str | None = None):
         self._settings = settings
         self._clock = clock
         self._path = path
@@ -140,7 +142,10 @@ class PolicyGate:
         grant = store.grants.get(origin, top, now)
         if grant is not None and grant.state == "denied":
             return []
-        scope = (*(grant.providers if grant else ()), *(self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id) or ()))
+        scope = (
+            *(grant.providers if grant else ()),
+            *(self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id) or ()),
+        )
         return [p for p in providers if covers(scope, p.name, p.remote)]
 
     async def admit(self, caller: Caller, action: Action, candidates: list[Provider]) -> list[Provider]:
@@ -152,11 +157,15 @@ class PolicyGate:
         now = self.now()
         until = store.grants.embargo(origin, top, now)
         if until is not None:
-            raise not_allowed(f"{origin} is blocked after its prompt was dismissed repeatedly; lift it in navllm's settings", embargoedUntil=until)
+            raise not_allowed(
+                f"{origin} is blocked after its prompt was dismissed repeatedly; lift it in navllm's settings", embargoedUntil=until
+            )
         grant = store.grants.get(origin, top, now)
         if grant is not None and grant.state == "denied":
             raise not_allowed(f"you denied {origin} the use of navllm; change it in navllm's settings")
-        scope = set(grant.providers if grant else ()) | set(self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id) or ())
+        scope = set(grant.providers if grant else ()) | set(
+            self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id) or ()
+        )
         allowed = [p for p in candidates if covers(tuple(scope), p.name, p.remote)]
         if not allowed:
             raise PermissionNeeded(
@@ -177,6 +186,7 @@ class PolicyGate:
     def record(self, record: UsageRecord) -> None:
         caller = record.caller
         now = self.now()
+        top: str | None
         if caller.is_admin:
             origin = top = caller.origin
         else:
@@ -211,7 +221,18 @@ class PolicyGate:
 
     # -- decisions from the prompt window and settings
 
-    def decide(self, *, origin: str, top_origin: str, incognito: bool, tab_id: int | None, document_id: str | None, decision: str, providers: list[str], expires_at: float | None) -> dict:
+    def decide(
+        self,
+        *,
+        origin: str,
+        top_origin: str,
+        incognito: bool,
+        tab_id: int | None,
+        document_id: str | None,
+        decision: str,
+        providers: list[str],
+        expires_at: float | None,
+    ) -> dict[str, Any]:
         store = self.store(incognito)
         now = self.now()
         if decision == "dismiss":

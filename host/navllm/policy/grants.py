@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import sqlite3
 from dataclasses import dataclass, field
+from typing import Any
 
 from .db import transaction
 
@@ -27,7 +28,7 @@ class Grant:
     expires_at: float | None
     updated_at: float
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         return {
             "origin": self.origin,
             "topOrigin": self.top_origin,
@@ -96,7 +97,7 @@ class Grants:
         until = row["embargo_until"] if row else None
         return until if until is not None and until > now else None
 
-    def embargoes(self, now: float) -> list[dict]:
+    def embargoes(self, now: float) -> list[dict[str, Any]]:
         rows = self.db.execute("SELECT origin, top_origin, embargo_until FROM dismissals WHERE embargo_until > ? ORDER BY origin", (now,))
         return [{"origin": r["origin"], "topOrigin": r["top_origin"], "until": r["embargo_until"]} for r in rows]
 
@@ -116,7 +117,7 @@ class Grants:
             else:
                 self.db.execute("DELETE FROM delegations WHERE top_origin = ? AND frame_origin = ?", (top_origin, frame_origin))
 
-    def delegations(self) -> list[dict]:
+    def delegations(self) -> list[dict[str, str]]:
         rows = self.db.execute("SELECT top_origin, frame_origin FROM delegations ORDER BY top_origin, frame_origin")
         return [{"topOrigin": r["top_origin"], "frameOrigin": r["frame_origin"]} for r in rows]
 
@@ -125,7 +126,7 @@ def _grant(row: sqlite3.Row) -> Grant:
     return Grant(row["origin"], row["top_origin"], row["state"], tuple(json.loads(row["providers"])), row["expires_at"], row["updated_at"])
 
 
-def _where(statement: str, origin: str, top_origin: str | None) -> tuple[str, tuple]:
+def _where(statement: str, origin: str, top_origin: str | None) -> tuple[str, tuple[str, ...]]:
     if top_origin is None:
         return f"{statement} WHERE origin = ?", (origin,)
     return f"{statement} WHERE origin = ? AND top_origin = ?", (origin, top_origin)
@@ -140,7 +141,7 @@ class _Once:
 
 @dataclass
 class OnceGrants:
-    """"Allow once": held in memory for one document (its documentId, else its tab) and dropped
+    """ "Allow once": held in memory for one document (its documentId, else its tab) and dropped
     when the extension reports that the tab navigated or closed."""
 
     _held: dict[tuple[str, str, bool], list[_Once]] = field(default_factory=dict)
@@ -178,7 +179,7 @@ class OnceGrants:
         for key in [k for k in self._held if k[2]]:
             del self._held[key]
 
-    def all(self) -> list[dict]:
+    def all(self) -> list[dict[str, Any]]:
         return [
             {"origin": o, "topOrigin": t, "incognito": i, "tabId": e.tab_id, "documentId": e.document_id, "providers": list(e.providers)}
             for (o, t, i), entries in sorted(self._held.items())

@@ -24,7 +24,7 @@ class Limits:
     requests_per_minute: int | None
     daily_tokens: int | None
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, int | None]:
         return {"requestsPerMinute": self.requests_per_minute, "dailyTokens": self.daily_tokens}
 
 
@@ -70,7 +70,10 @@ class Quotas:
             self.db.execute("DELETE FROM quota_limits WHERE scope = ?", (scope,))
 
     def custom(self) -> dict[str, Limits]:
-        return {r["scope"]: Limits(r["requests_per_minute"], r["daily_tokens"]) for r in self.db.execute("SELECT * FROM quota_limits ORDER BY scope")}
+        return {
+            r["scope"]: Limits(r["requests_per_minute"], r["daily_tokens"])
+            for r in self.db.execute("SELECT * FROM quota_limits ORDER BY scope")
+        }
 
     def admit(self, origin: str, now: float) -> None:
         """Take one request from ``origin``'s bucket, or raise QuotaExceededError saying when to retry."""

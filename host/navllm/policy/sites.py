@@ -10,7 +10,11 @@ from __future__ import annotations
 
 import ipaddress
 from functools import cache
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
+
+if TYPE_CHECKING:
+    from publicsuffixlist import PublicSuffixList
 
 # Lowercase accented Latin letters (ü, é, ñ, ß, ø…) read as what they are. ı, ĸ and ſ pass
 # for i, k and f; every other script could imitate Latin letters (Cyrillic а for a).
@@ -18,7 +22,7 @@ _LOOKALIKES = frozenset("ıĸſ")
 
 
 @cache
-def _list():
+def _list() -> PublicSuffixList:
     # Loaded on the first prompt, not at host start-up.
     from publicsuffixlist import PublicSuffixList
 
@@ -39,7 +43,8 @@ def site(origin: str) -> str:
 def readable(domain: str) -> str:
     """``domain`` in Unicode if every label is safe to read so, else as it is (punycode)."""
     labels = [_unicode(label) for label in domain.split(".")]
-    return domain if None in labels else ".".join(labels)
+    safe = [label for label in labels if label is not None]
+    return ".".join(safe) if len(safe) == len(labels) else domain
 
 
 def _unicode(label: str) -> str | None:

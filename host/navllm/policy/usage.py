@@ -12,12 +12,27 @@ import csv
 import io
 import sqlite3
 from dataclasses import dataclass
+from typing import Any
 
 from .db import transaction
 from .quotas import Quotas, utc_day
 
 DAY = 86400
-COLUMNS = ("ts", "day", "origin", "top_origin", "action", "provider", "model", "input_tokens", "output_tokens", "latency_ms", "outcome", "prompt_text", "reply_text")
+COLUMNS = (
+    "ts",
+    "day",
+    "origin",
+    "top_origin",
+    "action",
+    "provider",
+    "model",
+    "input_tokens",
+    "output_tokens",
+    "latency_ms",
+    "outcome",
+    "prompt_text",
+    "reply_text",
+)
 WINDOWS = {"today": 1, "7 days": 7, "30 days": 30}
 # Per text field: enough to read a conversation back, small enough that exports stay light.
 HISTORY_CHARS = 65536
@@ -51,14 +66,28 @@ class Usage:
         with transaction(self.db, immediate=True):
             cur = self.db.execute(
                 f"INSERT INTO usage ({', '.join(COLUMNS)}) VALUES ({', '.join('?' * len(COLUMNS))})",
-                (entry.ts, day, entry.origin, entry.top_origin, entry.action, entry.provider, entry.model, entry.input_tokens,
-                 entry.output_tokens, entry.latency_ms, entry.outcome, _capped(entry.prompt_text),
-                 _capped(entry.reply_text) if entry.outcome == "ok" else None),
+                (
+                    entry.ts,
+                    day,
+                    entry.origin,
+                    entry.top_origin,
+                    entry.action,
+                    entry.provider,
+                    entry.model,
+                    entry.input_tokens,
+                    entry.output_tokens,
+                    entry.latency_ms,
+                    entry.outcome,
+                    _capped(entry.prompt_text),
+                    _capped(entry.reply_text) if entry.outcome == "ok" else None,
+                ),
             )
             tokens = entry.input_tokens + entry.output_tokens
             if tokens > 0:
                 self.quotas.charge_in_transaction(entry.origin, tokens, day)
-        return cur.lastrowid
+        rowid = cur.lastrowid
+        assert rowid is not None  # an INSERT always sets it
+        return rowid
 
     def forget_text_before(self, cutoff: float) -> int:
         """Enforce history retention: drop prompt and reply text older than ``cutoff``."""
@@ -79,15 +108,15 @@ class Usage:
                 cur = self.db.execute("DELETE FROM usage WHERE origin = ? OR top_origin = ?", (origin, origin))
         return cur.rowcount
 
-    def rows(self, since: float = 0.0, origin: str | None = None) -> list[dict]:
+    def rows(self, since: float = 0.0, origin: str | None = None) -> list[dict[str, Any]]:
         sql = f"SELECT id, {', '.join(COLUMNS)} FROM usage WHERE ts >= ?"
-        args: list = [since]
+        args: list[float | str] = [since]
         if origin is not None:
             sql += " AND origin = ?"
             args.append(origin)
         return [dict(r) for r in self.db.execute(sql + " ORDER BY ts, id", args)]
 
-    def series(self, days: int, now: float) -> list[dict]:
+    def series(self, days: int, now: float) -> list[dict[str, Any]]:
         """Per day × origin × provider: requests, errors, tokens in and out, mean latency."""
         since = utc_day(now - (days - 1) * DAY)
         rows = self.db.execute(
@@ -98,9 +127,9 @@ class Usage:
         )
         return [_camel(dict(r)) for r in rows]
 
-    def summary(self, now: float) -> dict:
+    def summary(self, now: float) -> dict[str, Any]:
         """Totals per origin and per provider for today, the last 7 days and the last 30 days."""
-        out: dict = {"byOrigin": {}, "byProvider": {}}
+        out: dict[str, dict[str, dict[str, Any]]] = {"byOrigin": {}, "byProvider": {}}
         for window, days in WINDOWS.items():
             since = utc_day(now - (days - 1) * DAY)
             for key, column in (("byOrigin", "origin"), ("byProvider", "provider")):
@@ -131,14 +160,14 @@ def _capped(text: str | None) -> str | None:
     return text if text is None or len(text) <= HISTORY_CHARS else text[:HISTORY_CHARS] + TRUNCATED
 
 
-def _inert(value):
+def _inert(value: object) -> object:
     """A cell spreadsheets will not run: page text such as ``=HYPERLINK(...)`` gets a leading quote."""
     if isinstance(value, str) and value[:1] in ("=", "+", "-", "@", "\t", "\r"):
         return "'" + value
     return value
 
 
-def _camel(row: dict) -> dict:
+def _camel(row: dict[str, Any]) -> dict[str, Any]:
     from pydantic.alias_generators import to_camel
 
     return {to_camel(k): v for k, v in row.items()}

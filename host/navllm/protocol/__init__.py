@@ -17,13 +17,12 @@ from .common import Caller, Message, Model
 from .errors import ErrorName, NavError
 from .page import PAGE_MESSAGES, Envelope
 
-REQUESTS: dict[str, type[Envelope]] = {
-    cls.model_fields["type"].default: cls for cls in (*PAGE_MESSAGES, *ADMIN_MESSAGES)
-}
+REQUESTS: dict[str, type[Envelope]] = {cls.model_fields["type"].default: cls for cls in (*PAGE_MESSAGES, *ADMIN_MESSAGES)}
 
 
 # Every request model, told apart by ``type``: one adapter validates a frame's bytes in one pass.
-AnyRequest = Annotated[Union[tuple(REQUESTS.values())], Field(discriminator="type")]  # noqa: UP007
+# Built at run time from REQUESTS, so for a type checker it is a value (its instances are Envelopes).
+AnyRequest: Any = Annotated[Union[tuple(REQUESTS.values())], Field(discriminator="type")]  # noqa: UP007
 
 
 @cache

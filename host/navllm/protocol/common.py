@@ -6,17 +6,15 @@ import json
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
-from pydantic_core import PydanticSerializationError
 from pydantic.alias_generators import to_camel
+from pydantic_core import PydanticSerializationError
 
 
 class Model(BaseModel):
     """Wire models: camelCase on the wire, unknown fields rejected, immutable."""
 
     # defer_build keeps host start-up lean: a schema is built the first time its message arrives.
-    model_config = ConfigDict(
-        alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True
-    )
+    model_config = ConfigDict(alias_generator=to_camel, populate_by_name=True, extra="forbid", frozen=True, defer_build=True)
 
     def wire(self) -> dict[str, Any]:
         return self.model_dump(by_alias=True, exclude_none=True, mode="json")

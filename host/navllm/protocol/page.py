@@ -6,7 +6,7 @@ overflow, response constraints, tools and download progress.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from pydantic import Field
 
@@ -20,6 +20,9 @@ Name = str
 class Envelope(Model):
     id: RequestId = Field(min_length=1, max_length=64)
     caller: Caller
+
+    if TYPE_CHECKING:  # each request declares its own ``type`` discriminator (a Literal field)
+        type: str
 
 
 class Hello(Envelope):
@@ -119,4 +122,17 @@ class ListModels(Envelope):
     type: Literal["models"] = "models"
 
 
-PAGE_MESSAGES = (Hello, Cancel, Availability, Params, CreateSession, Prompt, Append, Measure, Clone, Destroy, Embed, ListModels)
+PAGE_MESSAGES: tuple[type[Envelope], ...] = (
+    Hello,
+    Cancel,
+    Availability,
+    Params,
+    CreateSession,
+    Prompt,
+    Append,
+    Measure,
+    Clone,
+    Destroy,
+    Embed,
+    ListModels,
+)

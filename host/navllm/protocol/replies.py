@@ -58,7 +58,7 @@ class PermissionAsk(Model):
     incognito: bool = False
     providers: list[str]
     remote: bool
-    remote_providers: list[str] = []  # those of ``providers`` that send data off the device
+    remote_providers: list[str] = []  # noqa: RUF012 -- a pydantic field (copied per instance); those of ``providers`` that send data off the device
 
 
 class PermissionRequired(Reply):

@@ -11,7 +11,7 @@ from .replies import REPLIES
 
 
 def json_schema() -> dict[str, Any]:
-    replies = Annotated[Union[REPLIES], Field(discriminator="type")]  # noqa: UP007
+    replies: Any = Annotated[Union[REPLIES], Field(discriminator="type")]  # noqa: UP007
     return {
         "requests": TypeAdapter(AnyRequest).json_schema(by_alias=True),
         "replies": TypeAdapter(replies).json_schema(by_alias=True),

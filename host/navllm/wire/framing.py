@@ -12,10 +12,14 @@ import os
 import re
 import struct
 import threading
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
-if TYPE_CHECKING:
-    from typing import BinaryIO
+
+class Readable(Protocol):
+    """What the reader needs of its stream: a binary file's ``readinto`` (0 or None at the end)."""
+
+    def readinto(self, buffer: memoryview, /) -> int | None: ...
+
 
 HEADER = struct.Struct("=I")
 DEFAULT_INPUT_CAP = 8 * 1024 * 1024
@@ -55,7 +59,7 @@ class Oversized(Exception):
         self.tail = tail
 
 
-def _read_exact(stream: BinaryIO, size: int, *, at_boundary: bool) -> bytes:
+def _read_exact(stream: Readable, size: int, *, at_boundary: bool) -> bytes:
     buf = bytearray(size)
     view = memoryview(buf)
     got = 0
@@ -70,7 +74,7 @@ def _read_exact(stream: BinaryIO, size: int, *, at_boundary: bool) -> bytes:
 
 
 class FrameReader:
-    def __init__(self, stream: BinaryIO, cap: int = DEFAULT_INPUT_CAP):
+    def __init__(self, stream: Readable, cap: int = DEFAULT_INPUT_CAP):
         self._stream = stream
         self._cap = cap
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...policy.gate import PolicyGate, consent_scope
 from ...policy.origins import eligible, require
 from ...protocol.admin import grants as g
@@ -41,7 +43,7 @@ class GrantsAdmin:
     def _scope(self, names: list[str]) -> list[str]:
         return consent_scope(names, self.router.chain())
 
-    async def list_grants(self, req: g.ListGrants, out: Responder) -> dict:
+    async def list_grants(self, req: g.ListGrants, out: Responder) -> dict[str, Any]:
         store = self.gate.store(req.incognito)
         now = self.gate.now()
         return {
@@ -51,29 +53,29 @@ class GrantsAdmin:
             "delegations": self.gate.persistent.grants.delegations(),
         }
 
-    async def set_grant(self, req: g.SetGrant, out: Responder) -> dict:
+    async def set_grant(self, req: g.SetGrant, out: Responder) -> dict[str, Any]:
         origin, top = self._pair(req.origin, req.top_origin)
         providers = self._scope(req.providers) if req.state == "granted" else []
         self.gate.once.forget(origin, top, req.incognito)
         return self.gate.store(req.incognito).grants.set(origin, top, req.state, providers, req.expires_at, self.gate.now()).wire()
 
-    async def revoke(self, req: g.RevokeGrant, out: Responder) -> dict:
+    async def revoke(self, req: g.RevokeGrant, out: Responder) -> dict[str, Any]:
         origin = require(req.origin)
         top = require(req.top_origin, "topOrigin") if req.top_origin else None
         return {"revoked": self.gate.revoke(origin, top, req.incognito)}
 
-    async def lift(self, req: g.LiftEmbargo, out: Responder) -> dict:
+    async def lift(self, req: g.LiftEmbargo, out: Responder) -> dict[str, Any]:
         origin = require(req.origin)
         top = require(req.top_origin, "topOrigin") if req.top_origin else None
         return {"lifted": self.gate.store(req.incognito).grants.lift(origin, top)}
 
-    async def delegate(self, req: g.Delegate, out: Responder) -> dict:
+    async def delegate(self, req: g.Delegate, out: Responder) -> dict[str, Any]:
         top, frame = require(req.top_origin, "topOrigin"), require(req.frame_origin, "frameOrigin")
         self._pair(frame, top)
         self.gate.persistent.grants.delegate(top, frame, req.allowed)
         return {"topOrigin": top, "frameOrigin": frame, "allowed": req.allowed}
 
-    async def decide(self, req: g.Decide, out: Responder) -> dict:
+    async def decide(self, req: g.Decide, out: Responder) -> dict[str, Any]:
         origin, top = self._pair(req.origin, req.top_origin)
         return self.gate.decide(
             origin=origin,
@@ -86,7 +88,7 @@ class GrantsAdmin:
             expires_at=req.expires_at,
         )
 
-    async def tab_gone(self, req: g.TabClosed | g.TabNavigated, out: Responder) -> dict:
+    async def tab_gone(self, req: g.TabClosed | g.TabNavigated, out: Responder) -> dict[str, Any]:
         return {"forgotten": self.gate.once.forget_tab(req.tab_id)}
 
     async def incognito_ended(self, req: g.IncognitoEnded, out: Responder) -> None:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import asyncio
 import shutil
 import threading
+from collections.abc import Callable
 from typing import Any
 
-from ...models.store import InstalledModel, ModelStore
+from ...models.store import InstalledModel, ModelStore, Progress
 from ...protocol.admin.models import (
     ModelsDefault,
     ModelsImport,
@@ -77,7 +78,7 @@ async def set_default(req: ModelsDefault, out: Responder) -> dict[str, Any]:
     return (await asyncio.to_thread(lambda: ModelStore().set_default(req.name))).wire()
 
 
-async def _pulling(out: Responder, work) -> InstalledModel:
+async def _pulling(out: Responder, work: Callable[[ModelStore, Progress, threading.Event], InstalledModel]) -> InstalledModel:
     """Run a pull in a thread, relaying its progress; a cancelled request stops waiting for it."""
     loop = asyncio.get_running_loop()
     cancel = threading.Event()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from ... import PROTOCOL_VERSION, __version__
 from ... import settings as settings_store
@@ -24,7 +25,7 @@ class StatusAdmin:
     def table(self) -> dict[type, Handler]:
         return {Status: self.status, Doctor: self.doctor, GetSettings: self.get_settings, SetSettings: self.set_settings}
 
-    async def status(self, req: Status, out: Responder) -> dict:
+    async def status(self, req: Status, out: Responder) -> dict[str, Any]:
         return {
             "host": __version__,
             "protocol": PROTOCOL_VERSION,
@@ -34,21 +35,21 @@ class StatusAdmin:
             "sessions": len(self.sessions),
         }
 
-    async def doctor(self, req: Doctor, out: Responder) -> list[dict]:
+    async def doctor(self, req: Doctor, out: Responder) -> list[dict[str, Any]]:
         return await asyncio.to_thread(_doctor_report)
 
-    async def get_settings(self, req: GetSettings, out: Responder) -> dict:
+    async def get_settings(self, req: GetSettings, out: Responder) -> dict[str, Any]:
         problem = settings_store.problem()
         # Damaged: the defaults the host runs with, flagged so the panel offers the repair.
         return {**settings_store.public(self.settings.get()), **({"damaged": problem.to_wire()} if problem else {})}
 
-    async def set_settings(self, req: SetSettings, out: Responder) -> dict:
+    async def set_settings(self, req: SetSettings, out: Responder) -> dict[str, Any]:
         settings_store.update(req.values)
         self.settings.reload()
         return settings_store.public(self.settings.get())
 
 
-def _doctor_report() -> list[dict]:
+def _doctor_report() -> list[dict[str, Any]]:
     """The installer's check of every browser's standard location (probing a launcher spawns a host)."""
     from ...install.doctor import check
     from ...install.register import Choice, chosen, current_os

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from ...policy.gate import PolicyGate
 from ...protocol.admin.storage import StorageCheck, StorageRepair
@@ -19,12 +20,12 @@ class StorageAdmin:
     def table(self) -> dict[type, Handler]:
         return {StorageCheck: self.check, StorageRepair: self.repair}
 
-    async def check(self, req: StorageCheck, out: Responder) -> dict:
+    async def check(self, req: StorageCheck, out: Responder) -> dict[str, Any]:
         from ...install.doctor import storage_report
 
         return {"files": await asyncio.to_thread(storage_report)}
 
-    async def repair(self, req: StorageRepair, out: Responder) -> dict:
+    async def repair(self, req: StorageRepair, out: Responder) -> dict[str, Any]:
         from ...install.doctor import repair, storage_report
 
         self.gate.close()  # the repair may move navllm.db, which Windows cannot do while it is open

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from ...policy.gate import PolicyGate
 from ...policy.origins import require
 from ...policy.quotas import DEFAULT, OVERALL, Limits, utc_day
@@ -25,7 +27,7 @@ class UsageAdmin:
             u.UsageClear: self.clear,
         }
 
-    async def get_quotas(self, req: u.GetQuotas, out: Responder) -> dict:
+    async def get_quotas(self, req: u.GetQuotas, out: Responder) -> dict[str, Any]:
         quotas = self.gate.persistent.quotas
         today = utc_day(self.gate.now())
         custom = quotas.custom()
@@ -39,7 +41,7 @@ class UsageAdmin:
             },
         }
 
-    async def set_quota(self, req: u.SetQuota, out: Responder) -> dict:
+    async def set_quota(self, req: u.SetQuota, out: Responder) -> dict[str, Any]:
         scope = {"default": DEFAULT, "overall": OVERALL}.get(req.scope) or require(req.origin)
         quotas = self.gate.persistent.quotas
         if req.reset:
@@ -57,16 +59,16 @@ class UsageAdmin:
             )
         return quotas.limits(scope).wire()
 
-    async def summary(self, req: u.UsageSummary, out: Responder) -> dict:
+    async def summary(self, req: u.UsageSummary, out: Responder) -> dict[str, Any]:
         return self.gate.persistent.usage.summary(self.gate.now())
 
-    async def series(self, req: u.UsageSeries, out: Responder) -> list[dict]:
+    async def series(self, req: u.UsageSeries, out: Responder) -> list[dict[str, Any]]:
         return self.gate.persistent.usage.series(req.days, self.gate.now())
 
-    async def export(self, req: u.UsageExport, out: Responder) -> dict:
+    async def export(self, req: u.UsageExport, out: Responder) -> dict[str, Any]:
         since = self.gate.now() - req.days * DAY if req.days else 0.0
         return {"format": req.format, "body": self.gate.persistent.usage.export(req.format, since)}
 
-    async def clear(self, req: u.UsageClear, out: Responder) -> dict:
+    async def clear(self, req: u.UsageClear, out: Responder) -> dict[str, Any]:
         origin = require(req.origin) if req.origin else None
         return {"deleted": self.gate.persistent.usage.clear(origin)}

@@ -28,7 +28,7 @@ class SetGrant(AdminRequest):
     top_origin: Origin | None = None
     incognito: bool = False
     state: Literal["granted", "denied"]
-    providers: ProviderNames = []
+    providers: ProviderNames = []  # noqa: RUF012 -- a pydantic field: each instance gets a copy of the default
     expires_at: float | None = Field(default=None, gt=0)
 
 
@@ -67,7 +67,7 @@ class Decide(AdminRequest):
     tab_id: int | None = None
     document_id: str | None = Field(default=None, max_length=128)
     decision: Literal["once", "always", "deny", "dismiss"]
-    providers: ProviderNames = []
+    providers: ProviderNames = []  # noqa: RUF012 -- a pydantic field: each instance gets a copy of the default
     expires_at: float | None = Field(default=None, gt=0)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Literal, Self
 
 from pydantic import Field, model_validator
 
@@ -29,7 +29,7 @@ class SetQuota(AdminRequest):
     reset: bool = False
 
     @model_validator(mode="after")
-    def _origin_for_sites(self):
+    def _origin_for_sites(self) -> Self:
         if (self.scope == "site") != (self.origin is not None):
             raise ValueError("origin is required for scope 'site' and not allowed otherwise")
         if self.scope == "overall" and self.requests_per_minute is not None:
