@@ -140,7 +140,7 @@ def test_extension_ids():
     manifest = json.loads(MANIFEST.read_text())
     assert chrome_extension_id(manifest) == install.CHROME_EXTENSION_ID, "manifest key vs install.CHROME_EXTENSION_ID"
     assert manifest["browser_specific_settings"]["gecko"]["id"] == install.FIREFOX_EXTENSION_ID
-    assert install.ALLOWED_CALLERS == (f"chrome-extension://{install.CHROME_EXTENSION_ID}/", install.FIREFOX_EXTENSION_ID)
+    assert (f"chrome-extension://{install.CHROME_EXTENSION_ID}/", install.FIREFOX_EXTENSION_ID) == install.ALLOWED_CALLERS
 
 
 def test_no_new_python_copies_of_the_ids():
@@ -232,7 +232,12 @@ def test_value_sets():
     assert ts_union("LanguageModelMessageRole") == literal_values(common.Message.model_fields["role"].annotation)
     assert ts_union("LanguageModelMessageType") == literal_values(common.Expected.model_fields["type"].annotation)
     # Every part type a message may carry on the wire, and the page's own copy of the list.
-    part_types = set().union(*(literal_values(p.model_fields["type"].annotation) for p in (common.TextPart, common.MediaPart, common.ToolCallPart, common.ToolResponsePart)))
+    part_types = set().union(
+        *(
+            literal_values(p.model_fields["type"].annotation)
+            for p in (common.TextPart, common.MediaPart, common.ToolCallPart, common.ToolResponsePart)
+        )
+    )
     assert ts_union("LanguageModelMessageType") == part_types
     assert js_string_set(EXT / "page/prompt-input.js", "MESSAGE_TYPES") == part_types
     assert js_string_set(EXT / "page/language-model.js", "SAMPLING_MODES") == ts_union("LanguageModelSamplingMode")
@@ -256,7 +261,9 @@ def test_language_model_options():
     # the host's `sampling`; provider and model are navigator.llm's choice.
     core = ts_members("LanguageModelCreateCoreOptions")
     assert core - {"samplingMode", "topK", "temperature"} == wire_names(page.CoreOptions, without=("provider", "model", "sampling"))
-    assert ts_members("LanguageModelCreateOptions") - {"signal", "monitor"} == wire_names(page.CreateSession, without=(*ENVELOPE, "options"))
+    assert ts_members("LanguageModelCreateOptions") - {"signal", "monitor"} == wire_names(
+        page.CreateSession, without=(*ENVELOPE, "options")
+    )
     prompt = ts_members("LanguageModelPromptOptions") - {"signal"}
     assert prompt == wire_names(page.Prompt, without=(*ENVELOPE, "session", "input", "sampling"))
     assert prompt == wire_names(page.Measure, without=(*ENVELOPE, "session", "input"))
@@ -282,7 +289,10 @@ def test_navigator_llm_options():
     session = ts_members("SessionOptions")
     # Sent as the host's sampling, model choice and create options; the rest stays in the page.
     assert sampling.keys() <= wire_names(common.Sampling)
-    assert session - sampling.keys() - wire_names(page.ModelChoice) - {"systemPrompt", "responseConstraint", "signal", "monitor"} == {"initialPrompts", "tools"}
+    assert session - sampling.keys() - wire_names(page.ModelChoice) - {"systemPrompt", "responseConstraint", "signal", "monitor"} == {
+        "initialPrompts",
+        "tools",
+    }
     assert {"initialPrompts"} <= wire_names(page.CreateSession) and {"tools"} <= wire_names(page.CoreOptions)
     # What the page accepts is what the host accepts: llm.js's checks and the d.ts comments.
     for js_name, field in sampling.items():

@@ -16,7 +16,9 @@ pytestmark = pytest.mark.browser
 def test_demo_streams_the_pages_answer_into_the_terminal(navllm_home, tmp_path):
     env = {**os.environ, "NAVLLM_HOME": str(navllm_home), "HOME": str(tmp_path)}
     subprocess.run([sys.executable, "-m", "navllm", "settings", "set", "echoEnabled", "true"], env=env, check=True)
-    done = subprocess.run([sys.executable, "-m", "navllm", "demo", "--prompt", "is anyone there?"], env=env, capture_output=True, text=True, timeout=300)
+    done = subprocess.run(
+        [sys.executable, "-m", "navllm", "demo", "--prompt", "is anyone there?"], env=env, capture_output=True, text=True, timeout=300
+    )
     assert done.returncode == 0, done.stderr
     assert "navigator.llm.availability() said 'available'" in done.stdout
     assert PREAMBLE + "is anyone there?" in done.stdout

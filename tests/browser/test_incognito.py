@@ -16,8 +16,7 @@ from collections.abc import Iterator
 import pytest
 
 from navllm.devtools.browsers import ADMIN_PAGE, Chromium, _wrap
-from tests.support.browsers import site  # noqa: F401 - pytest fixture
-from tests.support.prompt_window import OUTCOME, PROMPT, START, click, open_prompt
+from tests.support.prompt_window import OUTCOME, PROMPT, click, open_prompt
 
 pytestmark = pytest.mark.browser
 

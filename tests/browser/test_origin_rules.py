@@ -51,7 +51,7 @@ def no_prompt(admin) -> None:
 
 
 def test_the_allowed_top_level_site_is_served(setup):
-    browser, site, admin = setup
+    browser, site, _ = setup
     tab = browser.tab(site.url())
     assert tab.run("return await navigator.llm.createSession().then(() => 'ok', (e) => e.name);") == "ok"
     assert tab.run(FRAME, "/probe.html", None, False) == {"page": "ok"}

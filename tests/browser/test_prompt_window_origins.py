@@ -20,7 +20,11 @@ pytestmark = pytest.mark.browser
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "artifacts" / "screenshots"
 # A look-alike of a well-known site first, the real one last.
-ORIGIN = "https://" + ".".join(["login.accounts.google.com", "secure-sign-in-" + "0" * 48, "session-" + "7" * 55, "a" * 63, "evil.example"]) + ":8443"
+ORIGIN = (
+    "https://"
+    + ".".join(["login.accounts.google.com", "secure-sign-in-" + "0" * 48, "session-" + "7" * 55, "a" * 63, "evil.example"])
+    + ":8443"
+)
 TOP = "https://" + ".".join(["online.banking.example.com", "b" * 63, "c" * 63, "d" * 63, "news.example.co.uk"])
 # Headless Chromium sizes every window to Playwright's viewport: emulate what the 460×420 popup
 # permissions.js opens shows inside its title and address bars.
@@ -62,8 +66,14 @@ return {
 def ask() -> dict:
     """The ask the host would send for ORIGIN framed in TOP, with two online services."""
     return PermissionAsk(
-        origin=ORIGIN, site=site_of(ORIGIN), top_origin=TOP, top_site=site_of(TOP), incognito=True,
-        providers=["local", "openai", "work"], remote=True, remote_providers=["openai", "work"],
+        origin=ORIGIN,
+        site=site_of(ORIGIN),
+        top_origin=TOP,
+        top_site=site_of(TOP),
+        incognito=True,
+        providers=["local", "openai", "work"],
+        remote=True,
+        remote_providers=["openai", "work"],
     ).wire()
 
 

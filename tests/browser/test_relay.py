@@ -90,7 +90,8 @@ def test_streaming_is_a_readable_stream_and_async_iterable(tab):
 
 def test_abort_mid_request_rejects_promptly_and_session_survives(tab, delay):
     delay(1500)
-    result = tab.run(caught("""
+    result = tab.run(
+        caught("""
       const session = await navigator.llm.createSession();
       const controller = new AbortController();
       const stream = session.generateStreaming({ prompt: "never", signal: controller.signal });
@@ -102,7 +103,8 @@ def test_abort_mid_request_rejects_promptly_and_session_survives(tab, delay):
       const abortedAfter = performance.now() - started;
       const again = session.generate({ prompt: "x", signal: AbortSignal.abort() }).catch((e) => e.name);
       return { name: error && error.name, abortedAfter, again: await again };
-    """))
+    """)
+    )
     ok = result["ok"]
     assert ok["name"] == "AbortError"
     assert ok["abortedAfter"] < 1000  # well before the echo would have answered
@@ -185,8 +187,10 @@ def test_forged_messages_and_handshakes_get_no_answers(browser, site):
     assert result["childSaw"] == PREAMBLE + "child"
     assert result["got"] == []  # nothing answered the forged handshake
     # The parent's window carried only what it posted itself: no reply, its own or the child's.
-    assert result["heard"] == [{"navllm": 1, "dir": "req", "id": 1, "type": "availability", "body": {}},
-                               {"id": 2, "type": "availability", "body": {}}]
+    assert result["heard"] == [
+        {"navllm": 1, "dir": "req", "id": 1, "type": "availability", "body": {}},
+        {"id": 2, "type": "availability", "body": {}},
+    ]
     parent.close()
 
 
@@ -214,7 +218,8 @@ def test_message_listeners_see_no_navllm_traffic(browser, site):
 
 def test_poisoned_page_intrinsics_do_not_break_the_channel(browser, site):
     page = browser.tab(site.url())
-    result = page.run(caught("""
+    result = page.run(
+        caught("""
       const keys = ["id", "type", "body", "cancel", "reply", "data", "error", "delta", "ports"];
       const saved = { parse: JSON.parse, stringify: JSON.stringify, post: MessagePort.prototype.postMessage,
                       add: EventTarget.prototype.addEventListener, ports: Object.getOwnPropertyDescriptor(MessageEvent.prototype, "ports") };
@@ -242,7 +247,8 @@ def test_poisoned_page_intrinsics_do_not_break_the_channel(browser, site):
         EventTarget.prototype.addEventListener = saved.add;
         Object.defineProperty(MessageEvent.prototype, "ports", saved.ports);
       }
-    """))
+    """)
+    )
     assert result == {"ok": ["available", PREAMBLE + "still fine"]}
     page.close()
 
@@ -257,8 +263,15 @@ def test_navigator_llm_is_frozen_and_not_configurable(tab):
                redefined, deleted: delete navigator.llm, still: typeof navigator.llm.createSession,
                leaked: typeof window.__navllmBuild };
     """)
-    assert result == {"frozen": True, "configurable": False, "writable": False, "redefined": False,
-                      "deleted": False, "still": "function", "leaked": "undefined"}
+    assert result == {
+        "frozen": True,
+        "configurable": False,
+        "writable": False,
+        "redefined": False,
+        "deleted": False,
+        "still": "function",
+        "leaked": "undefined",
+    }
 
 
 def test_page_cannot_reach_admin_requests(browser, site, admin):

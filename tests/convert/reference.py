@@ -45,7 +45,7 @@ class Runner:
         if not self.shared:
             feeds = {"input_ids": input_ids, "attention_mask": mask}
             feeds.update({f"past_key_values.{n}": a for n, a in self.cache.items()})
-            outs = dict(zip([o.name for o in self.session.get_outputs()], self.session.run(None, feeds)))
+            outs = dict(zip([o.name for o in self.session.get_outputs()], self.session.run(None, feeds), strict=True))
             self.cache = {n: outs[f"present.{n}"] for n in self.names}
             return outs["logits"][0, -1]
         binding = self.session.io_binding()

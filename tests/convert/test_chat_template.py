@@ -43,7 +43,7 @@ def test_bos_eos_and_raise_exception():
         "<s>",
         "</s>",
     )
-    assert template.render([{"role": "user", "content": "é \"q\""}]) == '<s>"é \\"q\\""</s>'
+    assert template.render([{"role": "user", "content": 'é "q"'}]) == '<s>"é \\"q\\""</s>'
     with pytest.raises(NavError) as caught:
         template.render([{"role": "tool", "content": "x"}])
     assert caught.value.name == ErrorName.NOT_SUPPORTED and "no tools" in caught.value.message

@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import numpy as np
 import pytest
 
-from navllm.models.chat_template import ChatTemplate
 from navllm.bench.reference import logits
+from navllm.models.chat_template import ChatTemplate
 from tests.convert.reference import Runner
 
 PASSAGE = (
@@ -69,7 +70,7 @@ def test_weights_map_exactly_with_fp32_activations(smollm2_onnx_fp32, passage):
     ids, ref = passage
     runner = Runner(smollm2_onnx_fp32, shared=True)
     ends = list(range(8, len(ids) + 1, 8))  # prefill in chunks; each chunk's last position is checked
-    ours = np.stack([runner.step(ids[a:b]) for a, b in zip([0] + ends, ends)])
+    ours = np.stack([runner.step(ids[a:b]) for a, b in itertools.pairwise([0, *ends])])
     diff = np.abs(ours - ref[[e - 1 for e in ends]])
     print(f"\nacc1: max |Δlogit| {diff.max():.2e}, mean {diff.mean():.2e} at {len(ends)} positions")
     assert diff.max() < 2e-3

@@ -50,7 +50,7 @@ def _scale_min_k4(j, q):
 
 def _q4_k(b):
     d, dmin, scales, q, y = _f16(b, 0), _f16(b, 2), b[4:16], b[16:144], []
-    for i, j in enumerate(range(0, 256, 64)):
+    for i in range(4):
         sc, m = _scale_min_k4(2 * i, scales)
         d1, m1 = d * sc, dmin * m
         sc, m = _scale_min_k4(2 * i + 1, scales)
@@ -66,16 +66,16 @@ def _q6_k(b):
     y = [0.0] * 256
     for h, n in enumerate((0, 128)):
         lo, hi, s = ql[64 * h :], qh[32 * h :], sc[8 * h :]
-        for l in range(32):
-            i = l // 16
-            q1 = ((lo[l] & 0xF) | (((hi[l] >> 0) & 3) << 4)) - 32
-            q2 = ((lo[l + 32] & 0xF) | (((hi[l] >> 2) & 3) << 4)) - 32
-            q3 = ((lo[l] >> 4) | (((hi[l] >> 4) & 3) << 4)) - 32
-            q4 = ((lo[l + 32] >> 4) | (((hi[l] >> 6) & 3) << 4)) - 32
-            y[n + l] = d * s[i] * q1
-            y[n + l + 32] = d * s[i + 2] * q2
-            y[n + l + 64] = d * s[i + 4] * q3
-            y[n + l + 96] = d * s[i + 6] * q4
+        for k in range(32):
+            i = k // 16
+            q1 = ((lo[k] & 0xF) | (((hi[k] >> 0) & 3) << 4)) - 32
+            q2 = ((lo[k + 32] & 0xF) | (((hi[k] >> 2) & 3) << 4)) - 32
+            q3 = ((lo[k] >> 4) | (((hi[k] >> 4) & 3) << 4)) - 32
+            q4 = ((lo[k + 32] >> 4) | (((hi[k] >> 6) & 3) << 4)) - 32
+            y[n + k] = d * s[i] * q1
+            y[n + k + 32] = d * s[i + 2] * q2
+            y[n + k + 64] = d * s[i + 4] * q3
+            y[n + k + 96] = d * s[i + 6] * q4
     return y
 
 
@@ -150,8 +150,5 @@ def test_float_weights_stay_float(kind):
 
     raw = tensor_bytes(kind, N, K, np.random.default_rng(3))
     w = quants.dense(kind, raw.view(np.uint8), N, K)
-    if kind == "BF16":
-        expected = (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32)
-    else:
-        expected = raw.astype(np.float32)
+    expected = (raw.view(np.uint16).astype(np.uint32) << 16).view(np.float32) if kind == "BF16" else raw.astype(np.float32)
     np.testing.assert_array_equal(w, expected.reshape(N, K))

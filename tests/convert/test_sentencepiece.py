@@ -23,7 +23,7 @@ class SpmReference:
         tokens, types, scores = tiny_gguf.spm_vocabulary()
         self.ids = {t: i for i, t in enumerate(tokens)}
         self.scores = scores
-        self.specials = sorted((t for t, k in zip(tokens, types) if k == 3), key=len, reverse=True)
+        self.specials = sorted((t for t, k in zip(tokens, types, strict=True) if k == 3), key=len, reverse=True)
 
     def encode(self, text: str) -> list[int]:
         fragments = tiny_gguf.split_specials(text, self.specials) if text else []  # llama.cpp: empty input, no fragments, no space
@@ -38,7 +38,7 @@ class SpmReference:
 
     def _session(self, text: str) -> list[int]:
         syms = list(text)
-        nxt = list(range(1, len(syms))) + [-1]
+        nxt = [*range(1, len(syms)), -1]
         prv = list(range(-1, len(syms) - 1))
         queue = []
 
@@ -71,8 +71,33 @@ class SpmReference:
 
 def corpus(count: int = 300) -> list[str]:
     rng = random.Random(7)
-    words = ["the", "world", "hello", "cat", "and", "is", "in", "abc", "thing", "wording", "Hello", "THE", "x",
-             "café", "😀", "中文", "naïve", "42", "3.14", "don't", "!?", "a", "ab", "bca", "cab"]
+    words = [
+        "the",
+        "world",
+        "hello",
+        "cat",
+        "and",
+        "is",
+        "in",
+        "abc",
+        "thing",
+        "wording",
+        "Hello",
+        "THE",
+        "x",
+        "café",
+        "😀",
+        "中文",
+        "naïve",
+        "42",
+        "3.14",
+        "don't",
+        "!?",
+        "a",
+        "ab",
+        "bca",
+        "cab",
+    ]
     seps = [" ", " ", "  ", "    ", "", "\n", "\t"]
     texts = ["", " ", "hello world", " hello", "  leading", "trailing  ", "<s>hello</s>", "a<s>b", "<s> the"]
     while len(texts) < count:

@@ -7,35 +7,59 @@ import json
 import numpy as np
 import pytest
 
+from navllm.bench.reference import logits
 from navllm.models.convert import convert_gguf
 from tests.convert import tiny_gguf
-from navllm.bench.reference import logits
 from tests.convert.reference import Runner
 
 VARIANTS = {
     # Q4_K embedding with offsets, tied into the head; Q/K/V in different formats (not fused);
     # Q4_1 gate+up fused with their offset correction; Q6_K down projection.
-    "llama-mixed": dict(
-        arch="llama",
-        tied=True,
-        types={"token_embd": "Q4_K", "attn_q": "Q4_0", "attn_k": "Q4_0", "attn_v": "Q6_K",
-               "attn_output": "Q8_0", "ffn_gate": "Q4_1", "ffn_up": "Q4_1", "ffn_down": "Q6_K"},
-    ),
+    "llama-mixed": {
+        "arch": "llama",
+        "tied": True,
+        "types": {
+            "token_embd": "Q4_K",
+            "attn_q": "Q4_0",
+            "attn_k": "Q4_0",
+            "attn_v": "Q6_K",
+            "attn_output": "Q8_0",
+            "ffn_gate": "Q4_1",
+            "ffn_up": "Q4_1",
+            "ffn_down": "Q6_K",
+        },
+    },
     # Qwen2: Q/K/V biases, half-split rotary; Q6_K embedding, separate Q8_0 head; fused Q4_K QKV.
-    "qwen2-kquants": dict(
-        arch="qwen2",
-        tied=False,
-        types={"token_embd": "Q6_K", "attn_q": "Q4_K", "attn_k": "Q4_K", "attn_v": "Q4_K",
-               "attn_output": "Q4_0", "ffn_gate": "Q4_K", "ffn_up": "Q4_K", "ffn_down": "Q4_K"},
-    ),
+    "qwen2-kquants": {
+        "arch": "qwen2",
+        "tied": False,
+        "types": {
+            "token_embd": "Q6_K",
+            "attn_q": "Q4_K",
+            "attn_k": "Q4_K",
+            "attn_v": "Q4_K",
+            "attn_output": "Q4_0",
+            "ffn_gate": "Q4_K",
+            "ffn_up": "Q4_K",
+            "ffn_down": "Q4_K",
+        },
+    },
     # Unquantized: F16 embedding and projections, BF16 and F32 elsewhere; Llama 3.1 rope factors.
-    "llama-float": dict(
-        arch="llama",
-        tied=True,
-        rope_freqs=True,
-        types={"token_embd": "F16", "attn_q": "F16", "attn_k": "F16", "attn_v": "F16",
-               "attn_output": "BF16", "ffn_gate": "F32", "ffn_up": "F32", "ffn_down": "F16"},
-    ),
+    "llama-float": {
+        "arch": "llama",
+        "tied": True,
+        "rope_freqs": True,
+        "types": {
+            "token_embd": "F16",
+            "attn_q": "F16",
+            "attn_k": "F16",
+            "attn_v": "F16",
+            "attn_output": "BF16",
+            "ffn_gate": "F32",
+            "ffn_up": "F32",
+            "ffn_down": "F16",
+        },
+    },
 }
 
 
@@ -50,7 +74,7 @@ def tiny(request, tmp_path_factory):
 
 
 def test_metadata_and_progress(tiny):
-    name, gguf_path, out, meta, stages = tiny
+    name, _, out, meta, stages = tiny
     assert json.loads((out / "navllm-model.json").read_text()) == meta
     assert meta["architecture"] == VARIANTS[name]["arch"]
     assert (meta["layers"], meta["heads"], meta["kvHeads"], meta["headDim"]) == (2, 4, 2, 64)
@@ -62,7 +86,7 @@ def test_metadata_and_progress(tiny):
 
 
 def test_logits_match_reference(tiny):
-    name, gguf_path, out, meta, _ = tiny
+    name, gguf_path, out, _, _ = tiny
     ids = [5, 260, 17, 266, 88, 140, 9, 201, 33, 77]
     ref = logits(gguf_path, ids)
     for shared in (True, False):

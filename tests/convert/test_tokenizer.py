@@ -8,6 +8,7 @@ of lowest merge rank (leftmost first) until none applies.
 
 from __future__ import annotations
 
+import itertools
 import random
 import unicodedata
 
@@ -86,7 +87,7 @@ class Reference:
         for i, t in enumerate(tokens):
             self.ids.setdefault(t, i)
         self.ranks = {tuple(m.split(" ", 1)): r for r, m in enumerate(merges)}
-        self.specials = sorted((t for t, k in zip(tokens, types) if k in (3, 4)), key=len, reverse=True)
+        self.specials = sorted((t for t, k in zip(tokens, types, strict=True) if k in (3, 4)), key=len, reverse=True)
         self.bytes = byte_chars()
 
     def encode(self, text: str) -> list[int]:
@@ -115,7 +116,7 @@ class Reference:
     def _bpe(self, word: str) -> list[int]:
         symbols = list(word)
         while len(symbols) > 1:
-            ranked = [(self.ranks.get((a, b), 1 << 30), i) for i, (a, b) in enumerate(zip(symbols, symbols[1:]))]
+            ranked = [(self.ranks.get((a, b), 1 << 30), i) for i, (a, b) in enumerate(itertools.pairwise(symbols))]
             rank, i = min(ranked)
             if rank == 1 << 30:
                 break
@@ -127,15 +128,66 @@ class Reference:
 
 
 EDGE_CASES = [
-    "", " ", "  ", "\n", "    0", "0", "00", "123456789", "3.14159", "1,000,000", "2024-01-05T10:30:00Z",
-    "Hello world", " Hello", "Hello  world", "Hello   ", "   Hello", "a\n\nb", "a \n b", "\t\tindent",
-    "I'm", "don't", "they've", "we'll", "it's", "I'M", "'s'", "x'S", "rock'n'roll", "''", "'",
-    "naïve café", "Straße", "Ελληνικά γράμματα", "русский текст", "हिन्दी", "עברית", "العربية",
-    "你好，世界", "日本語のテキスト", "한국어 문장", "😀", "👍🏽", "🇫🇷", "👨‍👩‍👧", "emoji😀in😀text",
-    "def f(x):\n    return x ** 2\n", "if (a && b) { c++; }", "SELECT * FROM users WHERE id = 42;",
-    '<div class="x">½ ¾ Ⅻ</div>', "x² + y³ = z⁴", "١٢٣ ٤٥٦", "①②③", "	tab\tseparated\tvalues",
-    "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n", "<|im_end|><|im_end|>", "a<|im_start|>b",
-    "    spaces before\n    and after    ", "end with newline\n", "\r\nwindows\r\nlines", "\u00a0nbsp\u3000ideo",
+    "",
+    " ",
+    "  ",
+    "\n",
+    "    0",
+    "0",
+    "00",
+    "123456789",
+    "3.14159",
+    "1,000,000",
+    "2024-01-05T10:30:00Z",
+    "Hello world",
+    " Hello",
+    "Hello  world",
+    "Hello   ",
+    "   Hello",
+    "a\n\nb",
+    "a \n b",
+    "\t\tindent",
+    "I'm",
+    "don't",
+    "they've",
+    "we'll",
+    "it's",
+    "I'M",
+    "'s'",
+    "x'S",
+    "rock'n'roll",
+    "''",
+    "'",
+    "naïve café",
+    "Straße",
+    "Ελληνικά γράμματα",
+    "русский текст",
+    "हिन्दी",
+    "עברית",
+    "العربية",
+    "你好，世界",
+    "日本語のテキスト",
+    "한국어 문장",
+    "😀",
+    "👍🏽",
+    "🇫🇷",
+    "👨‍👩‍👧",
+    "emoji😀in😀text",
+    "def f(x):\n    return x ** 2\n",
+    "if (a && b) { c++; }",
+    "SELECT * FROM users WHERE id = 42;",
+    '<div class="x">½ ¾ Ⅻ</div>',
+    "x² + y³ = z⁴",
+    "١٢٣ ٤٥٦",
+    "①②③",
+    "	tab\tseparated\tvalues",
+    "<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n",
+    "<|im_end|><|im_end|>",
+    "a<|im_start|>b",
+    "    spaces before\n    and after    ",
+    "end with newline\n",
+    "\r\nwindows\r\nlines",
+    "\u00a0nbsp\u3000ideo",
 ]
 POOLS = [
     ["the", "quick", "brown", "fox", "jumps", "Over", "LAZY", "dogs", "résumé", "coöperate"],

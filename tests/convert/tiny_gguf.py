@@ -62,12 +62,14 @@ def vocabulary() -> tuple[list[str], list[int], list[str]]:
     return tokens, types, merges
 
 
-SPM_PIECES = (
-    ["▁"] + list("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'")
-    + ["▁t", "he", "▁the", "in", "▁a", "er", "an", "on", "▁s", "en", "re", "▁w", "ing", "▁th", "or", "▁wor",
-       "ld", "▁world", "nd", "▁an", "▁and", "is", "▁is", "▁i", "▁in", "ll", "el", "lo", "llo", "▁he", "▁hello",
-       "at", "ca", "cat", "▁c", "▁cat", "▁▁", "▁▁▁▁", "ab", "abc", "bc", "▁ab"]
-)
+# fmt: off
+SPM_PIECES = [
+    "▁", *"abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.,!?'",
+    "▁t", "he", "▁the", "in", "▁a", "er", "an", "on", "▁s", "en", "re", "▁w", "ing", "▁th", "or", "▁wor",
+    "ld", "▁world", "nd", "▁an", "▁and", "is", "▁is", "▁i", "▁in", "ll", "el", "lo", "llo", "▁he", "▁hello",
+    "at", "ca", "cat", "▁c", "▁cat", "▁▁", "▁▁▁▁", "ab", "abc", "bc", "▁ab",
+]
+# fmt: on
 
 
 def spm_vocabulary() -> tuple[list[str], list[int], list[float]]:

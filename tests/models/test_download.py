@@ -62,9 +62,8 @@ def test_a_server_ignoring_range_restarts_cleanly(paths, monkeypatch):
 
 def test_checksum_mismatch_leaves_nothing(paths):
     dest, part = paths
-    with FileServer({"/f": Blob(data=DATA)}) as server:
-        with pytest.raises(NavError) as err:
-            dl.download(f"{server.url}/f", dest, part=part, sha256="0" * 64)
+    with FileServer({"/f": Blob(data=DATA)}) as server, pytest.raises(NavError) as err:
+        dl.download(f"{server.url}/f", dest, part=part, sha256="0" * 64)
     assert err.value.name == ErrorName.DATA
     assert "checksum mismatch" in err.value.message and DIGEST in err.value.message
     assert not dest.exists() and not part.exists()
@@ -74,9 +73,8 @@ def test_not_enough_disk_space_is_refused_before_writing(paths, monkeypatch):
     dest, part = paths
     Usage = namedtuple("Usage", "total used free")
     monkeypatch.setattr(shutil, "disk_usage", lambda path: Usage(10**9, 10**9 - 1_000_000, 1_000_000))
-    with FileServer({"/f": Blob(data=DATA)}) as server:
-        with pytest.raises(NavError) as err:
-            dl.download(f"{server.url}/f", dest, part=part)
+    with FileServer({"/f": Blob(data=DATA)}) as server, pytest.raises(NavError) as err:
+        dl.download(f"{server.url}/f", dest, part=part)
     assert err.value.name == ErrorName.QUOTA_EXCEEDED
     assert err.value.details == {"needed": len(DATA), "free": 1_000_000}
     assert "3 MB needed, 1 MB free" in err.value.message
@@ -91,17 +89,15 @@ def test_cancel_stops_the_download_and_removes_the_part(paths):
         if fraction > 0.3:
             cancel.set()
 
-    with FileServer({"/f": Blob(data=DATA)}, Behaviour(bytes_per_second=8 * 1024 * 1024)) as server:
-        with pytest.raises(NavError) as err:
-            dl.download(f"{server.url}/f", dest, part=part, progress=progress, cancel=cancel)
+    with FileServer({"/f": Blob(data=DATA)}, Behaviour(bytes_per_second=8 * 1024 * 1024)) as server, pytest.raises(NavError) as err:
+        dl.download(f"{server.url}/f", dest, part=part, progress=progress, cancel=cancel)
     assert err.value.name == ErrorName.ABORT
     assert not dest.exists() and not part.exists()
 
 
 def test_http_errors_are_network_errors(paths):
     dest, part = paths
-    with FileServer({}) as server:
-        with pytest.raises(NavError) as err:
-            dl.download(f"{server.url}/missing.bin", dest, part=part)
+    with FileServer({}) as server, pytest.raises(NavError) as err:
+        dl.download(f"{server.url}/missing.bin", dest, part=part)
     assert err.value.name == ErrorName.NETWORK and "HTTP 404" in err.value.message and "missing.bin" in err.value.message
     assert not part.exists()

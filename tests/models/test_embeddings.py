@@ -49,7 +49,9 @@ def reference(model: tuple[dict, dict], ids: list[int]) -> np.ndarray:
     heads = config["num_attention_heads"]
     n = len(ids)
     x = w["embeddings.word_embeddings.weight"][ids] + w["embeddings.position_embeddings.weight"][:n]
-    x = _layer_norm(x + w["embeddings.token_type_embeddings.weight"][0], w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps)
+    x = _layer_norm(
+        x + w["embeddings.token_type_embeddings.weight"][0], w["embeddings.LayerNorm.weight"], w["embeddings.LayerNorm.bias"], eps
+    )
 
     def linear(v, name):
         return v @ w[name + ".weight"].T + w[name + ".bias"]
@@ -61,7 +63,12 @@ def reference(model: tuple[dict, dict], ids: list[int]) -> np.ndarray:
         probs = np.exp(scores - scores.max(-1, keepdims=True))
         probs /= probs.sum(-1, keepdims=True)
         context = (probs @ v).transpose(1, 0, 2).reshape(n, -1)
-        x = _layer_norm(linear(context, p + "attention.output.dense") + x, w[p + "attention.output.LayerNorm.weight"], w[p + "attention.output.LayerNorm.bias"], eps)
+        x = _layer_norm(
+            linear(context, p + "attention.output.dense") + x,
+            w[p + "attention.output.LayerNorm.weight"],
+            w[p + "attention.output.LayerNorm.bias"],
+            eps,
+        )
         h = linear(x, p + "intermediate.dense")
         h = 0.5 * h * (1 + erf(h / math.sqrt(2)))
         x = _layer_norm(linear(h, p + "output.dense") + x, w[p + "output.LayerNorm.weight"], w[p + "output.LayerNorm.bias"], eps)
@@ -92,7 +99,7 @@ def test_embed_pulls_the_default_model_and_matches_the_reference(local_index, re
     vectors = embed(TEXTS, None)
     assert ModelStore().default("embedding").source == DEFAULT_EMBEDDING_SOURCE
     assert [len(v) for v in vectors] == [384] * len(TEXTS)
-    cosines = [_cosine(v, r) for v, r in zip(vectors, references)]
+    cosines = [_cosine(v, r) for v, r in zip(vectors, references, strict=True)]
     assert min(cosines) >= 0.9999, cosines
     assert all(abs(np.linalg.norm(v) - 1) < 1e-5 for v in vectors)
     assert _cosine(vectors[0], vectors[1]) < 0.5  # unrelated sentences stay apart
@@ -112,7 +119,7 @@ def test_padding_in_a_batch_does_not_change_the_embedding(minilm_onnx, reference
         "input_ids": np.array([e.ids for e in encodings], np.int64),
         "attention_mask": np.array([e.attention_mask for e in encodings], np.int64),
     })  # fmt: skip
-    assert min(_cosine(v, r) for v, r in zip(out, references)) >= 0.9999
+    assert min(_cosine(v, r) for v, r in zip(out, references, strict=True)) >= 0.9999
 
 
 def test_embed_refuses_chat_and_unknown_models(chat_store, monkeypatch):

@@ -14,13 +14,16 @@ from pathlib import Path
 
 import pytest
 
-from tests.local.conftest import smollm2_store  # noqa: F401 - the converted default model, once per session
 from navllm.devtools.browsers import Browser, Chromium, Firefox, Tab
-from tests.support.browsers import site  # noqa: F401 - pytest fixture
+from tests.local.conftest import smollm2_store  # noqa: F401 - the converted default model, once per session
+from tests.support import browsers as support
 
 PAGES = Path(__file__).resolve().parent / "pages"
 ECHO_DELAY_MS = 150
 PAGE = "prompt-api/index.html"
+
+# The session's static site (tests/support/browsers.py), a fixture for this directory; the fixtures below take it.
+site = support.site
 
 
 def add_pages(site) -> None:

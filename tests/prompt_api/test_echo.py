@@ -66,7 +66,11 @@ async def test_tool_responses_render_like_the_mock():
     ok = ToolResponsePart(call_id="call_1", name="calc", result=[TextPart(value="4"), TextPart(value="four")])
     bad = ToolResponsePart(call_id="call_2", name="calc", error_message="Location Not Found")
     text, _ = await run([Message(role="user", content=[ok, bad])])
-    assert text == PREAMBLE + "<tool-success id='call_1' name='calc' result=[4, four]><tool-error id='call_2' name='calc' message='Location Not Found'>"
+    assert (
+        text
+        == PREAMBLE
+        + "<tool-success id='call_1' name='calc' result=[4, four]><tool-error id='call_2' name='calc' message='Location Not Found'>"
+    )
 
 
 async def test_availability_english_only_and_text_outputs():

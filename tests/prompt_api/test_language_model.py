@@ -146,7 +146,7 @@ def test_monitor_progress_events(page):
         return {events, sessionOk: session instanceof LanguageModel, atOne, abortedAtOne: abortedAtOne.message};
     """)
     events = got["events"]
-    assert [e["loaded"] for e in events][0] == 0 and events[-1]["loaded"] == 1
+    assert events[0]["loaded"] == 0 and events[-1]["loaded"] == 1
     assert all(e["total"] == 1 and e["computable"] and e["isProgress"] and e["step"] and not e["late"] for e in events)
     assert [e["loaded"] for e in events] == sorted({e["loaded"] for e in events})
     assert got["sessionOk"]
@@ -302,8 +302,14 @@ def test_overflow_evicts_and_quota_exceeded(page):
     """)
     assert got["events"] >= 1 and got["legacy"] == got["events"] and got["listened"] == got["events"]
     assert len("keep me") < got["usage"] <= got["window"] == 1000
-    assert got["tooBig"] == {"name": "QuotaExceededError", "code": 22, "requested": 1001 + len("keep me"),
-                             "quota": 1000, "isQuota": True, "isDom": True}
+    assert got["tooBig"] == {
+        "name": "QuotaExceededError",
+        "code": 22,
+        "requested": 1001 + len("keep me"),
+        "quota": 1000,
+        "isQuota": True,
+        "isDom": True,
+    }
     assert got["measuredBig"] == 1001 and got["usageAfter"] == got["usage"]
 
 
@@ -326,9 +332,16 @@ def test_destroy(page):
           again: syncOutcome(() => s.destroy()).ok,
         };
     """)
-    assert got == {"inflight": "InvalidStateError", "prompt": "InvalidStateError", "append": "InvalidStateError",
-                   "measure": "InvalidStateError", "clone": "InvalidStateError", "stream": "InvalidStateError",
-                   "readable": [True, 1000], "again": True}
+    assert got == {
+        "inflight": "InvalidStateError",
+        "prompt": "InvalidStateError",
+        "append": "InvalidStateError",
+        "measure": "InvalidStateError",
+        "clone": "InvalidStateError",
+        "stream": "InvalidStateError",
+        "readable": [True, 1000],
+        "again": True,
+    }
 
 
 def test_create_signal_later_destroys_session(page):

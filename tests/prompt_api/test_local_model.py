@@ -44,7 +44,6 @@ def test_abort_mid_stream_keeps_the_session(page):
     assert got["measured"] > 0 and got["window"] > 1000
 
 
-
 def test_structured_output_through_the_prompt_api(page):
     got = page.run("""
         const s = await LanguageModel.create();

@@ -7,8 +7,8 @@ from collections.abc import Iterator
 
 import pytest
 
-from tests.prompt_api.conftest import PAGE, add_pages
 from navllm.devtools.browsers import Browser, Chromium, Tab
+from tests.prompt_api.conftest import PAGE, add_pages
 
 REPORT = """
     const own = !Function.prototype.toString.call(LanguageModel).includes("[native code]");

@@ -19,9 +19,17 @@ def test_feature_detection_and_shape(page):
           models: Array.isArray(await navigator.llm.models()),
         };
     """)
-    assert got == {"detected": True, "frozen": True, "writable": False, "configurable": False,
-                   "methods": ["function"] * 5, "availability": "available", "unknownProvider": "available", "emptyProvider": "TypeError",
-                   "models": True}
+    assert got == {
+        "detected": True,
+        "frozen": True,
+        "writable": False,
+        "configurable": False,
+        "methods": ["function"] * 5,
+        "availability": "available",
+        "unknownProvider": "available",
+        "emptyProvider": "TypeError",
+        "models": True,
+    }
 
 
 def test_session_generate_stream_append_clone(page):

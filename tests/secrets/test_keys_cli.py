@@ -11,7 +11,9 @@ PASSPHRASE = "cli vault passphrase"
 
 
 def navllm(*args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "navllm", *args], input=stdin, capture_output=True, text=True, env=dict(os.environ), timeout=60)
+    return subprocess.run(
+        [sys.executable, "-m", "navllm", *args], input=stdin, capture_output=True, text=True, env=dict(os.environ), timeout=60
+    )
 
 
 def test_set_list_delete_with_the_secret_service(secret_service):

@@ -23,8 +23,11 @@ def secret_service_items() -> dict[str, str]:
 
     with secretstorage.dbus_init() as bus:
         collection = secretstorage.get_default_collection(bus)
-        return {item.get_attributes().get("username", ""): item.get_secret().decode() for item in collection.get_all_items()
-                if item.get_attributes().get("service") == SERVICE}
+        return {
+            item.get_attributes().get("username", ""): item.get_secret().decode()
+            for item in collection.get_all_items()
+            if item.get_attributes().get("service") == SERVICE
+        }
 
 
 def test_keys_go_to_the_secret_service_and_status_never_carries_them(secret_service):
@@ -72,7 +75,12 @@ def test_a_locked_keychain_falls_back_to_the_vault(secret_service):
 
 @pytest.mark.parametrize(
     "forced",
-    ["keyrings.alt.file.PlaintextKeyring", "keyrings.cryptfile.cryptfile.CryptFileKeyring", "keyring.backends.null.Keyring", "keyring.backends.fail.Keyring"],
+    [
+        "keyrings.alt.file.PlaintextKeyring",
+        "keyrings.cryptfile.cryptfile.CryptFileKeyring",
+        "keyring.backends.null.Keyring",
+        "keyring.backends.fail.Keyring",
+    ],
 )
 def test_untrusted_backends_are_refused_even_when_forced(secret_service, monkeypatch, forced, caplog):
     monkeypatch.setenv("PYTHON_KEYRING_BACKEND", forced)

@@ -25,7 +25,21 @@ from navllm.devtools.browsers import ADMIN_PAGE, LAUNCHERS, AdminError, Browser,
 
 PAGES = Path(__file__).resolve().parent / "pages"
 
-__all__ = ["ADMIN_PAGE", "AdminError", "Browser", "Chromium", "Firefox", "PageError", "StaticSite", "Tab", "bridge_port", "browser", "chromium", "firefox", "site"]
+__all__ = [
+    "ADMIN_PAGE",
+    "AdminError",
+    "Browser",
+    "Chromium",
+    "Firefox",
+    "PageError",
+    "StaticSite",
+    "Tab",
+    "bridge_port",
+    "browser",
+    "chromium",
+    "firefox",
+    "site",
+]
 
 # Runs in an extension page: injects into the isolated world of the (top frame of the) tab
 # showing `url`, opens a "navllm-page" port there and collects replies until every request

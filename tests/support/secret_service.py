@@ -36,9 +36,19 @@ def skip_without_tools() -> None:
 
 def _has_owner(address: str, env: dict[str, str]) -> bool:
     probe = subprocess.run(
-        ["dbus-send", f"--bus={address}", "--print-reply", "--dest=org.freedesktop.DBus", "/org/freedesktop/DBus",
-         "org.freedesktop.DBus.NameHasOwner", f"string:{SECRETS_NAME}"],
-        capture_output=True, text=True, env=env, timeout=5,
+        [
+            "dbus-send",
+            f"--bus={address}",
+            "--print-reply",
+            "--dest=org.freedesktop.DBus",
+            "/org/freedesktop/DBus",
+            "org.freedesktop.DBus.NameHasOwner",
+            f"string:{SECRETS_NAME}",
+        ],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=5,
     )
     return "boolean true" in probe.stdout
 
@@ -52,14 +62,22 @@ def running_secret_service(workdir: Path) -> Iterator[str]:
     env.pop("DBUS_SESSION_BUS_ADDRESS", None)
     bus = subprocess.run(
         ["dbus-daemon", "--session", "--fork", "--print-address=1", "--print-pid=1"],
-        capture_output=True, text=True, env=env, check=True, timeout=10,
+        capture_output=True,
+        text=True,
+        env=env,
+        check=True,
+        timeout=10,
     )
     address, pid = bus.stdout.split()[:2]
     env["DBUS_SESSION_BUS_ADDRESS"] = address
     try:
         daemon = subprocess.run(
             ["gnome-keyring-daemon", "--unlock", "--components=secrets"],
-            input="test-login-password", capture_output=True, text=True, env=env, timeout=10,
+            input="test-login-password",
+            capture_output=True,
+            text=True,
+            env=env,
+            timeout=10,
         )
         assert daemon.returncode == 0, daemon.stderr
         deadline = time.monotonic() + 5

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from ui_pages import Panel
 
-from tests.support.browsers import Chromium, site  # noqa: F401 - site is a pytest fixture
+from tests.support.browsers import Chromium, firefox, site  # noqa: F401 - firefox and site are pytest fixtures, for this directory
 
 # The fake OpenAI server lives with the provider tests and imports its siblings by bare name.
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))

@@ -8,7 +8,6 @@ import time
 import pytest
 from ui_pages import PANEL, POPUP
 
-from tests.support.browsers import firefox, site  # noqa: F401 - pytest fixtures
 from tests.support.prompt_window import wait_for_window
 
 pytestmark = pytest.mark.browser

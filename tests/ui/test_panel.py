@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import time
@@ -126,7 +127,7 @@ def test_a_provider_from_the_panel_with_a_write_only_key(panel, site):
         # Reorder: move it to the front of the chain (echo leads only while testing, outside the list).
         item.get_by_role("button", name="Move fake up").click()
         expect(page.locator("#provider-list > li").first).to_have_attribute("data-provider", "fake")
-        assert [p["name"] for p in browser.admin("providers.list")][0] == "fake"
+        assert browser.admin("providers.list")[0]["name"] == "fake"
 
         # The key is never shown again: not in the panel, its storage, nor any reply an extension page gets.
         panel.open("providers")
@@ -181,7 +182,9 @@ def test_grant_a_site_see_usage_in_the_chart_and_revoke_from_the_popup(panel, si
 
     page = panel.open("usage")
     tokens = page.locator("#chart-tokens svg")
-    expect(tokens).to_have_attribute("aria-label", f"Tokens per day: {_total_tokens(browser, origin)} tokens over 7 days; {origin} {_total_tokens(browser, origin)}")
+    expect(tokens).to_have_attribute(
+        "aria-label", f"Tokens per day: {_total_tokens(browser, origin)} tokens over 7 days; {origin} {_total_tokens(browser, origin)}"
+    )
     expect(page.locator("#chart-requests .legend")).to_contain_text(origin)
     assert page.locator("#chart-requests svg rect").count() >= 1
     expect(page.locator("#usage-table")).to_contain_text(origin)
@@ -195,7 +198,7 @@ def test_grant_a_site_see_usage_in_the_chart_and_revoke_from_the_popup(panel, si
     # Export downloads a real file.
     with page.expect_download() as info:
         page.get_by_role("button", name="Export CSV").click()
-    lines = open(info.value.path(), encoding="utf-8").read().splitlines()
+    lines = info.value.path().read_text(encoding="utf-8").splitlines()
     assert lines[0].startswith("id,ts,day,origin") and any(origin in line for line in lines[1:])
 
     # The popup for that site: allowed, used today; one click revokes.
@@ -222,7 +225,6 @@ def test_grant_a_site_see_usage_in_the_chart_and_revoke_from_the_popup(panel, si
     clear.click()
     expect(page.locator("#usage-table")).to_contain_text("Nothing recorded")
     assert browser.admin("usage.series", days=7) == []
-
 
 
 def test_private_window_answers_are_kept_apart(panel):
@@ -273,10 +275,10 @@ def test_host_errors_are_shown_in_plain_words(panel):
     expect(notice).to_contain_text("only https: sites and http://localhost can")
     assert panel.browser.admin("grants.list")["grants"] == []
 
+
 def _total_tokens(browser, origin) -> str:
     rows = [r for r in browser.admin("usage.series", days=7) if r["origin"] == origin]
     return f"{sum(r['inputTokens'] + r['outputTokens'] for r in rows):,}"
-
 
 
 def test_the_popup_opens_the_real_side_panel(panel):
@@ -284,10 +286,8 @@ def test_the_popup_opens_the_real_side_panel(panel):
     popup = browser.context.new_page()
     popup.goto(f"{browser.extension_origin}/{POPUP}")
     expect(popup.locator("#state")).to_have_text("Not available")  # an extension page is no site
-    try:
+    with contextlib.suppress(Exception):
         popup.locator("#open-panel").click()  # a trusted click: sidePanel.open() needs the gesture
-    except Exception:  # noqa: BLE001 - the popup closes itself once the panel is open
-        pass
     cdp = browser.context.browser.new_browser_cdp_session()
     known = {p.url for p in browser.context.pages}
     deadline = time.monotonic() + 10

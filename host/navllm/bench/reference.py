@@ -9,7 +9,9 @@ Slow and memory hungry (every weight in fp32); meant for a few hundred tokens.
 
 from __future__ import annotations
 
+from collections.abc import Callable, Container
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -22,7 +24,7 @@ def logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
     reader = GGUFReader(str(gguf_path))
     tensors = {t.name: t for t in reader.tensors}
 
-    def field(key, default=None):
+    def field(key: str, default: Any = None) -> Any:
         f = reader.fields.get(key)
         return default if f is None else f.contents()
 
@@ -38,7 +40,7 @@ def logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
     theta = float(field(f"{arch}.rope.freq_base", 10000.0))
     factors = weight("rope_freqs.weight").astype(np.float64) if "rope_freqs.weight" in tensors else 1.0
 
-    x = weight("token_embd.weight")[ids]
+    x: np.ndarray = weight("token_embd.weight")[ids]
     s, hidden = x.shape
     hd = hidden // heads
     mask = np.triu(np.full((s, s), -np.inf, np.float32), 1)
@@ -58,19 +60,21 @@ def logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
         gate, up = h @ weight(p + "ffn_gate.weight").T, h @ weight(p + "ffn_up.weight").T
         x = x + (gate / (1 + np.exp(-gate)) * up) @ weight(p + "ffn_down.weight").T
     x = _rms(x, weight("output_norm.weight"), eps)
-    return x @ weight("output.weight" if "output.weight" in tensors else "token_embd.weight").T
+    out: np.ndarray = x @ weight("output.weight" if "output.weight" in tensors else "token_embd.weight").T
+    return out
 
 
-def _project(h, weight, name, tensors):
-    y = h @ weight(name + ".weight").T
+def _project(h: np.ndarray, weight: Callable[[str], np.ndarray], name: str, tensors: Container[str]) -> np.ndarray:
+    y: np.ndarray = h @ weight(name + ".weight").T
     return y + weight(name + ".bias") if name + ".bias" in tensors else y
 
 
-def _rms(x, w, eps):
-    return x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
+def _rms(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
+    normed: np.ndarray = x / np.sqrt((x * x).mean(-1, keepdims=True) + eps) * w
+    return normed
 
 
-def _rope(x, theta, factors, interleaved):
+def _rope(x: np.ndarray, theta: float, factors: np.ndarray | float, interleaved: bool) -> np.ndarray:
     """Rotate x [heads, S, d] by position: pairs (2i, 2i+1) for llama's GGUF layout, halves otherwise;
     ``factors`` divide the frequencies."""
     s, d = x.shape[1], x.shape[2]

@@ -23,6 +23,7 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import os
 import statistics
@@ -33,8 +34,12 @@ import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ..wire.framing import HEADER, encode
+
+if TYPE_CHECKING:
+    from ..devtools.browsers import Browser, StaticSite
 
 BLOCK = 100
 
@@ -146,12 +151,12 @@ def percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-def summary(values: list[float]) -> dict:
+def summary(values: list[float]) -> dict[str, float]:
     return {"n": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99), "mean": statistics.fmean(values)}
 
 
 @contextmanager
-def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[tuple]:
+def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[tuple[Browser, StaticSite]]:
     """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``."""
     from ..devtools.browsers import LAUNCHERS, StaticSite
 
@@ -169,7 +174,7 @@ def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterato
             site.close()
 
 
-def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
+def round_trips(kind: str, n: int, warmup: int = 100) -> dict[str, Any]:
     from ..devtools.browsers import ADMIN_PAGE, ECHO_PORT
 
     # The host path and the baseline send the same messages; only the port differs.
@@ -180,7 +185,7 @@ def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
         admin = browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
 
         def bridge(count: int) -> dict[str, list[float]]:
-            times = admin.run(BRIDGE_JS, url, count, paths)
+            times: dict[str, list[float]] = admin.run(BRIDGE_JS, url, count, paths)
             if "error" in times:
                 raise RuntimeError(times["error"])
             return times
@@ -194,12 +199,12 @@ def round_trips(kind: str, n: int, warmup: int = 100) -> dict:
             times["host"] += block["host"]
             times["baseline"] += block["baseline"]
             times["navigatorLlm"] += page.run(API_JS, count)
-    result = {path: summary(values) for path, values in times.items()}
+    result: dict[str, Any] = {path: summary(values) for path, values in times.items()}
     result["ratio"] = result["host"]["p50"] / result["baseline"]["p50"]
     return result
 
 
-def flood(kind: str, seconds: float, phase: float = FLOOD_PHASE, workers: int = FLOOD_WORKERS, warmup: int = 100) -> dict:
+def flood(kind: str, seconds: float, phase: float = FLOOD_PHASE, workers: int = FLOOD_WORKERS, warmup: int = 100) -> dict[str, Any]:
     """The other origin's latency with and without one origin flooding, in alternating phases of
     ``phase`` seconds (``seconds`` of flood in all), and what the flood got answered and refused."""
     with bench_browser(kind, hosts=("127.0.0.1", "localhost")) as (browser, site):
@@ -215,9 +220,10 @@ def flood(kind: str, seconds: float, phase: float = FLOOD_PHASE, workers: int = 
             times["flooded"] += other.run(API_JS, calls, phase * 1000)
             for name, value in flooder.run(FLOOD_END_JS).items():
                 counts[name] += value
-    result = {name: summary(values) for name, values in times.items()}
+    result: dict[str, Any] = {name: summary(values) for name, values in times.items()}
     result["flooder"] = {
-        **counts, "workers": workers,
+        **counts,
+        "workers": workers,
         "answeredPerSecond": counts["answered"] / counts["seconds"],
         "refusedPerSecond": counts["refused"] / counts["seconds"],
     }
@@ -227,13 +233,17 @@ def flood(kind: str, seconds: float, phase: float = FLOOD_PHASE, workers: int = 
 class HostPipes:
     """A host process spoken to as a browser speaks to it: framed JSON on its stdin and stdout."""
 
-    def __init__(self, home: str):
+    def __init__(self, home: str) -> None:
         env = {**os.environ, "NAVLLM_HOME": home}
         # Unbuffered, so the harness adds as little as it can to what it measures.
-        self.proc = subprocess.Popen([sys.executable, "-m", "navllm.host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0)
+        self.proc = subprocess.Popen(
+            [sys.executable, "-m", "navllm.host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0
+        )
+        assert self.proc.stdin is not None and self.proc.stdout is not None  # both are pipes
+        self.stdin, self.stdout = self.proc.stdin, self.proc.stdout
 
     def send(self, data: bytes) -> None:
-        self.proc.stdin.write(data)
+        self.stdin.write(data)
 
     def receive(self) -> bytes:
         (length,) = HEADER.unpack(self._read(HEADER.size))
@@ -242,24 +252,25 @@ class HostPipes:
     def _read(self, size: int) -> bytes:
         data = b""
         while len(data) < size:
-            chunk = self.proc.stdout.read(size - len(data))
+            chunk = self.stdout.read(size - len(data))
             if not chunk:
                 raise EOFError("the host closed its output")
             data += chunk
         return data
 
-    def call(self, message: dict) -> dict:
+    def call(self, message: dict[str, Any]) -> dict[str, Any]:
         self.send(frame(message))
-        return json.loads(self.receive())
+        reply: dict[str, Any] = json.loads(self.receive())
+        return reply
 
     def close(self) -> None:
         self.proc.kill()  # measured; no need for an orderly exit
         self.proc.wait()
-        self.proc.stdin.close()
-        self.proc.stdout.close()
+        self.stdin.close()
+        self.stdout.close()
 
 
-def frame(message: dict) -> bytes:
+def frame(message: dict[str, Any]) -> bytes:
     body = encode(message)
     return HEADER.pack(len(body)) + body
 
@@ -267,18 +278,26 @@ def frame(message: dict) -> bytes:
 ADMIN = {"kind": "extension", "origin": "navllm-bench"}
 # The caller Chromium's background attaches to a page's request (key order included).
 PAGE_CALLER = {
-    "kind": "page", "origin": "http://127.0.0.1:8000", "frameId": 0, "incognito": False,
-    "topOrigin": "http://127.0.0.1:8000", "tabId": 1, "documentId": "0123456789ABCDEF0123456789ABCDEF",
+    "kind": "page",
+    "origin": "http://127.0.0.1:8000",
+    "frameId": 0,
+    "incognito": False,
+    "topOrigin": "http://127.0.0.1:8000",
+    "tabId": 1,
+    "documentId": "0123456789ABCDEF0123456789ABCDEF",
 }
 
 
-def host_only(n: int, warmup: int = 200) -> dict:
+def host_only(n: int, warmup: int = 200) -> dict[str, float]:
     """Request written -> reply read for ``params`` over the host's pipes, with echo on as in ``round_trips``."""
-    times = []
+    times: list[float] = []
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as home:
         host = HostPipes(home)
         try:
-            for setup in ({"type": "hello", "extensionVersion": "bench", "protocol": 1}, {"type": "settings.set", "values": {"echoEnabled": True}}):
+            for setup in (
+                {"type": "hello", "extensionVersion": "bench", "protocol": 1},
+                {"type": "settings.set", "values": {"echoEnabled": True}},
+            ):
                 reply = host.call({**setup, "caller": ADMIN, "id": setup["type"]})
                 if reply.get("type") != "done":
                     raise RuntimeError(f"the host answered {setup['type']} with {reply}")
@@ -286,19 +305,19 @@ def host_only(n: int, warmup: int = 200) -> dict:
                 request = frame({"type": "params", "caller": PAGE_CALLER, "id": f"b{i}"})
                 started = time.perf_counter()
                 host.send(request)
-                reply = host.receive()
+                answer = host.receive()
                 times.append((time.perf_counter() - started) * 1000)
-            if json.loads(reply).get("type") != "done":
-                raise RuntimeError(f"the host answered params with {reply!r}")
+            if json.loads(answer).get("type") != "done":
+                raise RuntimeError(f"the host answered params with {answer!r}")
         finally:
             host.close()
     return summary(times[warmup:])
 
 
-def cold_start(runs: int) -> dict:
+def cold_start(runs: int) -> dict[str, float]:
     """Spawn the host as a browser would and time until its hello is answered."""
     hello = frame({"id": "h", "type": "hello", "caller": ADMIN, "extensionVersion": "bench", "protocol": 1})
-    times = []
+    times: list[float] = []
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as home:
         for _ in range(runs):
             started = time.perf_counter()
@@ -312,8 +331,8 @@ def cold_start(runs: int) -> dict:
     return {"n": runs, "median": statistics.median(times), "p90": percentile(times, 90), "min": min(times)}
 
 
-def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0) -> dict:
-    results = {
+def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0) -> dict[str, Any]:
+    results: dict[str, Any] = {
         "roundTrip": {kind: round_trips(kind, n) for kind in browsers},
         "hostOnly": host_only(max(n, 2000)),
         "coldStart": cold_start(cold_runs),
@@ -324,7 +343,7 @@ def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0) -
     return results
 
 
-def table(results: dict) -> str:
+def table(results: dict[str, Any]) -> str:
     lines = [f"{'browser':<10} {'path':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}"]
     labels = {
         "baseline": "bridge <-> background (no host)",
@@ -349,24 +368,33 @@ def table(results: dict) -> str:
             f" {f['refusedPerSecond']:.0f} refused/s (QuotaExceededError), {f['failed']} other errors"
         )
     cold = results["coldStart"]
-    lines.append(f"host cold start to hello: median {cold['median']:.1f} ms, p90 {cold['p90']:.1f} ms, min {cold['min']:.1f} ms over {cold['n']} runs")
+    lines.append(
+        f"host cold start to hello: median {cold['median']:.1f} ms, p90 {cold['p90']:.1f} ms, min {cold['min']:.1f} ms over {cold['n']} runs"
+    )
     if results.get("load") is not None:
         lines.append(f"(1-minute load average during the run: {results['load']:.2f})")
     return "\n".join(lines)
 
 
-def register(benches) -> None:
+def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
+    """Add ``relay`` to ``navllm bench``'s subcommands."""
     parser = benches.add_parser("relay", help="page <-> host round trip against a no-host baseline, and host cold start")
     parser.add_argument("--browser", choices=["chromium", "firefox", "both"], default="both")
     parser.add_argument("-n", type=int, default=1000, help="round trips per path (at least 1000 for the report)")
     parser.add_argument("--cold-runs", type=int, default=20, help="host start-ups to time")
     parser.add_argument("--host-only", action="store_true", help="skip the browsers: the host alone over pipes, and its cold start")
-    parser.add_argument("--flood", type=float, default=0, metavar="SECONDS", help="also time another origin while one page floods, for this many seconds in all")
+    parser.add_argument(
+        "--flood",
+        type=float,
+        default=0,
+        metavar="SECONDS",
+        help="also time another origin while one page floods, for this many seconds in all",
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=main)
 
 
-def main(args) -> int:
+def main(args: argparse.Namespace) -> int:
     browsers = [] if args.host_only else ["chromium", "firefox"] if args.browser == "both" else [args.browser]
     results = run(browsers, args.n, args.cold_runs, args.flood)
     print(json.dumps(results, indent=2) if args.json else table(results))

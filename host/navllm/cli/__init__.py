@@ -4,7 +4,11 @@ from __future__ import annotations
 
 import argparse
 import sys
+from collections.abc import Callable
+from typing import TypeAlias
 
+# What ``add_subparsers()`` returns: each group's ``register`` adds its commands to it.
+Commands: TypeAlias = "argparse._SubParsersAction[argparse.ArgumentParser]"
 
 
 def parser() -> argparse.ArgumentParser:
@@ -25,8 +29,9 @@ def main(argv: list[str] | None = None) -> int:
     from ..protocol.errors import NavError
 
     args = parser().parse_args(argv)
+    run: Callable[[argparse.Namespace], int | None] = args.run
     try:
-        return args.run(args) or 0
+        return run(args) or 0
     except NavError as err:
         print(f"navllm: {err.message}", file=sys.stderr)
         return 1

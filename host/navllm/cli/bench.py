@@ -2,8 +2,12 @@
 
 from __future__ import annotations
 
+import argparse
 
-def register(commands) -> None:
+from . import Commands
+
+
+def register(commands: Commands) -> None:
     group = commands.add_parser("bench", help="measure navllm against its baselines")
     sub = group.add_subparsers(dest="bench", required=True, metavar="BENCHMARK")
     local = sub.add_parser("local", help="the local engine against llama.cpp on the same GGUF and thread count")
@@ -16,7 +20,7 @@ def register(commands) -> None:
     register_relay(sub)
 
 
-def run_local(args) -> int:
+def run_local(args: argparse.Namespace) -> int:
     from ..bench.local import command
 
     return command(args)

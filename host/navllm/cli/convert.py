@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import time
 from pathlib import Path
 
+from . import Commands
 
-def register(commands) -> None:
+
+def register(commands: Commands) -> None:
     parser = commands.add_parser("convert", help="convert a GGUF file into an ONNX model folder")
     parser.add_argument("gguf", type=Path, help="the GGUF file (llama or qwen2 architecture)")
     parser.add_argument("out_dir", type=Path, help="folder to create (must not exist, or be empty)")
@@ -21,7 +24,7 @@ def register(commands) -> None:
     parser.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..models.convert import convert_gguf
     from ..models.convert.convert import ACCURACY_LEVEL
     from .models import ProgressBar

@@ -10,10 +10,17 @@ chain serves (``navllm settings set echoEnabled true`` to try it with the echo b
 
 from __future__ import annotations
 
+import argparse
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
+
+from . import Commands
+
+if TYPE_CHECKING:
+    from ..devtools.browsers import Tab
 
 GRANT_SECONDS = 600
 POLL_SECONDS = 0.03
@@ -51,14 +58,14 @@ return { deltas: taken, loaded: window.demo.loaded, done: window.demo.done, erro
 """
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     parser = commands.add_parser("demo", help="watch a web page get an answer through navigator.llm")
     parser.add_argument("--browser", choices=["chromium", "firefox"], default="chromium")
     parser.add_argument("--prompt", default="What is the capital of France, and what is it famous for?")
     parser.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     try:
         from ..devtools.browsers import LAUNCHERS, StaticSite
     except ImportError as exc:  # pragma: no cover - depends on how navllm was installed
@@ -72,7 +79,10 @@ def run(args) -> int:
         try:
             browser = LAUNCHERS[args.browser](Path(tmp), own_data=True)
         except ImportError as exc:
-            print(f"navllm demo needs the browser drivers of the demo extra (pip install 'navllm[demo]', or pipx install 'navllm[demo]'): {exc}", file=sys.stderr)
+            print(
+                f"navllm demo needs the browser drivers of the demo extra (pip install 'navllm[demo]', or pipx install 'navllm[demo]'): {exc}",
+                file=sys.stderr,
+            )
             site.close()
             return 1
         origin = site.origin()
@@ -86,7 +96,7 @@ def run(args) -> int:
             site.close()
 
 
-def _ask(tab, prompt: str) -> int:
+def _ask(tab: Tab, prompt: str) -> int:
     print(f"\nthe page asks: {prompt}")
     asked = time.monotonic()
     availability = tab.run(ASK_JS, prompt)

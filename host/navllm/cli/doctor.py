@@ -3,17 +3,20 @@ keeps a copy of each (``NAME.damaged-<time>``) before starting it afresh."""
 
 from __future__ import annotations
 
+import argparse
 import sys
 
+from . import Commands
 
-def register(commands) -> None:
+
+def register(commands: Commands) -> None:
     parser = commands.add_parser("doctor", help="check navllm's files; repair damaged ones (keeping a copy)")
     parser.add_argument("--repair", action="store_true", help="move each damaged file aside and start it afresh")
     parser.add_argument("--yes", action="store_true", help="repair without asking")
     parser.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     from ..install.doctor import repair, storage_report, sweep_temps
 
     for tmp in sweep_temps():

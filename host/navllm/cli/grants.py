@@ -7,21 +7,38 @@ them on its next call ("allow once" grants live in the host's memory and are not
 
 from __future__ import annotations
 
+import argparse
 import json
 import re
+from typing import TYPE_CHECKING
+
+from . import Commands
+
+if TYPE_CHECKING:
+    from ..policy.gate import PolicyGate
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("grants", help="which sites may use navllm")
     sub = group.add_subparsers(dest="action", required=True)
     listing = sub.add_parser("list", help="grants, denials, embargoes and frame delegations")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(run=run_list)
     allow = sub.add_parser("allow", help="let ORIGIN use navllm on every visit")
-    allow.add_argument("--provider", action="append", default=[], metavar="P",
-                       help="a provider it may use; repeat for more (default: local, on this device only)")
+    allow.add_argument(
+        "--provider",
+        action="append",
+        default=[],
+        metavar="P",
+        help="a provider it may use; repeat for more (default: local, on this device only)",
+    )
     allow.add_argument("--expires", metavar="WHEN", help="an ISO date/time, or a duration such as 12h, 30d")
-    for name, helptext in (("allow", None), ("deny", "refuse ORIGIN without asking"), ("revoke", "forget ORIGIN's decisions: it is asked again"), ("lift", "lift ORIGIN's embargo")):
+    for name, helptext in (
+        ("allow", None),
+        ("deny", "refuse ORIGIN without asking"),
+        ("revoke", "forget ORIGIN's decisions: it is asked again"),
+        ("lift", "lift ORIGIN's embargo"),
+    ):
         cmd = allow if name == "allow" else sub.add_parser(name, help=helptext)
         cmd.add_argument("origin")
         cmd.add_argument("--in", dest="top", metavar="TOP", help="the decision for ORIGIN as a frame inside the site TOP")
@@ -33,7 +50,7 @@ def register(commands) -> None:
     delegate.set_defaults(run=run_delegate)
 
 
-def _gate():
+def _gate() -> PolicyGate:
     from .. import settings
     from ..policy.gate import PolicyGate
 
@@ -41,13 +58,13 @@ def _gate():
     return PolicyGate(lambda: current)
 
 
-def _pair(args) -> tuple[str, str | None]:
+def _pair(args: argparse.Namespace) -> tuple[str, str | None]:
     from ..policy.origins import require
 
     return require(args.origin), require(args.top, "top") if args.top else None
 
 
-def run_list(args) -> int:
+def run_list(args: argparse.Namespace) -> int:
     import time
 
     gate = _gate()
@@ -71,7 +88,7 @@ def run_list(args) -> int:
     return 0
 
 
-def run_allow(args) -> int:
+def run_allow(args: argparse.Namespace) -> int:
     from .. import settings
     from ..policy.gate import consent_scope
     from ..providers.router import Router
@@ -86,7 +103,7 @@ def run_allow(args) -> int:
     return 0
 
 
-def run_deny(args) -> int:
+def run_deny(args: argparse.Namespace) -> int:
     origin, top = _pair(args)
     _check_eligible(origin, top)
     gate = _gate()
@@ -95,21 +112,21 @@ def run_deny(args) -> int:
     return 0
 
 
-def run_revoke(args) -> int:
+def run_revoke(args: argparse.Namespace) -> int:
     origin, top = _pair(args)
     count = _gate().persistent.grants.revoke(origin, top)
     print(f"revoked {count} decision(s) for {origin}")
     return 0
 
 
-def run_lift(args) -> int:
+def run_lift(args: argparse.Namespace) -> int:
     origin, top = _pair(args)
     count = _gate().persistent.grants.lift(origin, top)
     print(f"lifted the embargo on {origin}" if count else f"{origin} was not blocked")
     return 0
 
 
-def run_delegate(args) -> int:
+def run_delegate(args: argparse.Namespace) -> int:
     from ..policy.origins import require
 
     frame, top = require(args.frame, "frame"), require(args.top, "top")

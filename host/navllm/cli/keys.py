@@ -7,10 +7,17 @@ use, a piped passphrase comes first and the key on the next line.
 
 from __future__ import annotations
 
+import argparse
 import sys
+from typing import TYPE_CHECKING
+
+from . import Commands
+
+if TYPE_CHECKING:
+    from ..secrets.store import KeyStore
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("keys", help="API keys for remote providers (stored in the OS keychain, never shown)")
     sub = group.add_subparsers(dest="action", required=True)
     setter = sub.add_parser("set", help="store the key for a provider (prompted for, or read from stdin)")
@@ -20,7 +27,9 @@ def register(commands) -> None:
     deleter.add_argument("provider")
     deleter.set_defaults(run=run_delete)
     sub.add_parser("list", help="which providers have a key, where it is kept and since when").set_defaults(run=run_list)
-    sub.add_parser("unlock", help="check (or create) the vault passphrase used when no OS keychain is available").set_defaults(run=run_unlock)
+    sub.add_parser("unlock", help="check (or create) the vault passphrase used when no OS keychain is available").set_defaults(
+        run=run_unlock
+    )
     sub.add_parser("lock", help="make every running host forget the vault key").set_defaults(run=run_lock)
 
 
@@ -32,7 +41,7 @@ def _read(prompt: str) -> str:
     return sys.stdin.readline().rstrip("\r\n")
 
 
-def _unlock_if_needed(store) -> None:
+def _unlock_if_needed(store: KeyStore) -> None:
     from ..secrets.store import VAULT
 
     if store.where_new_keys_go() == VAULT and not store.vault.unlocked:
@@ -41,7 +50,7 @@ def _unlock_if_needed(store) -> None:
         store.vault.unlock(_read("Vault passphrase: "))
 
 
-def run_set(args) -> int:
+def run_set(args: argparse.Namespace) -> int:
     from ..secrets.store import keystore
 
     store = keystore()
@@ -51,7 +60,7 @@ def run_set(args) -> int:
     return 0
 
 
-def run_delete(args) -> int:
+def run_delete(args: argparse.Namespace) -> int:
     from ..secrets.store import keystore
 
     store = keystore()
@@ -64,7 +73,7 @@ def run_delete(args) -> int:
     return 0
 
 
-def run_list(args) -> int:
+def run_list(args: argparse.Namespace) -> int:
     from ..secrets.store import keystore
 
     store = keystore()
@@ -78,7 +87,7 @@ def run_list(args) -> int:
     return 0
 
 
-def run_unlock(args) -> int:
+def run_unlock(args: argparse.Namespace) -> int:
     from ..protocol.errors import ErrorName, NavError
     from ..secrets.store import keystore
 
@@ -88,12 +97,13 @@ def run_unlock(args) -> int:
     if creating and sys.stdin.isatty() and _read("Repeat the passphrase: ") != passphrase:
         raise NavError(ErrorName.TYPE, "the passphrases differ; nothing was created")
     vault.unlock(passphrase)
-    print("created the vault" if creating else "the passphrase is correct",
-          "- running hosts unlock it when you enter it in navllm's settings")
+    print(
+        "created the vault" if creating else "the passphrase is correct", "- running hosts unlock it when you enter it in navllm's settings"
+    )
     return 0
 
 
-def run_lock(args) -> int:
+def run_lock(args: argparse.Namespace) -> int:
     from ..secrets.store import keystore
 
     keystore().vault.request_lock()

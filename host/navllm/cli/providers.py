@@ -7,6 +7,9 @@ the settings page, so a bad value is refused and nothing stored changes.
 from __future__ import annotations
 
 import argparse
+from typing import Any
+
+from . import Commands
 
 
 def _entry_options(parser: argparse.ArgumentParser) -> None:
@@ -21,7 +24,7 @@ def _entry_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--max-reply-chars", type=int, help="characters one reply may hold before it is cut off")
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     group = commands.add_parser("providers", help="the providers pages may use, in fallback order")
     sub = group.add_subparsers(dest="action", required=True)
     sub.add_parser("list", help="the chain, in order").set_defaults(run=run_list)
@@ -51,14 +54,22 @@ def register(commands) -> None:
     test.set_defaults(run=run_test)
 
 
-def _given(args) -> dict:
-    fields = {"preset": args.preset, "kind": args.kind, "base_url": args.base_url, "model": args.model,
-              "label": args.label, "context_window": args.context_window, "timeout": args.timeout,
-              "deadline": args.deadline, "max_reply_chars": args.max_reply_chars}
+def _given(args: argparse.Namespace) -> dict[str, Any]:
+    fields = {
+        "preset": args.preset,
+        "kind": args.kind,
+        "base_url": args.base_url,
+        "model": args.model,
+        "label": args.label,
+        "context_window": args.context_window,
+        "timeout": args.timeout,
+        "deadline": args.deadline,
+        "max_reply_chars": args.max_reply_chars,
+    }
     return {k: v for k, v in fields.items() if v is not None}
 
 
-def run_list(args) -> int:
+def run_list(args: argparse.Namespace) -> int:
     from .. import settings
     from ..providers.chain import describe
 
@@ -73,7 +84,7 @@ def run_list(args) -> int:
     return 0
 
 
-def run_presets(args) -> int:
+def run_presets(args: argparse.Namespace) -> int:
     from ..providers.presets import PRESETS
 
     for preset in PRESETS.values():
@@ -82,7 +93,7 @@ def run_presets(args) -> int:
     return 0
 
 
-def run_add(args) -> int:
+def run_add(args: argparse.Namespace) -> int:
     from ..providers.chain import add_provider
 
     entry = {"name": args.name, **_given(args)}
@@ -93,7 +104,7 @@ def run_add(args) -> int:
     return 0
 
 
-def run_edit(args) -> int:
+def run_edit(args: argparse.Namespace) -> int:
     from ..providers.chain import update_provider
 
     changes = _given(args)
@@ -104,7 +115,7 @@ def run_edit(args) -> int:
     return 0
 
 
-def run_remove(args) -> int:
+def run_remove(args: argparse.Namespace) -> int:
     from ..providers.chain import remove_provider
 
     remove_provider(args.name, args.delete_key)
@@ -112,14 +123,14 @@ def run_remove(args) -> int:
     return 0
 
 
-def run_order(args) -> int:
+def run_order(args: argparse.Namespace) -> int:
     from ..providers.chain import order_providers
 
     print(" → ".join(order_providers(args.names)))
     return 0
 
 
-def run_test(args) -> int:
+def run_test(args: argparse.Namespace) -> int:
     import asyncio
 
     from .. import settings
@@ -128,7 +139,7 @@ def run_test(args) -> int:
 
     current = settings.load()
 
-    async def check() -> dict:
+    async def check() -> dict[str, Any]:
         provider = Router(lambda: current).build(find(args.name, current))
         try:
             return await check_provider(provider)

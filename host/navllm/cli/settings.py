@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 
+from . import Commands
 
-def register(commands) -> None:
+
+def register(commands: Commands) -> None:
     group = commands.add_parser("settings", help="show or change settings")
     sub = group.add_subparsers(dest="action", required=True)
     sub.add_parser("show", help="print the settings as JSON").set_defaults(run=run_show)
@@ -15,7 +18,7 @@ def register(commands) -> None:
     setter.set_defaults(run=run_set)
 
 
-def run_show(args) -> int:
+def run_show(args: argparse.Namespace) -> int:
     import sys
 
     from .. import settings
@@ -27,7 +30,7 @@ def run_show(args) -> int:
     return 0
 
 
-def run_set(args) -> int:
+def run_set(args: argparse.Namespace) -> int:
     from .. import settings
 
     try:

@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import argparse
 import sys
+from collections.abc import Mapping
+
+from . import Commands
 
 ALL = object()
 
 
-def register(commands) -> None:
+def register(commands: Commands) -> None:
     cmd = commands.add_parser("usage", help="show, export or clear the usage log")
     cmd.add_argument("--days", type=int, metavar="N", help="export only the last N days")
     form = cmd.add_mutually_exclusive_group()
@@ -17,7 +21,7 @@ def register(commands) -> None:
     cmd.set_defaults(run=run)
 
 
-def run(args) -> int:
+def run(args: argparse.Namespace) -> int:
     import time
 
     from ..policy.db import connect
@@ -44,12 +48,12 @@ def run(args) -> int:
     return 0
 
 
-def _table(title: str, rows: dict, windows: list[str]) -> str:
+def _table(title: str, rows: Mapping[str, Mapping[str, Mapping[str, int | None]]], windows: list[str]) -> str:
     """One line per origin or provider: requests and tokens for each window, busiest first."""
     header = [title, *(f"{w}: requests / tokens" for w in windows)]
     body = [
         [name, *(f"{stats.get(w, {}).get('requests', 0)} / {stats.get(w, {}).get('tokens', 0) or 0}" for w in windows)]
-        for name, stats in sorted(rows.items(), key=lambda item: -item[1].get("30 days", {}).get("requests", 0))
+        for name, stats in sorted(rows.items(), key=lambda item: -(item[1].get("30 days", {}).get("requests") or 0))
     ] or [["(no requests)", *("-" for _ in windows)]]
     widths = [max(len(r[i]) for r in (header, *body)) for i in range(len(header))]
     return "\n".join("  ".join(cell.ljust(widths[i]) for i, cell in enumerate(r)).rstrip() for r in (header, *body))

@@ -30,7 +30,6 @@ import subprocess
 import sys
 import threading
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from http.server import SimpleHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -204,8 +203,9 @@ class Browser(ABC):
         self._admin: Tab | None = None
 
     # The host side.
-    def settings(self, **values: Any) -> dict:
-        return self.admin("settings.set", values=values)
+    def settings(self, **values: Any) -> dict[str, Any]:
+        stored: dict[str, Any] = self.admin("settings.set", values=values)
+        return stored
 
     def grant(self, origin: str, providers: tuple[str, ...] = ("local",), top_origin: str | None = None) -> Any:
         body: dict[str, Any] = {"origin": origin, "state": "granted", "providers": list(providers)}
@@ -304,8 +304,11 @@ class Chromium(Browser):
             f"--load-extension={self.extension}",
             *extra_args,
         ]
-        env = {**os.environ, "HOME": str(self.user_home), "TMPDIR": str(tmp), **self.data_env}
-        self.context = self._playwright.chromium.launch_persistent_context(str(udd), executable_path=CHROMIUM, headless=True, args=args, env=env)
+        # Playwright's env parameter is typed dict[str, str | float | bool] (invariant), so say so here.
+        env: dict[str, str | float | bool] = {**os.environ, "HOME": str(self.user_home), "TMPDIR": str(tmp), **self.data_env}
+        self.context = self._playwright.chromium.launch_persistent_context(
+            str(udd), executable_path=CHROMIUM, headless=True, args=args, env=env
+        )
         workers = self.context.service_workers
         self.worker = workers[0] if workers else self.context.wait_for_event("serviceworker")
 
@@ -342,7 +345,8 @@ def _own_data_dirs() -> dict[str, str]:
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+        port: int = s.getsockname()[1]
+        return port
 
 
 class Firefox(Browser):
@@ -408,4 +412,4 @@ class Firefox(Browser):
         self.client.cleanup()
 
 
-LAUNCHERS: dict[str, Callable[[Path], Browser]] = {"chromium": Chromium, "firefox": Firefox}
+LAUNCHERS: dict[str, type[Browser]] = {"chromium": Chromium, "firefox": Firefox}

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime
+from typing import Any, NoReturn
 
 from ..protocol.errors import ErrorName, NavError
 
@@ -34,7 +35,7 @@ class ChatTemplate:
         self.bos = bos or ""
         self.eos = eos or ""
 
-    def render(self, messages: list[dict], add_generation_prompt: bool = True) -> str:
+    def render(self, messages: list[dict[str, Any]], add_generation_prompt: bool = True) -> str:
         """The prompt text for ``messages`` (dicts with ``role`` and ``content``)."""
         from jinja2 import TemplateError
 
@@ -55,9 +56,9 @@ class _TemplateRaised(Exception):
     pass
 
 
-def _raise(message: str):
+def _raise(message: str) -> NoReturn:
     raise _TemplateRaised(message)
 
 
-def _tojson(value, indent=None, **_ignored) -> str:
+def _tojson(value: Any, indent: int | None = None, **_ignored: Any) -> str:
     return json.dumps(value, ensure_ascii=False, indent=indent)

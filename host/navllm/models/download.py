@@ -19,6 +19,7 @@ from ..protocol.errors import ErrorName, NavError
 
 if TYPE_CHECKING:
     import http.client
+    from _hashlib import HASH
 
 Progress = Callable[[float, str], None]
 
@@ -130,7 +131,7 @@ def _total(response: http.client.HTTPResponse, have: int) -> int | None:
     return have + int(length) if length and length.isdigit() else None
 
 
-def _hash_prefix(part: Path, have: int, cancel: threading.Event | None):
+def _hash_prefix(part: Path, have: int, cancel: threading.Event | None) -> HASH:
     digest = hashlib.sha256()
     if have:
         with open(part, "rb") as f:

@@ -9,7 +9,10 @@ from __future__ import annotations
 import logging
 import threading
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from .store import InstalledModel
 
 log = logging.getLogger(__name__)
 
@@ -22,7 +25,7 @@ class Job:
         self.done = threading.Event()
         self.cancel = threading.Event()
         self.last: tuple[float, str] = (0.0, "starting")
-        self.result: Any = None
+        self.result: InstalledModel | None = None
         self.error: Exception | None = None
         self._lock = threading.Lock()
         self._listeners: list[Progress | None] = []

@@ -8,14 +8,18 @@ from __future__ import annotations
 import json
 import struct
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ..protocol.errors import ErrorName, NavError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 DTYPES = {"F64": "<f8", "F32": "<f4", "F16": "<f2", "I64": "<i8", "I32": "<i4", "I16": "<i2", "I8": "i1", "U8": "u1", "BOOL": "?"}
 MAX_HEADER = 100 * 1024 * 1024
 
 
-def read(path: Path) -> dict:
+def read(path: Path) -> dict[str, np.ndarray]:
     """name -> read-only numpy array for every tensor in ``path``."""
     import numpy as np
 
@@ -31,7 +35,7 @@ def read(path: Path) -> dict:
             raise NavError(ErrorName.DATA, f"{path.name} has an unreadable safetensors header: {exc}") from None
     start = 8 + length
     blob = np.memmap(path, dtype=np.uint8, mode="r")
-    tensors = {}
+    tensors: dict[str, np.ndarray] = {}
     for name, spec in header.items():
         if name == "__metadata__":
             continue

@@ -9,6 +9,7 @@ folders the registry does not name. Concurrent pulls of one source in a process 
 
 from __future__ import annotations
 
+import builtins
 import contextlib
 import json
 import logging
@@ -16,6 +17,7 @@ import os
 import re
 import secrets
 import shutil
+import sys
 import threading
 import time
 from collections.abc import Callable, Iterator
@@ -185,6 +187,7 @@ class ModelStore:
             job.detach(progress)
         if isinstance(job.error, NavError):
             raise NavError(job.error.name, job.error.message, **job.error.details)
+        assert job.result is not None  # a pull that failed set job.error
         return job.result
 
     # -- the pull itself ---------------------------------------------------------------------
@@ -244,7 +247,7 @@ class ModelStore:
             convert_bert(fetched.path, out, name, progress)
 
     def _commit(self, name: str, kind: Kind, out: Path, source: str, sha256: str, files: dict[str, str]) -> InstalledModel:
-        entry = {
+        entry: dict[str, Any] = {
             "kind": kind,
             "folder": f"{name.replace(':', '-')}-{secrets.token_hex(4)}",
             "source": source,
@@ -294,7 +297,7 @@ class ModelStore:
     def _locked(self) -> Iterator[None]:
         """Exclusive across threads and processes (each call opens its own lock file handle)."""
         with open(self.root / ".lock", "a+b") as f:
-            if os.name == "nt":
+            if sys.platform == "win32":
                 import msvcrt
 
                 msvcrt.locking(f.fileno(), msvcrt.LK_LOCK, 1)
@@ -305,7 +308,7 @@ class ModelStore:
             try:
                 yield
             finally:
-                if os.name == "nt":
+                if sys.platform == "win32":
                     f.seek(0)
                     msvcrt.locking(f.fileno(), msvcrt.LK_UNLCK, 1)
                 else:
@@ -338,8 +341,7 @@ class ModelStore:
                 if child.is_dir() and not child.name.startswith(".") and child.name not in known:
                     shutil.rmtree(child, ignore_errors=True)
 
-
-    def found(self) -> list[dict[str, str]]:
+    def found(self) -> builtins.list[dict[str, str]]:  # builtins: ``list`` here is the method above
         """Model folders on disk, named after their folder: what a damaged registry no longer lists."""
         out = []
         for child in sorted(self.root.iterdir()):
@@ -361,8 +363,15 @@ class ModelStore:
                 folder = Path(model["path"])
                 files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
                 created = datetime.fromtimestamp(folder.stat().st_mtime, UTC).isoformat(timespec="seconds")
-                registry["models"][model["name"]] = {"kind": model["kind"], "folder": folder.name, "source": "recovered", "sha256": "",
-                                                     "files": files, "sizeBytes": _size(folder), "created": created}
+                registry["models"][model["name"]] = {
+                    "kind": model["kind"],
+                    "folder": folder.name,
+                    "source": "recovered",
+                    "sha256": "",
+                    "files": files,
+                    "sizeBytes": _size(folder),
+                    "created": created,
+                }
                 registry["defaults"].setdefault(model["kind"], model["name"])
             self._write(registry)
 
@@ -373,16 +382,26 @@ def read_registry(path: Path) -> dict[str, Any]:
         registry = read_json(path, MAX_REGISTRY)
     except FileNotFoundError:
         return {"format": 1, "defaults": {}, "models": {}}
-    if not (isinstance(registry, dict) and registry.get("format") == 1 and isinstance(registry.get("defaults"), dict)
-            and isinstance(registry.get("models"), dict) and all(map(_sound_entry, registry["models"].values()))):
+    if not (
+        isinstance(registry, dict)
+        and registry.get("format") == 1
+        and isinstance(registry.get("defaults"), dict)
+        and isinstance(registry.get("models"), dict)
+        and all(map(_sound_entry, registry["models"].values()))
+    ):
         raise damaged(path, "it is JSON, but not a navllm model registry")
     return registry
 
 
 def _sound_entry(entry: Any) -> bool:
     # The folder is removed on ``models.remove``: it must be a plain name inside the store.
-    return (isinstance(entry, dict) and ENTRY_KEYS <= entry.keys() and isinstance(entry["files"], dict)
-            and isinstance(entry["folder"], str) and NAME_PART.match(entry["folder"]) is not None)
+    return (
+        isinstance(entry, dict)
+        and entry.keys() >= ENTRY_KEYS
+        and isinstance(entry["files"], dict)
+        and isinstance(entry["folder"], str)
+        and NAME_PART.match(entry["folder"]) is not None
+    )
 
 
 def _scaled(report: Progress, cancel: threading.Event, low: float, high: float) -> Progress:

@@ -39,7 +39,11 @@ def scrub(text: str, also: Iterable[str] = (), fragment: int = FRAGMENT) -> str:
 
     def unmask(match: re.Match[str]) -> str:
         head, mask, tail = match.groups()
-        return (MASK if _in_key(head[-MASKED_FRAGMENT:], secrets) else head) + mask + (MASK if _in_key(tail[:MASKED_FRAGMENT], secrets) else tail)
+        return (
+            (MASK if _in_key(head[-MASKED_FRAGMENT:], secrets) else head)
+            + mask
+            + (MASK if _in_key(tail[:MASKED_FRAGMENT], secrets) else tail)
+        )
 
     text = _MASKED.sub(unmask, text)
     # Mark every character inside some run of the key, then replace each marked stretch whole,

@@ -8,12 +8,14 @@ records where each key went and when, never the key itself, so status needs no k
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import re
+from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar, cast
 
 from ..atomic import damaged, read_json, write_atomic
 from ..paths import config_dir
@@ -22,6 +24,8 @@ from . import redact
 from .vault import Vault
 
 log = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 SERVICE = "navllm"
 VAULT = "vault"
@@ -41,13 +45,16 @@ def read_metadata(path: Path) -> dict[str, dict[str, str]]:
     except FileNotFoundError:
         return {}
     sound = isinstance(data, dict) and all(
-        isinstance(name, str) and NAME.match(name) and isinstance(entry, dict)
-        and isinstance(entry.get("backend"), str) and isinstance(entry.get("setAt"), str)
+        isinstance(name, str)
+        and NAME.match(name)
+        and isinstance(entry, dict)
+        and isinstance(entry.get("backend"), str)
+        and isinstance(entry.get("setAt"), str)
         for name, entry in data.items()
     )
     if not sound:
         raise damaged(path, "it is JSON, but not navllm's record of where keys are kept")
-    return data
+    return cast("dict[str, dict[str, str]]", data)  # checked just above
 
 
 def _check_name(provider: str) -> str:
@@ -156,7 +163,9 @@ class KeyStore:
             except (NoKeyringError, InitError, KeyringLocked) as exc:
                 log.warning("the OS keychain is unavailable (%s); storing the key in the vault", type(exc).__name__)
             except KeyringError as exc:
-                raise NavError(ErrorName.OPERATION, f"the {backend_label(keychain)} refused to store the key ({type(exc).__name__})") from None
+                raise NavError(
+                    ErrorName.OPERATION, f"the {backend_label(keychain)} refused to store the key ({type(exc).__name__})"
+                ) from None
         self.vault.set(provider, secret)
         return VAULT
 
@@ -171,14 +180,12 @@ class KeyStore:
         from keyring.errors import PasswordDeleteError
 
         def delete(k: Any) -> None:
-            try:
+            with contextlib.suppress(PasswordDeleteError):  # already gone
                 k.delete_password(SERVICE, provider)
-            except PasswordDeleteError:
-                pass  # already gone
 
         self._keychain_call(delete, backend)
 
-    def _keychain_call(self, call, backend: str):
+    def _keychain_call(self, call: Callable[[Any], T], backend: str) -> T:
         keychain = self._os_keychain()
         from .backends import backend_label
 

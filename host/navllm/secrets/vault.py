@@ -19,6 +19,7 @@ import secrets
 import threading
 import time
 from pathlib import Path
+from typing import Any, cast
 
 from ..atomic import damaged, write_atomic
 from ..paths import data_dir
@@ -47,7 +48,7 @@ def vault_dir() -> Path:
     return path
 
 
-def _derive(passphrase: str, header: dict) -> bytes:
+def _derive(passphrase: str, header: dict[str, Any]) -> bytes:
     from cryptography.hazmat.primitives.kdf.argon2 import Argon2id
 
     kdf = Argon2id(
@@ -60,7 +61,7 @@ def _derive(passphrase: str, header: dict) -> bytes:
     return kdf.derive(passphrase.encode("utf-8"))
 
 
-def _check_header(path: Path, header_bytes: bytes) -> dict:
+def _check_header(path: Path, header_bytes: bytes) -> dict[str, Any]:
     """Refuse headers we did not write (bounds keep a forged header from exhausting memory)."""
     try:
         header = json.loads(header_bytes)
@@ -70,9 +71,12 @@ def _check_header(path: Path, header_bytes: bytes) -> dict:
         isinstance(header, dict)
         and header.get("v") == VERSION
         and header.get("kdf") == "argon2id"
-        and isinstance(header.get("m"), int) and 8 * 1024 <= header["m"] <= 1024 * 1024
-        and isinstance(header.get("t"), int) and 1 <= header["t"] <= 16
-        and isinstance(header.get("p"), int) and 1 <= header["p"] <= 16
+        and isinstance(header.get("m"), int)
+        and 8 * 1024 <= header["m"] <= 1024 * 1024
+        and isinstance(header.get("t"), int)
+        and 1 <= header["t"] <= 16
+        and isinstance(header.get("p"), int)
+        and 1 <= header["p"] <= 16
         and isinstance(header.get("salt"), str)
     )
     if ok:
@@ -82,7 +86,7 @@ def _check_header(path: Path, header_bytes: bytes) -> dict:
             ok = False
     if not ok:
         raise damaged(path, "its header is not a navllm vault header")
-    return header
+    return cast("dict[str, Any]", header)  # checked just above
 
 
 class Vault:
@@ -120,8 +124,14 @@ class Vault:
         if not self.exists():
             if len(passphrase) < MIN_PASSPHRASE:
                 raise NavError(ErrorName.TYPE, f"choose a vault passphrase of at least {MIN_PASSPHRASE} characters")
-            header = {"v": VERSION, "kdf": "argon2id", "m": MEMORY_KIB, "t": PASSES, "p": LANES,
-                      "salt": base64.b64encode(secrets.token_bytes(SALT_BYTES)).decode()}
+            header = {
+                "v": VERSION,
+                "kdf": "argon2id",
+                "m": MEMORY_KIB,
+                "t": PASSES,
+                "p": LANES,
+                "salt": base64.b64encode(secrets.token_bytes(SALT_BYTES)).decode(),
+            }
             self._header = json.dumps(header, separators=(",", ":")).encode()
             self._key = _derive(passphrase, header)
             self._write({})
@@ -168,6 +178,7 @@ class Vault:
         from cryptography.exceptions import InvalidTag
         from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
+        assert self._key is not None  # unlocked
         header, nonce, ciphertext = self._read()
         try:
             if header != self._header:

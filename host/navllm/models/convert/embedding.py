@@ -15,10 +15,16 @@ import os
 import shutil
 from collections.abc import Callable
 from pathlib import Path
+from types import ModuleType
+from typing import TYPE_CHECKING, Any
 
 from ...atomic import write_atomic
 from ...protocol.errors import ErrorName, NavError
 from .. import safetensors
+
+if TYPE_CHECKING:
+    from numpy import ndarray
+    from onnx import GraphProto, NodeProto, TensorProto
 
 OPSET = 17  # LayerNormalization
 IR_VERSION = 10  # what onnxruntime 1.2x loads
@@ -32,9 +38,7 @@ def convert_bert(src: Path, out_dir: Path, name: str, progress: Callable[[float,
     config = _config(src)
     progress(0.0, "reading weights")
     weights = {k.removeprefix("bert."): v for k, v in safetensors.read(src / "model.safetensors").items()}
-    graph = _Graph(weights, np).build(
-        config, lambda layer: progress(0.1 + 0.6 * layer / config["num_hidden_layers"], "building the graph")
-    )
+    graph = _Graph(weights, np).build(config, lambda layer: progress(0.1 + 0.6 * layer / config["num_hidden_layers"], "building the graph"))
     model = onnx.helper.make_model(
         graph,
         opset_imports=[onnx.helper.make_opsetid("", OPSET)],
@@ -62,12 +66,12 @@ def convert_bert(src: Path, out_dir: Path, name: str, progress: Callable[[float,
     progress(1.0, "converted")
 
 
-def _config(src: Path) -> dict:
+def _config(src: Path) -> dict[str, Any]:
     missing = [f for f in ("config.json", "model.safetensors", "tokenizer.json") if not (src / f).is_file()]
     if missing:
         raise NavError(ErrorName.DATA, f"the embedding model folder lacks {', '.join(missing)}")
     try:
-        config = json.loads((src / "config.json").read_bytes())
+        config: dict[str, Any] = json.loads((src / "config.json").read_bytes())
     except ValueError as exc:
         raise NavError(ErrorName.DATA, f"config.json is not valid JSON: {exc}") from None
     if config.get("model_type") != "bert":
@@ -85,9 +89,9 @@ def _config(src: Path) -> dict:
     return config
 
 
-def _max_tokens(src: Path, config: dict) -> int:
+def _max_tokens(src: Path, config: dict[str, Any]) -> int:
     """sentence-transformers' max_seq_length when given (what the model was trained for)."""
-    limit = config["max_position_embeddings"]
+    limit: int = config["max_position_embeddings"]
     st_config = src / "sentence_bert_config.json"
     if st_config.is_file():
         limit = min(limit, int(json.loads(st_config.read_bytes()).get("max_seq_length", limit)))
@@ -97,14 +101,14 @@ def _max_tokens(src: Path, config: dict) -> int:
 class _Graph:
     """Accumulates nodes and initializers; each helper returns its output's name."""
 
-    def __init__(self, weights: dict, np):
+    def __init__(self, weights: dict[str, ndarray], np: ModuleType) -> None:
         self.weights = weights
         self.np = np
-        self.nodes: list = []
-        self.inits: dict = {}
+        self.nodes: list[NodeProto] = []
+        self.inits: dict[str, TensorProto] = {}
         self._n = 0
 
-    def build(self, config: dict, on_layer: Callable[[int], None]):
+    def build(self, config: dict[str, Any], on_layer: Callable[[int], None]) -> GraphProto:
         from onnx import TensorProto, helper
 
         np = self.np
@@ -157,19 +161,20 @@ class _Graph:
         output = helper.make_tensor_value_info("sentence_embedding", TensorProto.FLOAT, ["batch", size])
         return helper.make_graph(self.nodes, "navllm-embedding", inputs, [output], list(self.inits.values()))
 
-    def w(self, name: str):
+    def w(self, name: str) -> ndarray:
         if name not in self.weights:
             raise NavError(ErrorName.DATA, f"model.safetensors lacks the tensor {name}")
-        return self.np.asarray(self.weights[name], dtype=self.np.float32)
+        weight: ndarray = self.np.asarray(self.weights[name], dtype=self.np.float32)
+        return weight
 
-    def const(self, name: str, value) -> str:
+    def const(self, name: str, value: ndarray) -> str:
         from onnx import numpy_helper
 
         if name not in self.inits:  # shared constants are added once
             self.inits[name] = numpy_helper.from_array(self.np.ascontiguousarray(value), name)
         return name
 
-    def op(self, op_type: str, *inputs: str, **attrs) -> str:
+    def op(self, op_type: str, *inputs: str, **attrs: Any) -> str:
         from onnx import helper
 
         self._n += 1

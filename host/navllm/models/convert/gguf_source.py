@@ -12,9 +12,12 @@ import mmap
 import struct
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ...protocol.errors import ErrorName, NavError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 MAGIC = b"GGUF"
 VERSIONS = (2, 3)
@@ -36,10 +39,10 @@ class TensorInfo:
 
 
 class _Cursor:
-    def __init__(self, buf):
+    def __init__(self, buf: mmap.mmap) -> None:
         self.buf, self.pos = buf, 0
 
-    def many(self, code: str, count: int) -> tuple:
+    def many(self, code: str, count: int) -> tuple[Any, ...]:
         size = struct.calcsize(f"<{count}{code}")
         if self.pos + size > len(self.buf):
             raise _Truncated
@@ -47,7 +50,7 @@ class _Cursor:
         self.pos += size
         return values
 
-    def take(self, code: str):
+    def take(self, code: str) -> Any:
         return self.many(code, 1)[0]
 
     def string(self) -> str:
@@ -107,7 +110,7 @@ class GGUFSource:
         except (ValueError, OverflowError, MemoryError) as exc:
             raise NavError(ErrorName.DATA, f"{self.path.name} is damaged: {exc}") from exc
 
-    def _parse(self, cur: _Cursor, size: int):
+    def _parse(self, cur: _Cursor, size: int) -> tuple[dict[str, Any], dict[str, TensorInfo]]:
         import gguf
 
         cur.pos = 4
@@ -115,7 +118,7 @@ class GGUFSource:
         if version not in VERSIONS:
             raise NavError(ErrorName.NOT_SUPPORTED, f"{self.path.name} is GGUF version {version} (supported: 2, 3)")
         n_tensors, n_kv = cur.take("Q"), cur.take("Q")
-        metadata = {}
+        metadata: dict[str, Any] = {}
         for _ in range(n_kv):
             key = cur.string()
             metadata[key] = cur.value(cur.take("I"))
@@ -127,9 +130,7 @@ class GGUFSource:
             try:
                 kind = gguf.GGMLQuantizationType(type_id)
             except ValueError:
-                raise NavError(
-                    ErrorName.NOT_SUPPORTED, f"tensor {name} in {self.path.name} has unknown type id {type_id}"
-                ) from None
+                raise NavError(ErrorName.NOT_SUPPORTED, f"tensor {name} in {self.path.name} has unknown type id {type_id}") from None
             per_block, block_bytes = gguf.GGML_QUANT_SIZES[kind]
             elements = 1
             for d in dims:
@@ -137,11 +138,11 @@ class GGUFSource:
             infos.append((name, kind.name, dims, offset, elements // per_block * block_bytes))
         alignment = int(metadata.get("general.alignment", 32))
         start = -(-cur.pos // alignment) * alignment
-        tensors = {}
-        for name, kind, dims, offset, nbytes in infos:
+        tensors: dict[str, TensorInfo] = {}
+        for name, type_name, dims, offset, nbytes in infos:
             if start + offset + nbytes > size:
                 raise NavError(ErrorName.DATA, f"{self.path.name} is truncated: tensor {name} runs past the end")
-            tensors[name] = TensorInfo(name, kind, dims, start + offset, nbytes)
+            tensors[name] = TensorInfo(name, type_name, dims, start + offset, nbytes)
         return metadata, tensors
 
     def get(self, key: str, default: Any = None) -> Any:
@@ -160,7 +161,7 @@ class GGUFSource:
         """The tensor's shape in row-major order (outermost first), e.g. (N, K) for a linear weight."""
         return tuple(reversed(self.tensors[name].dims))
 
-    def raw(self, name: str):
+    def raw(self, name: str) -> np.ndarray:
         """The tensor's bytes as uint8 [rows, bytes per row] (a read-only view of the mapped file)."""
         import numpy as np
 

@@ -8,13 +8,17 @@ the (tied) lm_head reads, and the head only sees the last position.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import quants
 from .gguf_source import GGUFSource
 from .spec import ModelSpec
+
+if TYPE_CHECKING:
+    from onnx import ModelProto, ValueInfoProto
 
 MS = "com.microsoft"
 OPSET = 21
@@ -31,28 +35,31 @@ def load_weight(src: GGUFSource, name: str) -> quants.Blockwise | np.ndarray:
     raise quants.unsupported(name, kind)
 
 
-def _fusable(ws: list) -> bool:
+def _fusable(ws: list[quants.Blockwise | np.ndarray]) -> bool:
     if all(isinstance(w, np.ndarray) for w in ws):
         return True
-    if not all(isinstance(w, quants.Blockwise) for w in ws):
+    blocks = [w for w in ws if isinstance(w, quants.Blockwise)]
+    if len(blocks) != len(ws):
         return False
-    first = ws[0]
-    return all(
-        (w.bits, w.block, w.offsets is None) == (first.bits, first.block, first.offsets is None) for w in ws
-    )
+    first = blocks[0]
+    return all((w.bits, w.block, w.offsets is None) == (first.bits, first.block, first.offsets is None) for w in blocks)
 
 
-def _concat(ws: list) -> quants.Blockwise | np.ndarray:
+def _concat(ws: list[quants.Blockwise | np.ndarray]) -> quants.Blockwise | np.ndarray:
+    """The weights of ``ws`` stacked along N; they are ``_fusable``: all dense, or all blockwise in one format."""
     if len(ws) == 1:
         return ws[0]
-    if isinstance(ws[0], np.ndarray):
-        return np.concatenate(ws, axis=0)
-    offsets = None if ws[0].offsets is None else np.concatenate([w.offsets for w in ws])
+    dense = [w for w in ws if isinstance(w, np.ndarray)]
+    if dense:
+        return np.concatenate(dense, axis=0)
+    blocks = [w for w in ws if isinstance(w, quants.Blockwise)]
+    first = blocks[0]
+    offsets = None if first.offsets is None else np.concatenate([w.offsets for w in blocks if w.offsets is not None])
     return quants.Blockwise(
-        ws[0].bits,
-        ws[0].block,
-        np.concatenate([w.codes for w in ws]),
-        np.concatenate([w.scales for w in ws]),
+        first.bits,
+        first.block,
+        np.concatenate([w.codes for w in blocks]),
+        np.concatenate([w.scales for w in blocks]),
         offsets,
     )
 
@@ -77,7 +84,7 @@ class GraphBuilder:
         self.graph = self.model.graph
         self._names: set[str] = set()
         self._blocksums: dict[tuple[str, int], str] = {}
-        self._consts: dict[tuple, str] = {}
+        self._consts: dict[tuple[Any, ...], str] = {}
 
     def name(self, base: str) -> str:
         unique, i = base, 1
@@ -95,28 +102,34 @@ class GraphBuilder:
         tensor.raw_data = np.ascontiguousarray(array).tobytes()
         return name
 
-    def finish(self, name: str, inputs: list, outputs: list):
+    def finish(self, name: str, inputs: list[ValueInfoProto], outputs: list[ValueInfoProto]) -> ModelProto:
         """The ModelProto, once ``inputs`` and ``outputs`` (ValueInfoProtos) are declared."""
         self.graph.name = name
         self.graph.input.extend(inputs)
         self.graph.output.extend(outputs)
         return self.model
 
-    def const(self, values, dtype=np.int64) -> str:
+    def const(self, values: Any, dtype: Any = np.int64) -> str:
         """A small shared constant (shapes, axes, indices)."""
         key = (tuple(np.ravel(values).tolist()), np.shape(values), np.dtype(dtype).str)
         if key not in self._consts:
             self._consts[key] = self.init("const", np.asarray(values, dtype=dtype))
         return self._consts[key]
 
-    def op(self, op_type: str, inputs: list[str], base: str, outputs: int = 1, domain: str = "", fixed=(), **attrs):
+    def op(self, op_type: str, inputs: list[str], base: str, domain: str = "", **attrs: Any) -> str:
+        """Add a node with one output; its name."""
+        return self.ops(op_type, inputs, base, 1, domain, **attrs)[0]
+
+    def ops(
+        self, op_type: str, inputs: list[str], base: str, outputs: int, domain: str = "", fixed: Sequence[str | None] = (), **attrs: Any
+    ) -> list[str]:
         """Add a node; ``fixed`` gives graph-output names for its first outputs (None: generated)."""
         names = [self.name(f"{base}/{op_type}" + (f"_{j}" if outputs > 1 else "")) for j in range(outputs)]
-        names[: len(fixed)] = [f or n for f, n in zip(fixed, names)]
+        names[: len(fixed)] = [f or n for f, n in zip(fixed, names, strict=False)]
         self.graph.node.append(
             self.helper.make_node(op_type, inputs, names, name=self.name(f"{base}/{op_type}_node"), domain=domain, **attrs)
         )
-        return names[0] if outputs == 1 else names
+        return names
 
     def blocksum(self, x: str, k: int, block: int) -> str:
         """Sum of ``x`` over each K-block: [.., S, K] → [.., S, K/block], shared by all users of ``x``."""
@@ -170,19 +183,20 @@ class GraphBuilder:
             x = self.op("Add", [x, self.op("Unsqueeze", [off, self.const([-1])], "embed/offsets3")], "embed/shifted")
         return self.op("Reshape", [x, self.const([0, 0, hidden])], "embed/flat"), codes
 
-    def linears(self, x: str, ws: list, base: str) -> list[str]:
+    def linears(self, x: str, ws: list[quants.Blockwise | np.ndarray], base: str) -> list[str]:
         """Several projections of one input: one fused MatMulNBits when their formats agree."""
         if _fusable(ws):
             return [self.linear(x, _concat(ws), base)]
         return [self.linear(x, w, f"{base}.{j}") for j, w in enumerate(ws)]
 
 
-def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None], accuracy_level: int, int8_for_8bit: bool = True):
+def build(
+    src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None], accuracy_level: int, int8_for_8bit: bool = True
+) -> ModelProto:
     """The ModelProto for ``src``; ``progress`` receives the fraction of layers built."""
     from onnx import TensorProto, helper
 
     g = GraphBuilder(accuracy_level, int8_for_8bit)
-    kv_dim = spec.kv_heads * spec.head_dim
 
     input_ids = "input_ids"
     mask = "attention_mask"
@@ -198,8 +212,8 @@ def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None], a
     seqlens_k = g.op("Cast", [g.op("Sub", [total64, g.const([1])], "mask/last")], "seqlens_k", to=TensorProto.INT32)
     total = g.op("Cast", [g.op("Shape", [mask], "mask/shape", start=1, end=2)], "total_len", to=TensorProto.INT32)
     total = g.op("Squeeze", [total], "total_sequence_length")
-    cos, sin = spec.rope_tables(src)
-    cos, sin = g.init("cos_cache", cos), g.init("sin_cache", sin)
+    cos_table, sin_table = spec.rope_tables(src)
+    cos, sin = g.init("cos_cache", cos_table), g.init("sin_cache", sin_table)
 
     # Embedding (and lm_head, which reuses the bytes when the embedding is tied).
     embd = load_weight(src, "token_embd.weight")
@@ -210,8 +224,12 @@ def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None], a
 
     residual = x
     normed = g.op(
-        "SimplifiedLayerNormalization", [x, norm_weight("blk.0.attn_norm.weight")], "blk.0/attn_norm",
-        epsilon=spec.rms_eps, axis=-1, stash_type=1,
+        "SimplifiedLayerNormalization",
+        [x, norm_weight("blk.0.attn_norm.weight")],
+        "blk.0/attn_norm",
+        epsilon=spec.rms_eps,
+        axis=-1,
+        stash_type=1,
     )
     for i in range(spec.layers):
         p = f"blk.{i}"
@@ -224,34 +242,49 @@ def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None], a
         past_k, past_v = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
         present_k, present_v = f"present.{i}.key", f"present.{i}.value"
         for name in (past_k, past_v):
-            inputs.append(
-                helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, spec.kv_heads, "past_sequence_length", spec.head_dim])
-            )
+            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, spec.kv_heads, "past_sequence_length", spec.head_dim]))
         for name in (present_k, present_v):
             outputs.append(
                 helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, spec.kv_heads, "present_sequence_length", spec.head_dim])
             )
         g._names.update([past_k, past_v, present_k, present_v])
         q, k, v = qkv if len(qkv) == 3 else (qkv[0], "", "")
-        attn = g.op("GroupQueryAttention", [q, k, v, past_k, past_v, seqlens_k, total, cos, sin], f"{p}/attn", outputs=3,
-                    domain=MS, num_heads=spec.heads, kv_num_heads=spec.kv_heads, do_rotary=1,
-                    rotary_interleaved=int(spec.rope_interleaved), fixed=(None, present_k, present_v))
+        attn = g.ops(
+            "GroupQueryAttention",
+            [q, k, v, past_k, past_v, seqlens_k, total, cos, sin],
+            f"{p}/attn",
+            outputs=3,
+            domain=MS,
+            num_heads=spec.heads,
+            kv_num_heads=spec.kv_heads,
+            do_rotary=1,
+            rotary_interleaved=int(spec.rope_interleaved),
+            fixed=(None, present_k, present_v),
+        )
         out = g.linear(attn[0], load_weight(src, f"{p}.attn_output.weight"), f"{p}.attn_output")
-        normed, _, _, residual = g.op(
-            "SkipSimplifiedLayerNormalization", [out, residual, norm_weight(f"{p}.ffn_norm.weight")], f"{p}/ffn_norm",
-            outputs=4, domain=MS, epsilon=spec.rms_eps,
+        normed, _, _, residual = g.ops(
+            "SkipSimplifiedLayerNormalization",
+            [out, residual, norm_weight(f"{p}.ffn_norm.weight")],
+            f"{p}/ffn_norm",
+            outputs=4,
+            domain=MS,
+            epsilon=spec.rms_eps,
         )
         # SwiGLU MLP.
         gate_up = g.linears(normed, [load_weight(src, f"{p}.ffn_{t}.weight") for t in ("gate", "up")], f"{p}.ffn_gate_up")
         if len(gate_up) == 1:
-            gate_up = g.op("Split", [gate_up[0], g.const([spec.ffn, spec.ffn])], f"{p}/ffn_split", outputs=2, axis=-1)
+            gate_up = g.ops("Split", [gate_up[0], g.const([spec.ffn, spec.ffn])], f"{p}/ffn_split", outputs=2, axis=-1)
         gate, up = gate_up
         act = g.op("Mul", [gate, g.op("Sigmoid", [gate], f"{p}/ffn_sigmoid")], f"{p}/ffn_silu")
         hidden = g.linear(g.op("Mul", [act, up], f"{p}/ffn_gated"), load_weight(src, f"{p}.ffn_down.weight"), f"{p}.ffn_down")
         if i + 1 < spec.layers:
-            normed, _, _, residual = g.op(
-                "SkipSimplifiedLayerNormalization", [hidden, residual, norm_weight(f"blk.{i + 1}.attn_norm.weight")],
-                f"blk.{i + 1}/attn_norm", outputs=4, domain=MS, epsilon=spec.rms_eps,
+            normed, _, _, residual = g.ops(
+                "SkipSimplifiedLayerNormalization",
+                [hidden, residual, norm_weight(f"blk.{i + 1}.attn_norm.weight")],
+                f"blk.{i + 1}/attn_norm",
+                outputs=4,
+                domain=MS,
+                epsilon=spec.rms_eps,
             )
         progress((i + 1) / spec.layers)
 
@@ -259,9 +292,14 @@ def build(src: GGUFSource, spec: ModelSpec, progress: Callable[[float], None], a
     last = g.const([-1])
     final = g.op(
         "SkipSimplifiedLayerNormalization",
-        [g.op("Gather", [hidden, last], "last/hidden", axis=1), g.op("Gather", [residual, last], "last/residual", axis=1),
-         norm_weight("output_norm.weight")],
-        "output_norm", domain=MS, epsilon=spec.rms_eps,
+        [
+            g.op("Gather", [hidden, last], "last/hidden", axis=1),
+            g.op("Gather", [residual, last], "last/residual", axis=1),
+            norm_weight("output_norm.weight"),
+        ],
+        "output_norm",
+        domain=MS,
+        epsilon=spec.rms_eps,
     )
     if "output.weight" in src.tensors:
         logits = g.linear(final, load_weight(src, "output.weight"), "lm_head")
@@ -276,4 +314,4 @@ def _add_biases(g: GraphBuilder, src: GGUFSource, qkv: list[str], biases: list[s
     vectors = [quants.dense(src.tensor_type(b), src.raw(b), 1, src.shape(b)[-1]).reshape(-1) for b in biases]
     if len(qkv) == 1:
         return [g.op("Add", [qkv[0], g.init(f"{base}.bias", np.concatenate(vectors))], f"{base}/bias")]
-    return [g.op("Add", [y, g.init(f"{b}", v)], f"{b}/add") for y, b, v in zip(qkv, biases, vectors)]
+    return [g.op("Add", [y, g.init(f"{b}", v)], f"{b}/add") for y, b, v in zip(qkv, biases, vectors, strict=True)]

@@ -63,7 +63,8 @@ class Blockwise:
         if self.bits == 8:
             return self.codes.reshape(n, k // self.block, self.block)
         pairs = self.codes.reshape(n, k // 2, 2)
-        return (pairs[..., 0] | (pairs[..., 1] << 4)).reshape(n, k // self.block, self.block // 2)
+        packed: np.ndarray = (pairs[..., 0] | (pairs[..., 1] << 4)).reshape(n, k // self.block, self.block // 2)
+        return packed
 
     def dense(self) -> np.ndarray:
         n, k = self.codes.shape
@@ -72,7 +73,8 @@ class Blockwise:
         w = blocks * self.scales[..., None]
         if self.offsets is not None:
             w = w + self.offsets[..., None]
-        return w.reshape(n, k)
+        dense: np.ndarray = w.reshape(n, k)
+        return dense
 
 
 def _f16(raw: np.ndarray, start: int) -> np.ndarray:

