@@ -22,6 +22,7 @@ from ..protocol.page import (
     Hello,
     ListModels,
     Measure,
+    ModelChoice,
     Params,
     Prompt,
 )
@@ -52,9 +53,11 @@ class PageHandlers:
             ListModels: self.models,
         }
 
-    async def hello(self, req: Hello, out: Responder) -> dict:
+    async def hello(self, req: Hello, out: Responder) -> dict[str, Any]:
         if req.protocol != PROTOCOL_VERSION:
-            raise NavError(ErrorName.NOT_SUPPORTED, f"the extension speaks protocol {req.protocol}, this host speaks {PROTOCOL_VERSION}; update both")
+            raise NavError(
+                ErrorName.NOT_SUPPORTED, f"the extension speaks protocol {req.protocol}, this host speaks {PROTOCOL_VERSION}; update both"
+            )
         return {"host": __version__, "protocol": PROTOCOL_VERSION, "capabilities": self.router.capabilities()}
 
     async def availability(self, req: Availability, out: Responder) -> str:
@@ -69,7 +72,7 @@ class PageHandlers:
             best = max(best, state, key=order.index)
         return best
 
-    async def params(self, req: Params, out: Responder) -> dict | None:
+    async def params(self, req: Params, out: Responder) -> dict[str, Any] | None:
         """The limits of the provider a session would open on; a page not yet allowed any provider
         gets the generic defaults, which say nothing about the user's setup."""
         candidates = self.router.candidates(req.options)
@@ -78,13 +81,13 @@ class PageHandlers:
         granted = self.gate.granted(req.caller, candidates)
         return (granted[0].sampling_limits() if granted else DEFAULT_LIMITS).wire()
 
-    async def _admitted(self, caller: Caller, action: Action, options) -> list[Provider]:
+    async def _admitted(self, caller: Caller, action: Action, options: ModelChoice | None) -> list[Provider]:
         candidates = self.router.candidates(options)
         if not candidates:
             raise NavError(ErrorName.NOT_SUPPORTED, "no model is configured; add one in navllm's settings")
         return await self.gate.admit(caller, action, candidates)
 
-    async def create(self, req: CreateSession, out: Responder) -> dict:
+    async def create(self, req: CreateSession, out: Responder) -> dict[str, Any]:
         started = time.monotonic()
         providers = await self._admitted(req.caller, "create", req.options)
         out.progress(0.0)
@@ -98,7 +101,7 @@ class PageHandlers:
             options=req.options,
             initial=list(req.initial_prompts),
         )
-        session.usage = await session.measure(session.initial)
+        await session.start()
         if session.usage > conversation.context_window:
             await conversation.close()
             raise NavError(
@@ -113,7 +116,7 @@ class PageHandlers:
         return self._info(session)
 
     @staticmethod
-    def _info(session: Session) -> dict:
+    def _info(session: Session) -> dict[str, Any]:
         return {
             "session": session.id,
             "provider": session.provider,
@@ -122,11 +125,11 @@ class PageHandlers:
             "contextWindow": session.conversation.context_window,
         }
 
-    async def prompt(self, req: Prompt, out: Responder) -> dict:
+    async def prompt(self, req: Prompt, out: Responder) -> dict[str, Any]:
         session = self.sessions.get(req.caller, req.session)
         async with session.lock:
             await self.gate.admit(req.caller, "prompt", self.router.by_name([session.provider]))
-            messages = await session.make_room(req.input, req.response_constraint, lambda: out.event("contextoverflow"))
+            messages, _ = await session.fit(req.input, req.response_constraint, lambda: out.event("contextoverflow"))
             generation = Generation(
                 messages=messages,
                 sampling=req.sampling or session.options.sampling,
@@ -160,11 +163,21 @@ class PageHandlers:
             # Apart, prefix and reply each fit the protocol's text limit even when their sum would not.
             texts = [prefix, reply] if prefix and reply else [prefix + reply]
             answer = Message(role="assistant", content=[*(TextPart(value=t) for t in texts), *calls])
-            session.turns.append([*(m for m in req.input if not m.prefix), answer])
-            session.usage = await session.measure(session.history)
+            turn = [*(m for m in req.input if not m.prefix), answer]
+            session.keep(turn, await session.measure([*session.history, *turn]))
             return {"contextUsage": session.usage, "contextWindow": session.conversation.context_window, "provider": _served_by(session)}
 
-    def _record(self, caller: Caller, action: Action, session: Session, usage: Usage | None, started: float, outcome: str, inputs: list[Message], reply: str) -> None:
+    def _record(
+        self,
+        caller: Caller,
+        action: Action,
+        session: Session,
+        usage: Usage | None,
+        started: float,
+        outcome: str,
+        inputs: list[Message],
+        reply: str,
+    ) -> None:
         self.gate.record(
             UsageRecord(
                 caller=caller,
@@ -180,13 +193,13 @@ class PageHandlers:
             )
         )
 
-    async def append(self, req: Append, out: Responder) -> dict:
+    async def append(self, req: Append, out: Responder) -> dict[str, Any]:
         session = self.sessions.get(req.caller, req.session)
         async with session.lock:
             await self.gate.admit(req.caller, "append", self.router.by_name([session.provider]))
-            await session.make_room(req.input, None, lambda: out.event("contextoverflow"))
-            session.turns.append(list(req.input))
-            session.usage = await session.measure(session.history)
+            # Measured as it is kept: the history with the input is what fit() counted.
+            _, usage = await session.fit(req.input, None, lambda: out.event("contextoverflow"))
+            session.keep(list(req.input), usage)
             return {"contextUsage": session.usage, "contextWindow": session.conversation.context_window}
 
     async def measure(self, req: Measure, out: Responder) -> int:
@@ -194,7 +207,7 @@ class PageHandlers:
         constraint = None if req.omit_response_constraint_input else req.response_constraint
         return await session.measure(list(req.input), constraint)
 
-    async def clone(self, req: Clone, out: Responder) -> dict:
+    async def clone(self, req: Clone, out: Responder) -> dict[str, Any]:
         session = self.sessions.get(req.caller, req.session)
         async with session.lock:
             await self._make_room(req.caller)
@@ -227,7 +240,7 @@ class PageHandlers:
         )
         return vectors
 
-    async def models(self, req: ListModels, out: Responder) -> list[dict]:
+    async def models(self, req: ListModels, out: Responder) -> list[dict[str, Any]]:
         """Models of the providers this caller was allowed: a page never granted any gets nothing,
         and no remote endpoint is asked for its list on its behalf."""
         return await self.router.models(self.gate.granted(req.caller, self.router.chain()))

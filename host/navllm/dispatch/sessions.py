@@ -36,6 +36,13 @@ class Session:
     turns: list[list[Message]] = field(default_factory=list)
     usage: int = 0
     lock: asyncio.Lock = field(default_factory=asyncio.Lock)
+    # What measuring costs is a render and tokenisation of everything measured (on a remote model,
+    # a request), so each prompt measures as little as it can. ``base`` is the initial prompts'
+    # count, and ``costs[i]`` what turn i added to the history's count when it was kept. A chat
+    # template may render a message differently beside other neighbours, so these are estimates:
+    # they only choose where to evict, and what is fed and reported is always measured whole.
+    base: int = 0
+    costs: list[int] = field(default_factory=list)
 
     @property
     def history(self) -> list[Message]:
@@ -44,10 +51,30 @@ class Session:
     async def measure(self, messages: list[Message], constraint: Constraint | None = None) -> int:
         return await self.conversation.measure(messages, constraint=constraint, tools=self.options.tools)
 
-    async def make_room(self, new: list[Message], constraint: Constraint | None, on_overflow: Callable[[], None]) -> list[Message]:
-        """Evict the oldest turns until ``new`` fits; return the messages to feed the model.
+    async def start(self) -> int:
+        """Measure the initial prompts: the session's first contextUsage."""
+        self.usage = self.base = await self.measure(self.initial)
+        return self.usage
 
-        Nothing is evicted when even the initial prompts plus ``new`` cannot fit.
+    def keep(self, turn: list[Message], usage: int) -> None:
+        """Add ``turn`` to the history, which with it measures ``usage`` tokens."""
+        costs = self._costs() or [0] * len(self.turns)
+        self.costs = [*costs, max(0, usage - self.base - sum(costs))]
+        self.turns.append(turn)
+        self.usage = usage
+
+    async def make_room(self, new: list[Message], constraint: Constraint | None, on_overflow: Callable[[], None]) -> list[Message]:
+        """Evict the oldest turns until ``new`` fits; return the messages to feed the model."""
+        return (await self.fit(new, constraint, on_overflow))[0]
+
+    async def fit(self, new: list[Message], constraint: Constraint | None, on_overflow: Callable[[], None]) -> tuple[list[Message], int]:
+        """Evict the fewest oldest turns that lets ``new`` fit; return the messages to feed the model
+        and their exact token count.
+
+        Nothing is evicted when even the initial prompts plus ``new`` cannot fit. The history is
+        measured whole once when nothing is evicted and twice when the turns' costs point at the
+        right number to evict (that many fit, one fewer does not); when they are off, the fewest is
+        found by bisection, as a page can pile up thousands of small turns.
         """
         window = self.conversation.context_window
         needed = await self.measure([*self.initial, *new], constraint)
@@ -57,21 +84,53 @@ class Session:
                 requested=needed,
                 quota=window,
             )
-        # The fewest oldest turns to evict, found by bisection: a page can pile up thousands of
-        # small turns, and measuring the whole history once per evicted turn made one append
-        # cost time quadratic in them (a local model tokenizes on the host's loop).
-        low, high = 0, len(self.turns)  # evicting every turn fits: checked above
+        counted = {len(self.turns): needed}  # exact counts, by the number of oldest turns evicted
+
+        async def fits(evicted: int) -> bool:
+            if evicted not in counted:
+                counted[evicted] = await self.measure([*self.initial, *self._turn_messages(evicted), *new], constraint)
+            return counted[evicted] <= window
+
+        low, high = 0, len(self.turns)  # the fewest to evict is in [low, high]; evicting high fits
+        guess = self._guess(needed, window)
+        if guess is not None:
+            if await fits(guess):
+                high = guess
+                if guess > 0 and not await fits(guess - 1):
+                    low = guess
+            else:
+                low = guess + 1
+                if low < high and await fits(low):
+                    high = low
         while low < high:
             mid = (low + high) // 2
-            if await self.measure([*self.initial, *self._turn_messages(mid), *new], constraint) > window:
-                low = mid + 1
-            else:
+            if await fits(mid):
                 high = mid
+            else:
+                low = mid + 1
         evicted = low
         if evicted:
+            costs = self._costs()
             del self.turns[:evicted]
+            self.costs = costs[evicted:] if costs is not None else []
             on_overflow()
-        return [*self.history, *new]
+        return [*self.history, *new], counted[evicted]
+
+    def _costs(self) -> list[int] | None:
+        """The turns' costs, or None when turns were set without them."""
+        return self.costs if len(self.costs) == len(self.turns) else None
+
+    def _guess(self, needed: int, window: int) -> int | None:
+        """The fewest oldest turns to evict by the turns' costs: ``needed`` plus the kept turns' costs fits."""
+        costs = self._costs()
+        if costs is None:
+            return None
+        total = needed + sum(costs)
+        for evicted, cost in enumerate(costs):
+            if total <= window:
+                return evicted
+            total -= cost
+        return len(costs)
 
     def _turn_messages(self, skip: int) -> list[Message]:
         return [m for turn in self.turns[skip:] for m in turn]
@@ -86,6 +145,8 @@ class Session:
             initial=list(self.initial),
             turns=[list(t) for t in self.turns],
             usage=self.usage,
+            base=self.base,
+            costs=list(self.costs),
         )
 
 

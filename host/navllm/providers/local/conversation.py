@@ -4,6 +4,10 @@ Dispatch hands over the whole message list on every call. The conversation rende
 model's chat template and lets the engine reuse the longest token prefix already in the cache,
 so a follow-up prompt prefills only its new tokens.
 
+Rendering and tokenising a long history is the costly part of measuring it, and dispatch measures
+the very messages it then feeds (to check they fit the window), so the last few encodings are
+kept and a generation reuses the one its messages were measured with.
+
 A request with a response constraint, tools or non-text parts goes through ``constrain/``
 (constrained decoding): ``constrain.prepare`` gives the messages to render (instructions added,
 tool calls and results written out as text) and ``constrain.decoder`` the token mask for the
@@ -13,10 +17,12 @@ sampler and the conversion of the generated text into reply chunks.
 from __future__ import annotations
 
 import asyncio
-from contextlib import aclosing
+import threading
 from collections.abc import AsyncIterator, Sequence
+from contextlib import aclosing
 from typing import TYPE_CHECKING
 
+from ...models.chat_template import ChatTemplate
 from ...protocol.common import Constraint, Message, TextPart, ToolSpec
 from ...protocol.errors import quota_exceeded
 from ..base import Chunk, Conversation, Generation, Usage
@@ -29,14 +35,17 @@ if TYPE_CHECKING:
     from .runtime import LoadedModel
 
 
+# Encodings kept per conversation: enough for the eviction search's last probes and the measure
+# of the history after a reply.
+_ENCODINGS_KEPT = 4
+
+
 def _needs_constrain(messages: Sequence[Message], constraint: Constraint | None, tools: Sequence[ToolSpec]) -> bool:
     return constraint is not None or bool(tools) or any(not isinstance(p, TextPart) for m in messages for p in m.content)
 
 
 class LocalConversation(Conversation):
     def __init__(self, model: LoadedModel, context_window: int, defaults: SamplerConfig, cache: KVCache | None = None):
-        from ...models.chat_template import ChatTemplate
-
         info = model.info
         self.model = info.name
         self.context_window = min(context_window, info.context_length)
@@ -47,6 +56,8 @@ class LocalConversation(Conversation):
         tok = model.tokenizer
         bos = "" if info.bos_token_id is None else tok.id_to_token(info.bos_token_id)
         self._template = ChatTemplate(info.chat_template, bos, tok.id_to_token(info.eos_token_ids[0]))
+        self._encoded: dict[tuple[tuple[tuple[str, str], ...], str | None], list[int]] = {}  # the last few encodings, by what they render
+        self._encoded_lock = threading.Lock()  # measure and generate encode on worker threads
 
     @property
     def cached_tokens(self) -> list[int]:
@@ -56,13 +67,22 @@ class LocalConversation(Conversation):
         """Token ids the model is fed for ``messages``: the generation prompt follows, unless the last
         message is an assistant ``prefix``, whose text the reply continues."""
         prefix = messages[-1].text if messages and messages[-1].role == "assistant" and messages[-1].prefix else None
-        body = messages[:-1] if prefix is not None else messages
-        text = self._template.render([{"role": m.role, "content": m.text} for m in body], add_generation_prompt=True)
-        info = self._loaded.info
-        ids = self._loaded.tokenizer.encode(text + (prefix or ""), add_special_tokens=False).ids
-        if info.add_bos and info.bos_token_id is not None and ids[:1] != [info.bos_token_id]:
-            ids.insert(0, info.bos_token_id)
-        return ids
+        body = [{"role": m.role, "content": m.text} for m in (messages[:-1] if prefix is not None else messages)]
+        key = (tuple((m["role"], m["content"]) for m in body), prefix)
+        with self._encoded_lock:
+            ids = self._encoded.get(key)
+        if ids is None:
+            text = self._template.render(body, add_generation_prompt=True)
+            info = self._loaded.info
+            ids = self._loaded.tokenizer.encode(text + (prefix or ""), add_special_tokens=False).ids
+            if info.add_bos and info.bos_token_id is not None and ids[:1] != [info.bos_token_id]:
+                ids.insert(0, info.bos_token_id)
+            if len(ids) <= self.context_window:  # what can't be fed is not kept (a page may measure MiBs)
+                with self._encoded_lock:
+                    self._encoded[key] = ids
+                    while len(self._encoded) > _ENCODINGS_KEPT:
+                        del self._encoded[next(iter(self._encoded))]
+        return list(ids)
 
     async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         if _needs_constrain(messages, constraint, tools):
