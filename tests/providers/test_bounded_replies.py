@@ -102,7 +102,7 @@ async def test_openai_event_of_200_mb_is_cut_off_while_it_arrives(openai_server,
 
 async def test_anthropic_event_of_200_mb_is_cut_off_while_it_arrives(anthropic_server):
     error, elapsed, growth = await refused(anthropic(anthropic_server), anthropic_server, Script(events=anthropic_line()))
-    assert error.name == "OperationError" and "claude" in error.message and "bytes in one event" in error.message
+    assert error.name == "OperationError" and "claude" in error.message and "bytes in one event" in error.message, error
     assert elapsed < 30 and growth < RSS_BOUND_MB, (elapsed, growth)
 
 
@@ -147,3 +147,11 @@ async def test_replies_are_asked_for_uncompressed_and_refused_compressed(openai_
     with pytest.raises(NavError) as caught:
         await collect(openai(openai_server), HI)
     assert caught.value.name == "OperationError" and "compressed" in caught.value.message
+
+
+async def test_a_refusal_the_sdk_wraps_stays_ours(anthropic_server):
+    """The Anthropic SDK wraps what our response hook raises as a connection error: the limit must still show."""
+    anthropic_server.then(Script(events=[b"\x1f\x8b"], headers={"content-encoding": "gzip"}))
+    with pytest.raises(NavError) as caught:
+        await collect(anthropic(anthropic_server), HI)
+    assert caught.value.name == "OperationError" and "compressed" in caught.value.message, caught.value

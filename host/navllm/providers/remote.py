@@ -119,7 +119,10 @@ class ReplyBudget:
     def spend(self, text: str) -> None:
         self.used += len(text)
         if self.used > self.limits.reply_chars:
-            raise NavError(ErrorName.OPERATION, f"{self.limits.provider} sent a reply over the limit of {self.limits.reply_chars:,} characters; the reply was stopped")
+            raise NavError(
+                ErrorName.OPERATION,
+                f"{self.limits.provider} sent a reply over the limit of {self.limits.reply_chars:,} characters; the reply was stopped",
+            )
 
 
 def retry_after_of(headers: Any) -> float | None:
@@ -154,9 +157,25 @@ def _server_message(exc: Exception) -> str:
     return ""
 
 
+def own_error_behind(exc: BaseException) -> NavError | None:
+    """Our own limit error that ``exc`` wraps or interrupted: the SDK wraps errors raised in our response
+    hook, and closing a connection our byte limit cut off can fail in turn; the limit is the cause."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        if isinstance(current, NavError):
+            return current
+        seen.add(id(current))
+        current = current.__cause__ or current.__context__
+    return None
+
+
 def classify(exc: Exception, errors: SdkErrors, provider: str, secret: str | None) -> Failure:
     """Map one SDK or transport exception to a NavError the page can see."""
     import httpx2
+
+    if (ours := own_error_behind(exc)) is not None:
+        return Failure(ours)
 
     def said(limit: int = 300) -> str:
         # Server text is a courtesy: any 4 characters of the key in it go, masked or not.
@@ -168,7 +187,12 @@ def classify(exc: Exception, errors: SdkErrors, provider: str, secret: str | Non
     if isinstance(exc, errors.status):
         status = exc.status_code
         if status == 401:
-            return Failure(NavError(ErrorName.NOT_ALLOWED, f"{provider} rejected the API key (HTTP 401); set a valid key in navllm's settings or with `navllm keys set {provider}`"))
+            return Failure(
+                NavError(
+                    ErrorName.NOT_ALLOWED,
+                    f"{provider} rejected the API key (HTTP 401); set a valid key in navllm's settings or with `navllm keys set {provider}`",
+                )
+            )
         if status == 403:
             return Failure(NavError(ErrorName.NOT_ALLOWED, f"{provider} refused this request (HTTP 403){said()}"))
         if status == 404:
@@ -380,7 +404,10 @@ class RemoteProvider(Provider):
 
         secret = keystore().provider_secret(self.name)
         if secret is None and self.key_needed:
-            raise NavError(ErrorName.NOT_ALLOWED, f"no API key is set for {self.name}; add one in navllm's settings or with `navllm keys set {self.name}`")
+            raise NavError(
+                ErrorName.NOT_ALLOWED,
+                f"no API key is set for {self.name}; add one in navllm's settings or with `navllm keys set {self.name}`",
+            )
         return secret
 
     def client(self, secret: str | None) -> Any:
