@@ -60,7 +60,12 @@ def test_every_prompt_is_logged_text_only_with_history_on(host):
     assert table[1]["prompt_text"] == "kept two"
 
     series = host.admin("usage.series", days=7)
-    assert {(r["origin"], r["provider"], r["requests"]) for r in series} == {(SITE, "echo", 4), ("https://other.example", "echo", 2)}
+    assert {(r["origin"], r["provider"], r["action"], r["requests"]) for r in series} == {
+        (SITE, "echo", "create", 2),
+        (SITE, "echo", "prompt", 2),
+        ("https://other.example", "echo", "create", 1),
+        ("https://other.example", "echo", "prompt", 1),
+    }
     summary = host.admin("usage.summary")
     assert summary["byOrigin"][SITE]["today"]["requests"] == 4
     assert summary["byProvider"]["echo"]["30 days"]["requests"] == 6

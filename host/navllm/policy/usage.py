@@ -1,6 +1,6 @@
 """The usage log: one row per request (who, which provider and model, tokens, latency, outcome),
 with the prompt and reply text only while the user keeps history on, and only for as long as
-the retention period. Aggregates come out per day × origin × provider, ready to chart.
+the retention period. Aggregates come out per day × origin × provider × action, ready to chart.
 
 History keeps at most ``HISTORY_CHARS`` of each text, and the reply only of a request that
 succeeded: a reply cut off (aborted, over a limit, a lost connection) is no answer to keep.
@@ -117,12 +117,13 @@ class Usage:
         return [dict(r) for r in self.db.execute(sql + " ORDER BY ts, id", args)]
 
     def series(self, days: int, now: float) -> list[dict[str, Any]]:
-        """Per day × origin × provider: requests, errors, tokens in and out, mean latency."""
+        """Per day × origin × provider × action: requests, errors, tokens in and out, mean latency.
+        The action tells which API was used (prompt, summarize, translate…), so charts can stack by API."""
         since = utc_day(now - (days - 1) * DAY)
         rows = self.db.execute(
-            "SELECT day, origin, provider, COUNT(*) AS requests, SUM(outcome != 'ok') AS errors,"
+            "SELECT day, origin, provider, action, COUNT(*) AS requests, SUM(outcome != 'ok') AS errors,"
             " SUM(input_tokens) AS input_tokens, SUM(output_tokens) AS output_tokens, AVG(latency_ms) AS mean_latency_ms"
-            " FROM usage WHERE day >= ? GROUP BY day, origin, provider ORDER BY day, origin, provider",
+            " FROM usage WHERE day >= ? GROUP BY day, origin, provider, action ORDER BY day, origin, provider, action",
             (since,),
         )
         return [_camel(dict(r)) for r in rows]

@@ -1,10 +1,18 @@
-// Usage: tokens and requests per day stacked by site or by provider over 7/30/90 days, a
-// filterable table, and the history settings (on/off, retention, clear, export).
+// Usage: tokens and requests per day stacked by site, by provider or by API over 7/30/90 days,
+// a filterable table, and the history settings (on/off, retention, clear, export).
 import { confirmButton, download, field, fmtNumber, h } from "../../common/ui.js";
 import { PALETTE, stackedBars } from "./chart.js";
 
 const DAY = 86_400_000;
-const view = { days: 7, by: "origin", origin: "", provider: "" }; // kept while the panel is open
+// The host logs what each request did; people know the APIs. Opening a session or a task
+// instance is one "create" whatever the API, so it is counted on its own.
+const API_OF_ACTION = {
+  prompt: "Prompt API", append: "Prompt API", create: "Sessions opened", embed: "Embeddings",
+  summarize: "Summarizer", write: "Writer", rewrite: "Rewriter", proofread: "Proofreader",
+  translate: "Translator", "detect-language": "Language detector",
+};
+const apiOf = (action) => API_OF_ACTION[action] ?? action;
+const view = { days: 7, by: "origin", origin: "", provider: "", api: "" }; // kept while the panel is open
 
 /** The last `days` UTC days, oldest first, as "YYYY-MM-DD" (the host's day keys). */
 const dayKeys = (days) => Array.from({ length: days }, (_, i) => new Date(Date.now() - (days - 1 - i) * DAY).toISOString().slice(0, 10));
@@ -42,15 +50,16 @@ export default {
   title: "Usage",
   async render(ctx) {
     const { client, root } = ctx;
-    const [rows, settings] = await Promise.all([client.request("usage.series", { days: view.days }), client.request("settings.get")]);
+    const [series, settings] = await Promise.all([client.request("usage.series", { days: view.days }), client.request("settings.get")]);
+    const rows = series.map((r) => ({ ...r, api: apiOf(r.action) }));
     const days = dayKeys(view.days);
-    const shown = rows.filter((r) => (!view.origin || r.origin === view.origin) && (!view.provider || r.provider === view.provider));
+    const shown = rows.filter((r) => ["origin", "provider", "api"].every((k) => !view[k] || r[k] === view[k]));
     const key = view.by;
     const tokens = (r) => (r.inputTokens ?? 0) + (r.outputTokens ?? 0);
 
     const controls = h("div", { class: "row", id: "usage-controls" },
       segmented("Period", "days", [[7, "7 days"], [30, "30 days"], [90, "90 days"]], view.days, (v) => { view.days = v; ctx.redraw(); }),
-      segmented("Stack by", "by", [["origin", "By site"], ["provider", "By provider"]], view.by, (v) => { view.by = v; ctx.redraw(); }),
+      segmented("Stack by", "by", [["origin", "By site"], ["provider", "By provider"], ["api", "By API"]], view.by, (v) => { view.by = v; ctx.redraw(); }),
     );
     const filters = filterRow(ctx, rows);
     root.append(
@@ -71,17 +80,17 @@ function filterRow(ctx, rows) {
     select.addEventListener("change", () => { view[prop] = select.value; ctx.redraw(); });
     return wrap;
   };
-  return h("div", { class: "row" }, choice("Site", "origin"), choice("Provider", "provider"));
+  return h("div", { class: "row" }, choice("Site", "origin"), choice("Provider", "provider"), choice("API", "api"));
 }
 
 function table(rows) {
   if (!rows.length) return h("p", { class: "muted", id: "usage-table" }, "Nothing recorded in this period.");
-  const sorted = [...rows].sort((a, b) => b.day.localeCompare(a.day) || a.origin.localeCompare(b.origin));
+  const sorted = [...rows].sort((a, b) => b.day.localeCompare(a.day) || a.origin.localeCompare(b.origin) || a.api.localeCompare(b.api));
   return h("div", { class: "table-wrap" }, h("table", { id: "usage-table" },
-    h("caption", { class: "sr-only" }, "Usage per day, site and provider"),
-    h("thead", {}, h("tr", {}, ["Day", "Site", "Provider"].map((t) => h("th", { scope: "col" }, t)), ["Requests", "Tokens in", "Tokens out", "Errors"].map((t) => h("th", { scope: "col", class: "num" }, t)))),
+    h("caption", { class: "sr-only" }, "Usage per day, site, provider and API"),
+    h("thead", {}, h("tr", {}, ["Day", "Site", "Provider", "API"].map((t) => h("th", { scope: "col" }, t)), ["Requests", "Tokens in", "Tokens out", "Errors"].map((t) => h("th", { scope: "col", class: "num" }, t)))),
     h("tbody", {}, sorted.map((r) => h("tr", {},
-      h("td", {}, r.day), h("td", { class: "mono" }, r.origin), h("td", {}, r.provider ?? "—"),
+      h("td", {}, r.day), h("td", { class: "mono" }, r.origin), h("td", {}, r.provider ?? "—"), h("td", {}, r.api),
       [r.requests, r.inputTokens, r.outputTokens, r.errors].map((n) => h("td", { class: "num" }, fmtNumber(n))),
     ))),
   ));
