@@ -101,13 +101,13 @@ class PageHandlers:
             options=req.options,
             initial=list(req.initial_prompts),
         )
-        await session.start()
-        if session.usage > conversation.context_window:
+        needed = await session.start()
+        if needed > conversation.context_window:
             await conversation.close()
             raise NavError(
                 ErrorName.QUOTA_EXCEEDED,
-                f"the initial prompts need {session.usage} of the {conversation.context_window} tokens of the context window",
-                requested=session.usage,
+                f"the initial prompts need {needed} of the {conversation.context_window} tokens of the context window",
+                requested=needed,
                 quota=conversation.context_window,
             )
         await self._make_room(req.caller)
@@ -128,6 +128,7 @@ class PageHandlers:
     async def prompt(self, req: Prompt, out: Responder) -> dict[str, Any]:
         session = self.sessions.get(req.caller, req.session)
         async with session.lock:
+            session.refuse_misplaced_system(req.input)
             await self.gate.admit(req.caller, "prompt", self.router.by_name([session.provider]))
             messages, _ = await session.fit(req.input, req.response_constraint, lambda: out.event("contextoverflow"))
             generation = Generation(
@@ -196,6 +197,7 @@ class PageHandlers:
     async def append(self, req: Append, out: Responder) -> dict[str, Any]:
         session = self.sessions.get(req.caller, req.session)
         async with session.lock:
+            session.refuse_misplaced_system(req.input)
             await self.gate.admit(req.caller, "append", self.router.by_name([session.provider]))
             # Measured as it is kept: the history with the input is what fit() counted.
             _, usage = await session.fit(req.input, None, lambda: out.event("contextoverflow"))

@@ -52,9 +52,24 @@ class Session:
         return await self.conversation.measure(messages, constraint=constraint, tools=self.options.tools)
 
     async def start(self) -> int:
-        """Measure the initial prompts: the session's first contextUsage."""
-        self.usage = self.base = await self.measure(self.initial)
-        return self.usage
+        """Measure the initial prompts; return what they take of the context window.
+
+        That count is the session's first contextUsage, except with no initial prompts: then
+        nothing has been given yet and contextUsage is 0, though rendering an empty history may
+        cost a model a few tokens (a template's opening tokens, the tools' declarations). Those
+        stay in ``base``, so each turn's cost is what the turn itself adds, and they count in
+        the window: the returned count is what create() checks against it.
+        """
+        self.base = await self.measure(self.initial)
+        self.usage = self.base if self.initial else 0
+        return self.base
+
+    def refuse_misplaced_system(self, messages: list[Message]) -> None:
+        """A system message may open a session's history, never follow anything: TypeError when
+        ``messages`` starts with one and the history already holds something. (A system message
+        after the first one of ``messages`` is refused when the request is read.)"""
+        if messages and messages[0].role == "system" and (self.initial or self.turns):
+            raise NavError(ErrorName.TYPE, "a system message can only come first in a session, before any other input")
 
     def keep(self, turn: list[Message], usage: int) -> None:
         """Add ``turn`` to the history, which with it measures ``usage`` tokens."""

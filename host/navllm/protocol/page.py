@@ -6,15 +6,28 @@ overflow, response constraints, tools and download progress.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
 
 from .common import Caller, Constraint, Expected, Message, Model, Sampling, ToolSpec
 
 RequestId = str
 SessionId = str
 Name = str
+
+
+def _system_only_first(messages: list[Message]) -> list[Message]:
+    """The Prompt API lets a system message open a list of messages, never follow one; a list
+    that breaks this is refused as a TypeError, as the page refuses it."""
+    if any(m.role == "system" for m in messages[1:]):
+        raise ValueError("a system message can only be the first message")
+    return messages
+
+
+# Messages as initialPrompts or as one call's input. Whether a system message may open a
+# call's input depends on the session's history, which dispatch checks.
+Messages = Annotated[list[Message], Field(max_length=4096), AfterValidator(_system_only_first)]
 
 
 class Envelope(Model):
@@ -69,7 +82,7 @@ class CreateSession(Envelope):
 
     type: Literal["create"] = "create"
     options: CoreOptions = CoreOptions()
-    initial_prompts: list[Message] = Field(default_factory=list, max_length=4096)
+    initial_prompts: Messages = Field(default_factory=list)
 
 
 class SessionRequest(Envelope):
@@ -80,7 +93,7 @@ class Prompt(SessionRequest):
     """Generate a reply: ``chunk`` replies carry deltas (text or tool calls), ``done`` ends it."""
 
     type: Literal["prompt"] = "prompt"
-    input: list[Message] = Field(max_length=4096)
+    input: Messages
     response_constraint: Constraint | None = None
     omit_response_constraint_input: bool = False
     sampling: Sampling | None = None
@@ -90,14 +103,14 @@ class Append(SessionRequest):
     """Add messages to the history without generating a reply."""
 
     type: Literal["append"] = "append"
-    input: list[Message] = Field(max_length=4096)
+    input: Messages
 
 
 class Measure(SessionRequest):
     """How much of the context window ``input`` would use; changes nothing."""
 
     type: Literal["measure"] = "measure"
-    input: list[Message] = Field(max_length=4096)
+    input: Messages
     response_constraint: Constraint | None = None
     omit_response_constraint_input: bool = False
 
