@@ -117,7 +117,7 @@ def test_bench_echo_port_is_the_test_builds_alone():
 def test_page_scripts_send_only_page_types():
     sent = set()
     for script in (EXT / "page").glob("*.js"):
-        sent |= set(re.findall(r'(?:\brequest|#call)\("([a-z]+)"', script.read_text()))
+        sent |= set(re.findall(r'(?:\brequest|#call)\("([a-z-]+)"', script.read_text()))
     assert sent, "no request(...) calls found in extension/page: has the transport's name changed?"
     assert sent <= HOST_PAGE_TYPES
 

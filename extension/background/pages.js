@@ -6,7 +6,7 @@ import { requestPermission } from "./permissions.js";
 export const PAGE_PORT = "navllm-page";
 
 // What a page may ask the host; everything else (settings, grants, keys) is for extension pages.
-const PAGE_TYPES = new Set(["availability", "params", "create", "prompt", "append", "measure", "clone", "destroy", "embed", "models"]);
+const PAGE_TYPES = new Set(["availability", "params", "create", "prompt", "append", "measure", "clone", "destroy", "embed", "models", "task-availability", "task-create", "task-run", "task-measure"]);
 
 const originOf = (url) => {
   try {

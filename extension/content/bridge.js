@@ -16,7 +16,7 @@
   const { isSafeInteger } = Number;
   const { stringify, parse } = JSON;
 
-  const PAGE_TYPES = new Set(["availability", "params", "create", "prompt", "append", "measure", "clone", "destroy", "embed", "models"]);
+  const PAGE_TYPES = new Set(["availability", "params", "create", "prompt", "append", "measure", "clone", "destroy", "embed", "models", "task-availability", "task-create", "task-run", "task-measure"]);
   const MAX_MESSAGE = 8 * 1024 * 1024; // the host's input cap
   const MAX_INFLIGHT = 64; // per frame: a page looping on the API gets an error, not a growing queue
 

@@ -8,6 +8,11 @@
 //   session.contextWindow, session.destroy()
 //   prompt(text, options) -> string: a one-shot session
 //   embed(texts, {model}) -> Float32Array[]; models() -> [{provider, name, ...}]
+//   createSummarizer / createWriter / createRewriter / createProofreader / createTranslator /
+//   createLanguageDetector(options) -> a Summarizer, Writer, ... : the task API's own create
+//     options plus {provider, model}, without the permissions policy (as createSession)
+//   taskAvailability(kind, options) -> availability of one task ("summarizer", "writer",
+//     "rewriter", "proofreader", "translator", "language-detector") with those options
 // It holds no secrets: every decision is made by the extension background and the host.
 (() => {
   "use strict";
@@ -15,6 +20,7 @@
   const I = ns.intrinsics;
   const { request, availability: askAvailability } = ns.transport;
   const Float32 = Float32Array;
+  const includes = Array.prototype.includes;
 
   // WebIDL-style dictionary reads: undefined/null means "no options", anything else must be an object.
   const dictionary = (value, what) => {
@@ -157,5 +163,46 @@
     return I.isArray(listed) ? listed.map((m) => I.freeze({ ...m })) : [];
   };
 
-  ns.define(I.navigator, "llm", I.freeze({ __proto__: null, availability, createSession, prompt, embed, models }));
+  // The task APIs (ai-model.js registers each in ns.tasks by its kind).
+  const TASK_KINDS = ["summarizer", "writer", "rewriter", "proofreader", "translator", "language-detector"];
+  const taskChoice = (opts) => ({ provider: optionalName(opts.provider, "provider"), model: optionalName(opts.model, "model") });
+
+  const taskCreator = (kind) => (options) => {
+    try {
+      const opts = dictionary(options, "options");
+      return ns.tasks[kind].create(opts, taskChoice(opts));
+    } catch (err) {
+      return I.Promise.reject(err);
+    }
+  };
+
+  const taskAvailability = (kind, options) => {
+    try {
+      if (!I.apply(includes, TASK_KINDS, [kind])) throw new I.TypeError(`kind must be one of ${TASK_KINDS.join(", ")}`);
+      const opts = dictionary(options, "options");
+      return ns.tasks[kind].availability(opts, taskChoice(opts));
+    } catch (err) {
+      return I.Promise.reject(err);
+    }
+  };
+
+  ns.define(
+    I.navigator,
+    "llm",
+    I.freeze({
+      __proto__: null,
+      availability,
+      createSession,
+      prompt,
+      embed,
+      models,
+      taskAvailability,
+      createSummarizer: taskCreator("summarizer"),
+      createWriter: taskCreator("writer"),
+      createRewriter: taskCreator("rewriter"),
+      createProofreader: taskCreator("proofreader"),
+      createTranslator: taskCreator("translator"),
+      createLanguageDetector: taskCreator("language-detector"),
+    }),
+  );
 })();
