@@ -1,5 +1,6 @@
-// Type declarations for the two page surfaces navllm provides:
-// the Prompt API (`LanguageModel`, where the browser has none) and `navigator.llm`.
+// Type declarations for the page surfaces navllm provides: the Prompt API (`LanguageModel`),
+// the task APIs (Summarizer, Writer, Rewriter, Proofreader, Translator, LanguageDetector), each
+// where the browser has none, and `navigator.llm`.
 
 // ---- Prompt API ----------------------------------------------------------------------------
 
@@ -157,6 +158,235 @@ declare class QuotaExceededError extends DOMException {
   readonly requested: number | null;
 }
 
+// ---- Task APIs -----------------------------------------------------------------------------
+// Availability values are LanguageModelAvailability's (the specifications' `Availability`).
+// Invalid language tags reject with RangeError; valid ones are canonicalised and deduplicated.
+// After destroy(), or once the create signal aborts, in-flight and later calls reject (with an
+// AbortError DOMException, or the signal's reason); attributes stay readable.
+
+type SummarizerType = "tldr" | "teaser" | "key-points" | "headline";
+type SummarizerFormat = "plain-text" | "markdown";
+type SummarizerLength = "short" | "medium" | "long";
+type WriterTone = "formal" | "neutral" | "casual";
+type WriterFormat = "plain-text" | "markdown";
+type WriterLength = "short" | "medium" | "long";
+type RewriterTone = "as-is" | "more-formal" | "more-casual";
+type RewriterFormat = "as-is" | "plain-text" | "markdown";
+type RewriterLength = "as-is" | "shorter" | "longer";
+type CorrectionType = "spelling" | "punctuation" | "capitalization" | "preposition" | "missing-words" | "grammar";
+
+interface TaskCreateOptions {
+  /** Aborts creation; aborting later destroys the instance with the signal's reason. */
+  signal?: AbortSignal;
+  /** Called synchronously with a target for `downloadprogress` events (loaded 0 … 1). */
+  monitor?: (monitor: CreateMonitor) => void;
+}
+
+/** Per-call options of summarize / write / rewrite and their streaming variants. */
+interface WritingCallOptions {
+  /** Background for this call only; the model is told not to follow instructions in it. */
+  context?: string;
+  signal?: AbortSignal;
+}
+
+interface TaskCallOptions {
+  signal?: AbortSignal;
+}
+
+interface SummarizerCreateCoreOptions {
+  /** Default "key-points". */
+  type?: SummarizerType;
+  /** Default "markdown". */
+  format?: SummarizerFormat;
+  /** Default "short". */
+  length?: SummarizerLength;
+  expectedInputLanguages?: string[];
+  expectedContextLanguages?: string[];
+  outputLanguage?: string;
+}
+
+interface SummarizerCreateOptions extends SummarizerCreateCoreOptions, TaskCreateOptions {
+  sharedContext?: string;
+}
+
+declare class Summarizer {
+  private constructor();
+  static availability(options?: SummarizerCreateCoreOptions): Promise<LanguageModelAvailability>;
+  static create(options?: SummarizerCreateOptions): Promise<Summarizer>;
+  /** "" for empty (or blank) input, without asking the model. */
+  summarize(input: string, options?: WritingCallOptions): Promise<string>;
+  /** Text deltas; also async-iterable. */
+  summarizeStreaming(input: string, options?: WritingCallOptions): ReadableStream<string>;
+  measureInputUsage(input: string, options?: WritingCallOptions): Promise<number>;
+  destroy(): void;
+  readonly sharedContext: string;
+  readonly type: SummarizerType;
+  readonly format: SummarizerFormat;
+  readonly length: SummarizerLength;
+  readonly expectedInputLanguages: ReadonlyArray<string> | null;
+  readonly expectedContextLanguages: ReadonlyArray<string> | null;
+  readonly outputLanguage: string | null;
+  /** A call whose input (with context) measures more rejects with QuotaExceededError. */
+  readonly inputQuota: number;
+}
+
+interface WriterCreateCoreOptions {
+  /** Default "neutral". */
+  tone?: WriterTone;
+  /** Default "markdown". */
+  format?: WriterFormat;
+  /** Default "short". */
+  length?: WriterLength;
+  expectedInputLanguages?: string[];
+  expectedContextLanguages?: string[];
+  outputLanguage?: string;
+}
+
+interface WriterCreateOptions extends WriterCreateCoreOptions, TaskCreateOptions {
+  sharedContext?: string;
+}
+
+declare class Writer {
+  private constructor();
+  static availability(options?: WriterCreateCoreOptions): Promise<LanguageModelAvailability>;
+  static create(options?: WriterCreateOptions): Promise<Writer>;
+  /** `input` is the writing task (what to write). */
+  write(input: string, options?: WritingCallOptions): Promise<string>;
+  writeStreaming(input: string, options?: WritingCallOptions): ReadableStream<string>;
+  measureInputUsage(input: string, options?: WritingCallOptions): Promise<number>;
+  destroy(): void;
+  readonly sharedContext: string;
+  readonly tone: WriterTone;
+  readonly format: WriterFormat;
+  readonly length: WriterLength;
+  readonly expectedInputLanguages: ReadonlyArray<string> | null;
+  readonly expectedContextLanguages: ReadonlyArray<string> | null;
+  readonly outputLanguage: string | null;
+  readonly inputQuota: number;
+}
+
+interface RewriterCreateCoreOptions {
+  /** Default "as-is". */
+  tone?: RewriterTone;
+  /** Default "as-is". */
+  format?: RewriterFormat;
+  /** Default "as-is". */
+  length?: RewriterLength;
+  expectedInputLanguages?: string[];
+  expectedContextLanguages?: string[];
+  outputLanguage?: string;
+}
+
+interface RewriterCreateOptions extends RewriterCreateCoreOptions, TaskCreateOptions {
+  sharedContext?: string;
+}
+
+declare class Rewriter {
+  private constructor();
+  static availability(options?: RewriterCreateCoreOptions): Promise<LanguageModelAvailability>;
+  static create(options?: RewriterCreateOptions): Promise<Rewriter>;
+  rewrite(input: string, options?: WritingCallOptions): Promise<string>;
+  rewriteStreaming(input: string, options?: WritingCallOptions): ReadableStream<string>;
+  measureInputUsage(input: string, options?: WritingCallOptions): Promise<number>;
+  destroy(): void;
+  readonly sharedContext: string;
+  readonly tone: RewriterTone;
+  readonly format: RewriterFormat;
+  readonly length: RewriterLength;
+  readonly expectedInputLanguages: ReadonlyArray<string> | null;
+  readonly expectedContextLanguages: ReadonlyArray<string> | null;
+  readonly outputLanguage: string | null;
+  readonly inputQuota: number;
+}
+
+interface ProofreaderCreateCoreOptions {
+  /** Default false. */
+  includeCorrectionTypes?: boolean;
+  /** Default false. */
+  includeCorrectionExplanations?: boolean;
+  expectedInputLanguages?: string[];
+  correctionExplanationLanguage?: string;
+}
+
+interface ProofreaderCreateOptions extends ProofreaderCreateCoreOptions, TaskCreateOptions {}
+
+interface ProofreadCorrection {
+  /** UTF-16 offsets into the input, as JavaScript strings index. */
+  startIndex: number;
+  endIndex: number;
+  correction: string;
+  /** Only when the Proofreader was created with includeCorrectionTypes. */
+  types?: CorrectionType[];
+  /** Only when the Proofreader was created with includeCorrectionExplanations. */
+  explanation?: string;
+}
+
+interface ProofreadResult {
+  correctedInput: string;
+  corrections: ProofreadCorrection[];
+}
+
+declare class Proofreader {
+  private constructor();
+  static availability(options?: ProofreaderCreateCoreOptions): Promise<LanguageModelAvailability>;
+  static create(options?: ProofreaderCreateOptions): Promise<Proofreader>;
+  proofread(input: string, options?: TaskCallOptions): Promise<ProofreadResult>;
+  measureInputUsage(input: string, options?: TaskCallOptions): Promise<number>;
+  destroy(): void;
+  readonly includeCorrectionTypes: boolean;
+  readonly includeCorrectionExplanations: boolean;
+  readonly expectedInputLanguages: ReadonlyArray<string> | null;
+  readonly correctionExplanationLanguage: string | null;
+  readonly inputQuota: number;
+}
+
+interface TranslatorCreateCoreOptions {
+  sourceLanguage: string;
+  targetLanguage: string;
+}
+
+interface TranslatorCreateOptions extends TranslatorCreateCoreOptions, TaskCreateOptions {}
+
+declare class Translator {
+  private constructor();
+  /** "unavailable" for a language pair no configured model translates. */
+  static availability(options: TranslatorCreateCoreOptions): Promise<LanguageModelAvailability>;
+  /** From "downloadable", needs transient user activation (a click just before). */
+  static create(options: TranslatorCreateOptions): Promise<Translator>;
+  translate(input: string, options?: TaskCallOptions): Promise<string>;
+  translateStreaming(input: string, options?: TaskCallOptions): ReadableStream<string>;
+  measureInputUsage(input: string, options?: TaskCallOptions): Promise<number>;
+  destroy(): void;
+  readonly sourceLanguage: string;
+  readonly targetLanguage: string;
+  readonly inputQuota: number;
+}
+
+interface LanguageDetectorCreateCoreOptions {
+  expectedInputLanguages?: string[];
+}
+
+interface LanguageDetectorCreateOptions extends LanguageDetectorCreateCoreOptions, TaskCreateOptions {}
+
+interface LanguageDetectionResult {
+  /** A canonical BCP 47 tag, or "und" (undetermined). */
+  detectedLanguage: string;
+  confidence: number;
+}
+
+declare class LanguageDetector {
+  private constructor();
+  static availability(options?: LanguageDetectorCreateCoreOptions): Promise<LanguageModelAvailability>;
+  /** From "downloadable", needs transient user activation (a click just before). */
+  static create(options?: LanguageDetectorCreateOptions): Promise<LanguageDetector>;
+  /** Most likely first, cut once the confidences reach 0.99, always ending with "und". */
+  detect(input: string, options?: TaskCallOptions): Promise<LanguageDetectionResult[]>;
+  measureInputUsage(input: string, options?: TaskCallOptions): Promise<number>;
+  destroy(): void;
+  readonly expectedInputLanguages: ReadonlyArray<string> | null;
+  readonly inputQuota: number;
+}
+
 // ---- navigator.llm -------------------------------------------------------------------------
 
 declare namespace NavLLM {
@@ -210,7 +440,19 @@ declare namespace NavLLM {
     prompt(text: LanguageModelPrompt, options?: SessionOptions): Promise<string | LanguageModelReplyPart[]>;
     embed(texts: string | string[], options?: { model?: string }): Promise<Float32Array[]>;
     models(): Promise<ModelInfo[]>;
+
+    /** A task API's availability with a provider/model choice. */
+    taskAvailability(kind: TaskKind, options?: object & ModelChoice): Promise<LanguageModelAvailability>;
+    /** The task APIs' create() with a provider/model choice, not subject to the permissions policy. */
+    createSummarizer(options?: SummarizerCreateOptions & ModelChoice): Promise<Summarizer>;
+    createWriter(options?: WriterCreateOptions & ModelChoice): Promise<Writer>;
+    createRewriter(options?: RewriterCreateOptions & ModelChoice): Promise<Rewriter>;
+    createProofreader(options?: ProofreaderCreateOptions & ModelChoice): Promise<Proofreader>;
+    createTranslator(options: TranslatorCreateOptions & ModelChoice): Promise<Translator>;
+    createLanguageDetector(options?: LanguageDetectorCreateOptions & ModelChoice): Promise<LanguageDetector>;
   }
+
+  type TaskKind = "summarizer" | "writer" | "rewriter" | "proofreader" | "translator" | "language-detector";
 }
 
 interface Navigator {
