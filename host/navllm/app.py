@@ -6,6 +6,7 @@ from .dispatch.admin import admin_handlers
 from .dispatch.dispatcher import Handler
 from .dispatch.page import PageHandlers
 from .dispatch.sessions import SessionTable
+from .dispatch.tasks import TaskHandlers
 from .install.doctor import sweep_temps
 from .policy.gate import open_gate
 from .providers.router import Router
@@ -19,4 +20,8 @@ def handlers() -> dict[type, Handler]:
     router = Router(settings.get)
     sessions = SessionTable()
     gate = open_gate(settings.get)
-    return {**PageHandlers(gate, router, sessions).table(), **admin_handlers(settings, gate, router, sessions)}
+    return {
+        **PageHandlers(gate, router, sessions).table(),
+        **TaskHandlers(gate, router, sessions).table(),
+        **admin_handlers(settings, gate, router, sessions),
+    }

@@ -12,7 +12,8 @@ from ..protocol.common import Caller
 from ..protocol.replies import PermissionAsk
 from ..providers.base import Provider
 
-Action = Literal["create", "prompt", "append", "embed"]
+# What a request did: the Prompt API's actions, then one per task API (so usage breaks down by API).
+Action = Literal["create", "prompt", "append", "embed", "summarize", "write", "rewrite", "proofread", "translate", "detect-language"]
 
 
 class PermissionNeeded(Exception):

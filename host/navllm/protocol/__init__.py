@@ -15,8 +15,12 @@ from .admin import ADMIN_MESSAGES
 from .admin.base import AdminRequest
 from .common import Caller, Message, Model
 from .errors import ErrorName, NavError
-from .page import PAGE_MESSAGES, Envelope
+from .page import PAGE_MESSAGES as _PROMPT_MESSAGES
+from .page import Envelope
+from .tasks import TASK_MESSAGES
 
+# Everything a page may send: the Prompt API's requests and the task APIs'.
+PAGE_MESSAGES = (*_PROMPT_MESSAGES, *TASK_MESSAGES)
 REQUESTS: dict[str, type[Envelope]] = {cls.model_fields["type"].default: cls for cls in (*PAGE_MESSAGES, *ADMIN_MESSAGES)}
 
 
@@ -74,6 +78,7 @@ __all__ = [
     "ADMIN_MESSAGES",
     "PAGE_MESSAGES",
     "REQUESTS",
+    "TASK_MESSAGES",
     "AdminRequest",
     "Caller",
     "Envelope",
