@@ -18,7 +18,8 @@ METHODS = {
 
 
 def test_globals_are_navllms(page):
-    got = page.run("""
+    got = page.run(
+        """
         const names = ARGS[0];
         return Object.fromEntries(names.map((name) => {
           const api = window[name];
@@ -32,7 +33,9 @@ def test_globals_are_navllms(page):
             plainChain: Object.getPrototypeOf(api.prototype) === Object.getPrototypeOf(Object.getPrototypeOf(api)),
           }];
         }).concat([["CreateMonitor", {type: typeof CreateMonitor, illegal: syncOutcome(() => new CreateMonitor()).ctor}]]));
-    """, APIS)
+    """,
+        APIS,
+    )
     for name in APIS:
         required = 1 if name == "Translator" else 0
         assert got[name] == {
@@ -51,7 +54,8 @@ def test_globals_are_navllms(page):
 
 @pytest.mark.parametrize("name", APIS)
 def test_prototype_members(page, name):
-    got = page.run("""
+    got = page.run(
+        """
         const proto = window[ARGS[0]].prototype;
         const members = Object.getOwnPropertyNames(proto).filter((k) => k !== "constructor");
         return {
@@ -61,12 +65,19 @@ def test_prototype_members(page, name):
             .filter(([, v]) => typeof v === "function").map(([k, v]) => [k, v.length])),
           brand: syncOutcome(() => Object.getOwnPropertyDescriptor(proto, "inputQuota").get.call({})).ctor,
         };
-    """, name)
+    """,
+        name,
+    )
     attributes = {
         "Summarizer": ["sharedContext", "type", "format", "length", "expectedInputLanguages", "expectedContextLanguages", "outputLanguage"],
         "Writer": ["sharedContext", "tone", "format", "length", "expectedInputLanguages", "expectedContextLanguages", "outputLanguage"],
         "Rewriter": ["sharedContext", "tone", "format", "length", "expectedInputLanguages", "expectedContextLanguages", "outputLanguage"],
-        "Proofreader": ["includeCorrectionTypes", "includeCorrectionExplanations", "expectedInputLanguages", "correctionExplanationLanguage"],
+        "Proofreader": [
+            "includeCorrectionTypes",
+            "includeCorrectionExplanations",
+            "expectedInputLanguages",
+            "correctionExplanationLanguage",
+        ],
         "Translator": ["sourceLanguage", "targetLanguage"],
         "LanguageDetector": ["expectedInputLanguages"],
     }[name]
@@ -78,7 +89,8 @@ def test_prototype_members(page, name):
 
 @pytest.mark.parametrize("name", APIS)
 def test_option_errors_in_order(page, name):
-    got = page.run("""
+    got = page.run(
+        """
         const name = ARGS[0];
         const api = window[name];
         const base = APIS[name].options;
@@ -107,7 +119,9 @@ def test_option_errors_in_order(page, name):
           monitorThrows: (await outcome(api.create({...base, monitor() { throw new Error("from monitor"); }}))).message,
           missingRequired: name === "Translator" ? [await nameOf(api.create({sourceLanguage: "en"})), await nameOf(api.availability())] : null,
         };
-    """, name)
+    """,
+        name,
+    )
     has_enum = name in ("Summarizer", "Writer", "Rewriter")
     assert got == {
         "notObject": "TypeError",

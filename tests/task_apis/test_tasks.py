@@ -38,7 +38,8 @@ def ready(page):
 
 @pytest.mark.parametrize("name", APIS)
 def test_availability(page, name):
-    got = page.run("""
+    got = page.run(
+        """
         const name = ARGS[0];
         const api = window[name];
         const base = APIS[name].options;
@@ -49,7 +50,9 @@ def test_availability(page, name):
           canonical: await api.availability({...base, ...canonical}),
           unknownLanguage: await api.availability({...base, ...unknown}),
         };
-    """, name)
+    """,
+        name,
+    )
     assert got["plain"] in ("available", "downloadable")
     assert got["canonical"] == got["plain"]
     assert got["unknownLanguage"] == "unavailable"
@@ -57,7 +60,8 @@ def test_availability(page, name):
 
 @pytest.mark.parametrize("name", APIS)
 def test_create_monitor_and_attributes(ready, name):
-    got = ready.run("""
+    got = ready.run(
+        """
         const name = ARGS[0];
         let created = false;
         const events = [];
@@ -74,8 +78,8 @@ def test_create_monitor_and_attributes(ready, name):
         const attrs = Object.fromEntries(Object.getOwnPropertyNames(proto)
           .filter((k) => Object.getOwnPropertyDescriptor(proto, k).get)
           .map((k) => [k, instance[k]]));
-        const langs = name === "Translator" ? {sourceLanguage: "EN", targetLanguage: "fr-ca"}
-          : {expectedInputLanguages: ["EN", "en", "de-de"], ...(name in {Summarizer: 1, Writer: 1, Rewriter: 1}
+        const langs = name === "Translator" ? {sourceLanguage: "EN", targetLanguage: "ja-jp"}
+          : {expectedInputLanguages: ["EN", "en", "es-es"], ...(name in {Summarizer: 1, Writer: 1, Rewriter: 1}
               ? {expectedContextLanguages: ["en"], outputLanguage: "EN-us"} : {})};
         const withLangs = await createApi(name, langs);
         const list = withLangs[name === "Translator" ? "sourceLanguage" : "expectedInputLanguages"];
@@ -90,7 +94,9 @@ def test_create_monitor_and_attributes(ready, name):
                 frozen: name === "Translator" ? true : Object.isFrozen(list),
                 context: name in {Summarizer: 1, Writer: 1, Rewriter: 1} ? [withLangs.expectedContextLanguages, withLangs.outputLanguage] : null,
                 atOne, abortedAtOne: abortedAtOne.message};
-    """, name)
+    """,
+        name,
+    )
     events = got["events"]
     assert len(events) >= 2 and events[0]["loaded"] == 0 and events[-1]["loaded"] == 1
     assert all(e["total"] == 1 and e["computable"] and e["isProgress"] and e["step"] and not e["late"] for e in events)
@@ -98,19 +104,47 @@ def test_create_monitor_and_attributes(ready, name):
     assert got["isInstance"]
     attrs = got["attrs"]
     assert isinstance(attrs.pop("inputQuota"), (int, float))
-    assert attrs == {
-        "Summarizer": {"sharedContext": "", "type": "tldr", "format": "plain-text", "length": "medium",
-                       "expectedInputLanguages": None, "expectedContextLanguages": None, "outputLanguage": None},
-        "Writer": {"sharedContext": "", "tone": "formal", "format": "plain-text", "length": "long",
-                   "expectedInputLanguages": None, "expectedContextLanguages": None, "outputLanguage": None},
-        "Rewriter": {"sharedContext": "", "tone": "more-casual", "format": "markdown", "length": "shorter",
-                     "expectedInputLanguages": None, "expectedContextLanguages": None, "outputLanguage": None},
-        "Proofreader": {"includeCorrectionTypes": True, "includeCorrectionExplanations": False,
-                        "expectedInputLanguages": None, "correctionExplanationLanguage": None},
-        "Translator": {"sourceLanguage": "en", "targetLanguage": "fr"},
-        "LanguageDetector": {"expectedInputLanguages": None},
-    }[name]
-    assert got["langs"] == (["en", "fr-CA"] if name == "Translator" else ["en", "de-DE"])
+    assert (
+        attrs
+        == {
+            "Summarizer": {
+                "sharedContext": "",
+                "type": "tldr",
+                "format": "plain-text",
+                "length": "medium",
+                "expectedInputLanguages": None,
+                "expectedContextLanguages": None,
+                "outputLanguage": None,
+            },
+            "Writer": {
+                "sharedContext": "",
+                "tone": "formal",
+                "format": "plain-text",
+                "length": "long",
+                "expectedInputLanguages": None,
+                "expectedContextLanguages": None,
+                "outputLanguage": None,
+            },
+            "Rewriter": {
+                "sharedContext": "",
+                "tone": "more-casual",
+                "format": "markdown",
+                "length": "shorter",
+                "expectedInputLanguages": None,
+                "expectedContextLanguages": None,
+                "outputLanguage": None,
+            },
+            "Proofreader": {
+                "includeCorrectionTypes": True,
+                "includeCorrectionExplanations": False,
+                "expectedInputLanguages": None,
+                "correctionExplanationLanguage": None,
+            },
+            "Translator": {"sourceLanguage": "en", "targetLanguage": "es"},
+            "LanguageDetector": {"expectedInputLanguages": None},
+        }[name]
+    )
+    assert got["langs"] == (["en", "ja-JP"] if name == "Translator" else ["en", "es-ES"])
     assert got["frozen"]
     assert got["context"] == ([["en"], "en-US"] if name in WRITING else None)
     assert got["atOne"] == [0, 1] and got["abortedAtOne"] == "stop at 1"
@@ -118,25 +152,32 @@ def test_create_monitor_and_attributes(ready, name):
 
 @pytest.mark.parametrize("name", APIS)
 def test_defaults(ready, name):
-    got = ready.run("""
+    got = ready.run(
+        """
         const name = ARGS[0];
         const instance = await window[name].create(name === "Translator" ? {sourceLanguage: "en", targetLanguage: "es"} : undefined);
         return Object.fromEntries(["type", "tone", "format", "length", "includeCorrectionTypes", "expectedInputLanguages"]
           .filter((k) => k in instance).map((k) => [k, instance[k]]));
-    """, name)
-    assert got == {
-        "Summarizer": {"type": "key-points", "format": "markdown", "length": "short", "expectedInputLanguages": None},
-        "Writer": {"tone": "neutral", "format": "markdown", "length": "short", "expectedInputLanguages": None},
-        "Rewriter": {"tone": "as-is", "format": "as-is", "length": "as-is", "expectedInputLanguages": None},
-        "Proofreader": {"includeCorrectionTypes": False, "expectedInputLanguages": None},
-        "Translator": {},
-        "LanguageDetector": {"expectedInputLanguages": None},
-    }[name]
+    """,
+        name,
+    )
+    assert (
+        got
+        == {
+            "Summarizer": {"type": "key-points", "format": "markdown", "length": "short", "expectedInputLanguages": None},
+            "Writer": {"tone": "neutral", "format": "markdown", "length": "short", "expectedInputLanguages": None},
+            "Rewriter": {"tone": "as-is", "format": "as-is", "length": "as-is", "expectedInputLanguages": None},
+            "Proofreader": {"includeCorrectionTypes": False, "expectedInputLanguages": None},
+            "Translator": {},
+            "LanguageDetector": {"expectedInputLanguages": None},
+        }[name]
+    )
 
 
 @pytest.mark.parametrize("name", APIS)
 def test_call_and_stream(ready, name):
-    got = ready.run("""
+    got = ready.run(
+        """
         const [name, text] = ARGS;
         const {call, stream} = APIS[name];
         const instance = await createApi(name);
@@ -154,7 +195,10 @@ def test_call_and_stream(ready, name):
         }
         if (name in {Summarizer: 1, Writer: 1, Rewriter: 1}) out.withContext = typeof await instance[call](text, {context: "Some context."});
         return out;
-    """, name, TEXT)
+    """,
+        name,
+        TEXT,
+    )
     if name == "LanguageDetector":
         results = got["result"]
         assert results[0]["detectedLanguage"] == "en"
@@ -179,16 +223,18 @@ def test_call_and_stream(ready, name):
 
 @pytest.mark.parametrize("name", APIS)
 def test_measure_and_quota(ready, name):
-    got = ready.run("""
+    got = ready.run(
+        """
         const name = ARGS[0];
         const {call} = APIS[name];
         const instance = await createApi(name);
         const quota = instance.inputQuota;
         const measured = await instance.measureInputUsage("12345");
-        const big = "y".repeat(Math.ceil(Number.isFinite(quota) ? quota + 1 : 1001));
-        const tooBig = await instance[call](big).then((v) => ({ok: true}), (e) => ({
+        // The LanguageDetector reads a bounded prefix: its quota is the largest input a request carries.
+        const big = "y".repeat(name === "LanguageDetector" ? 2000 : quota + 1);
+        const tooBig = name === "LanguageDetector" ? null : await instance[call](big).then((v) => ({ok: true}), (e) => ({
           name: e.name, code: e.code, requested: e.requested, quota: e.quota,
-          isQuota: e instanceof QuotaExceededError, isDom: e instanceof DOMException, ctor: e.constructor === QuotaExceededError,
+          isQuota: e instanceof QuotaExceededError, isDom: e instanceof DOMException, ctor: e.constructor === window.QuotaExceededError,
         }));
         const measuredBig = await instance.measureInputUsage(big);
         const shared = name in {Summarizer: 1, Writer: 1, Rewriter: 1}
@@ -196,11 +242,21 @@ def test_measure_and_quota(ready, name):
         return {quota, measured, tooBig, measuredBig, bigLength: big.length,
                 sharedQuota: shared && shared.inputQuota, sharedContext: shared && shared.sharedContext,
                 still: typeof await instance[call]("after")};
-    """, name)
+    """,
+        name,
+    )
     assert got["quota"] > 0 and got["measured"] >= 0
+    if name == "LanguageDetector":
+        assert got["tooBig"] is None and got["measuredBig"] <= got["quota"]
+        return
     assert got["tooBig"] == {
-        "name": "QuotaExceededError", "code": 22, "requested": got["measuredBig"], "quota": got["quota"],
-        "isQuota": True, "isDom": True, "ctor": True,
+        "name": "QuotaExceededError",
+        "code": 22,
+        "requested": got["measuredBig"],
+        "quota": got["quota"],
+        "isQuota": True,
+        "isDom": True,
+        "ctor": True,
     }
     assert got["measuredBig"] > got["quota"]
     if name in WRITING:
@@ -210,7 +266,8 @@ def test_measure_and_quota(ready, name):
 
 @pytest.mark.parametrize("name", APIS)
 def test_abort_before_and_during(ready, name):
-    got = ready.run("""
+    got = ready.run(
+        """
         const name = ARGS[0];
         const {call, stream} = APIS[name];
         const instance = await createApi(name);
@@ -220,13 +277,16 @@ def test_abort_before_and_during(ready, name):
         out.callPre = (await outcome(instance[call]("x", {signal: pre}))).message;
         out.measurePre = (await outcome(instance.measureInputUsage("x", {signal: pre}))).message;
         out.emptyPre = (await outcome(instance[call]("", {signal: pre}))).message;
+        // Echo answers after 150 ms; language detection needs no model and answers at once,
+        // so its calls are aborted as soon as they are sent.
+        const later = (fn) => (name === "LanguageDetector" ? fn() : setTimeout(fn, 20));
         let c = new AbortController();
         const during = instance[call]("some words here", {signal: c.signal});
-        setTimeout(() => c.abort(reason), 20);
+        later(() => c.abort(reason));
         out.callDuring = (await outcome(during)).message;
         c = new AbortController();
         const plain = instance[call]("some words here", {signal: c.signal});
-        setTimeout(() => c.abort(), 20);
+        later(() => c.abort());
         out.defaultReason = (await outcome(plain)).name;
         out.badSignal = await nameOf(instance[call]("x", {signal: {}}));
         if (stream) {
@@ -240,7 +300,9 @@ def test_abort_before_and_during(ready, name):
         }
         out.stillUsable = typeof await instance[call]("after");
         return out;
-    """, name)
+    """,
+        name,
+    )
     assert got["callPre"] == got["measurePre"] == got["emptyPre"] == "mine"
     assert got["callDuring"] == "mine" and got["defaultReason"] == "AbortError" and got["badSignal"] == "TypeError"
     if name in STREAMING:
@@ -250,7 +312,8 @@ def test_abort_before_and_during(ready, name):
 
 @pytest.mark.parametrize("name", APIS)
 def test_destroy(ready, name):
-    got = ready.run("""
+    got = ready.run(
+        """
         const name = ARGS[0];
         const {call, stream} = APIS[name];
         const instance = await createApi(name);
@@ -269,17 +332,26 @@ def test_destroy(ready, name):
           readable: instance.inputQuota === quota,
           again: syncOutcome(() => instance.destroy()).ok,
         };
-    """, name)
+    """,
+        name,
+    )
     abort = ["DOMException", "AbortError"]
     assert got == {
-        "inflight": abort, "measuring": abort, "later": abort, "empty": abort, "measure": abort,
-        "stream": abort if name in STREAMING else None, "readable": True, "again": True,
+        "inflight": abort,
+        "measuring": abort,
+        "later": abort,
+        "empty": abort,
+        "measure": abort,
+        "stream": abort if name in STREAMING else None,
+        "readable": True,
+        "again": True,
     }
 
 
 @pytest.mark.parametrize("name", APIS)
 def test_create_signal_later_destroys(ready, name):
-    got = ready.run("""
+    got = ready.run(
+        """
         const name = ARGS[0];
         const {call} = APIS[name];
         const controller = new AbortController();
@@ -289,7 +361,9 @@ def test_create_signal_later_destroys(ready, name):
         controller.abort(reason);
         return {inflight: (await outcome(inflight)).message, later: (await outcome(instance[call]("b"))).message,
                 measure: (await outcome(instance.measureInputUsage("b"))).message};
-    """, name)
+    """,
+        name,
+    )
     assert got == {"inflight": "create aborted", "later": "create aborted", "measure": "create aborted"}
 
 
@@ -308,14 +382,16 @@ PROBE = """
 
 @pytest.mark.parametrize("name", APIS)
 def test_activation_needed_only_to_download(page, name):
-    got = page.run(PROBE, name, {"sourceLanguage": "en", "targetLanguage": "de"} if name == "Translator" else {})
+    got = page.run(PROBE, name, {"sourceLanguage": "en", "targetLanguage": "ja"} if name == "Translator" else {})
     assert got["active"] in (False, None)
     if got["before"] == "downloadable":
         assert got["create"] == "NotAllowedError"
         activate(page)
-        created = page.run("return await nameOf(createApi(ARGS[0], ARGS[1]));", name, {"targetLanguage": "de"} if name == "Translator" else {})
+        created = page.run(
+            "return await nameOf(createApi(ARGS[0], ARGS[1]));", name, {"targetLanguage": "ja"} if name == "Translator" else {}
+        )
         assert created == "ok"
-        got = page.run(PROBE, name, {"sourceLanguage": "en", "targetLanguage": "de"} if name == "Translator" else {})
+        got = page.run(PROBE, name, {"sourceLanguage": "en", "targetLanguage": "ja"} if name == "Translator" else {})
     # Once downloaded, nothing needs activation.
     assert got["before"] == "available" and got["create"] == "ok"
 
@@ -326,10 +402,13 @@ def test_refused_page(browser, site, name):
     tab = browser.tab(site.url(PAGE, host="localhost"))
     try:
         activate(tab)
-        got = tab.run("""
+        got = tab.run(
+            """
             const name = ARGS[0];
             return {availability: await window[name].availability(APIS[name].options), create: await nameOf(createApi(name))};
-        """, name)
+        """,
+            name,
+        )
     finally:
         tab.close()
         browser.grant(site.origin("localhost"))
@@ -343,10 +422,13 @@ def test_never_admitted_origin(browser, site, name):
     tab = browser.tab(site.url(PAGE, host="127.0.0.2"))
     try:
         activate(tab)
-        got = tab.run("""
+        got = tab.run(
+            """
             const name = ARGS[0];
             return {availability: await window[name].availability(APIS[name].options), create: await nameOf(createApi(name))};
-        """, name)
+        """,
+            name,
+        )
     finally:
         tab.close()
     assert got == {"availability": "unavailable", "create": "NotAllowedError"}
@@ -366,21 +448,29 @@ CROSS_ORIGIN = """
 
 
 @pytest.mark.parametrize("name", APIS)
-def test_cross_origin_frame_without_allow(page, browser, site, name):
-    if browser.kind == "firefox":
-        pytest.skip("Firefox tells page scripts nothing of the permissions policy: permissions-policy.js decides there")
-    # The host lets the frame's origin ask inside this page, so what remains is the policy.
+def test_cross_origin_frame(page, browser, site, name):
+    options = {"sourceLanguage": "en", "targetLanguage": "es"} if name == "Translator" else {}
+    # Without the user's delegation the host refuses a frame of another origin than the top page's.
+    denied = page.run(CROSS_ORIGIN, name, options)
+    assert denied["create"] == "NotAllowedError"
+    # With it, what remains is the permissions policy, which these browsers (without built-in
+    # task APIs, so without their policy features) cannot report: permissions-policy.js lets
+    # the user's delegation stand in for the embedder's allow attribute.
     browser.admin("grants.delegate", topOrigin=site.origin(), frameOrigin=site.origin("localhost"))
     browser.grant(site.origin("localhost"), top_origin=site.origin())
-    options = {"sourceLanguage": "en", "targetLanguage": "fr"} if name == "Translator" else {}
-    assert page.run(CROSS_ORIGIN, name, options) == {"availability": "unavailable", "create": "NotAllowedError"}
+    try:
+        allowed = page.goto(site.url(PAGE)).run(CROSS_ORIGIN, name, options)
+    finally:
+        browser.admin("grants.delegate", topOrigin=site.origin(), frameOrigin=site.origin("localhost"), allowed=False)
+    # A frame has no user activation of its own: from "downloadable" its create() is refused.
+    assert allowed in ({"availability": "available", "create": "ok"}, {"availability": "downloadable", "create": "NotAllowedError"})
 
 
 def test_navigator_llm_tasks(ready):
     got = ready.run("""
         const llm = navigator.llm;
         const s = await llm.createSummarizer({provider: "echo", type: "tldr"});
-        const t = await llm.createTranslator({sourceLanguage: "en", targetLanguage: "de"});
+        const t = await llm.createTranslator({sourceLanguage: "en", targetLanguage: "es"});
         const d = await llm.createLanguageDetector();
         return {
           methods: ["taskAvailability", "createSummarizer", "createWriter", "createRewriter", "createProofreader",
@@ -416,5 +506,3 @@ def test_language_detector_expected_languages(ready):
         return [a.expectedInputLanguages, b.expectedInputLanguages];
     """)
     assert got == [None, ["en", "fr"]]
-
-

@@ -7,7 +7,7 @@ window.APIS = {
   Writer: {options: {tone: "formal", format: "plain-text", length: "long"}, call: "write", stream: "writeStreaming", badEnum: {tone: "angry"}},
   Rewriter: {options: {tone: "more-casual", format: "markdown", length: "shorter"}, call: "rewrite", stream: "rewriteStreaming", badEnum: {length: "longest"}},
   Proofreader: {options: {includeCorrectionTypes: true}, call: "proofread", stream: null, badEnum: null},
-  Translator: {options: {sourceLanguage: "en", targetLanguage: "fr"}, call: "translate", stream: "translateStreaming", badEnum: null},
+  Translator: {options: {sourceLanguage: "en", targetLanguage: "es"}, call: "translate", stream: "translateStreaming", badEnum: null},
   LanguageDetector: {options: {}, call: "detect", stream: null, badEnum: null},
 };
 
