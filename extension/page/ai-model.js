@@ -11,7 +11,8 @@
 //       context: whether the per-call options have `context`,
 //       attributes: {name: (options) => value} read off the canonical options,
 //       methods: {name: "text" | "stream" | "measure" | "result"}; spec.result(data, input) and
-//         spec.empty(input) shape what a "result" method returns.
+//         spec.empty(input) shape what a "result" method returns, spec.blank(input) what a
+//         "text" or "stream" one gives for blank input ("" unless given).
 //   It also registers ns.tasks[kind] = {create, availability}: navigator.llm (llm.js) creates
 //   through it with a provider/model choice and without the permissions policy.
 //
@@ -29,7 +30,6 @@
   const { dictionary, sequence, enumeration, signalOption, domError, isObject } = ns.promptInput;
   const { TypeError, Promise, freeze, defineProperty, getOwnPropertyDescriptor } = I;
   const canonicalLocales = Intl.getCanonicalLocales;
-  const trim = String.prototype.trim;
   const setTimeoutNative = globalThis.setTimeout;
   const perf = globalThis.performance;
   const perfNow = Performance.prototype.now;
@@ -187,7 +187,10 @@
 
   // ---- The host's side of one instance -------------------------------------------------------
 
-  const isBlank = (input) => I.apply(trim, input, []) === "";
+  // Only whitespace and control characters: nothing a model could work on (the host agrees).
+  const BLANK = /^[\s\p{C}\p{Z}]*$/u;
+  const regexpTest = RegExp.prototype.test;
+  const isBlank = (input) => I.apply(regexpTest, BLANK, [input]);
 
   // One task instance in the host: its calls, each ended by the call's own signal or by the
   // instance's destruction (destroy(), or the create signal aborting), with exactly that reason.
@@ -236,10 +239,11 @@
     }
 
     // "Get an aggregated AI model result": the text of every delta, once the host is done.
-    text(input, context, signal) {
+    // Blank input (nothing a model could work on) gets `blank(input)` without asking the host.
+    text(input, context, signal, blank) {
       try {
         const composite = this.#composite(signal);
-        if (isBlank(input)) return Promise.resolve("");
+        if (isBlank(input)) return Promise.resolve(blank(input));
         let text = "";
         const onChunk = (chunk) => {
           if (typeof chunk.delta === "string") text += chunk.delta;
@@ -251,10 +255,16 @@
     }
 
     // "Get a streaming AI model result": the deltas as they come; errors on abort (cancel() does not).
-    stream(input, context, signal) {
+    stream(input, context, signal, blank) {
       const composite = this.#composite(signal);
       if (isBlank(input)) {
-        return new I.ReadableStream({ start: (controller) => I.apply(closeStream, controller, []) });
+        const text = blank(input);
+        return new I.ReadableStream({
+          start: (controller) => {
+            if (text !== "") I.apply(enqueue, controller, [text]);
+            I.apply(closeStream, controller, []);
+          },
+        });
       }
       const cancelled = new NativeAbortController();
       const cancelSignal = I.apply(controllerSignal, cancelled, []);
@@ -430,6 +440,7 @@
       if (!isObject(instance) || !I.apply(WeakMapHas, state, [instance])) throw new TypeError("Illegal invocation.");
       return I.apply(WeakMapGet, state, [instance]);
     };
+    const blankText = spec.blank ?? (() => "");
     const callMembers = [...(spec.context ? [["context", member.string()]] : []), ["signal", (value) => signalOption({ signal: value }, "options")]];
 
     const Task = {
@@ -498,12 +509,12 @@
         [name](_input, _options = {}) {
           if (kind === "stream") {
             const call = prepare(this, arguments);
-            return call.core.stream(call.input, call.options.context, call.options.signal);
+            return call.core.stream(call.input, call.options.context, call.options.signal, blankText);
           }
           try {
             const call = prepare(this, arguments);
             const { core, input: text, options: opts } = call;
-            if (kind === "text") return core.text(text, opts.context, opts.signal);
+            if (kind === "text") return core.text(text, opts.context, opts.signal, blankText);
             if (kind === "measure") return core.measure(text, opts.context, opts.signal);
             return core.result(text, opts.signal, spec.result, spec.empty);
           } catch (err) {

@@ -23,5 +23,7 @@
       targetLanguage: (o) => o.targetLanguage,
     },
     methods: { translate: "text", translateStreaming: "stream", measureInputUsage: "measure" },
+    // Nothing to translate: the text comes back as it is.
+    blank: (input) => input,
   });
 })();

@@ -183,7 +183,8 @@ def test_call_and_stream(ready, name):
         const instance = await createApi(name);
         const out = {result: await instance[call](text)};
         out.empty = await instance[call]("");
-        out.blank = await instance[call]("  \\n ");
+        out.blank = await instance[call]("  \\n \\x01");
+        out.blankStream = stream ? await readAll(instance[stream]("  \\n \\x01")) : null;
         out.noInput = await nameOf(instance[call]());
         out.coerced = name === "LanguageDetector" ? null : await instance[call](null);
         if (stream) {
@@ -210,13 +211,17 @@ def test_call_and_stream(ready, name):
         assert got["result"] == expected(name, TEXT)
         empty = {"correctedInput": "", "corrections": []} if name == "Proofreader" else ""
         assert got["empty"] == empty
-        assert got["blank"] == ({"correctedInput": "  \n ", "corrections": []} if name == "Proofreader" else "")
+        blank = "  \n \x01"
+        assert got["blank"] == (
+            {"correctedInput": blank, "corrections": []} if name == "Proofreader" else blank if name == "Translator" else ""
+        )
         assert got["coerced"] == expected(name, "null")
     assert got["noInput"] == "TypeError"
     if name in STREAMING:
         assert got["streamType"] == "[object ReadableStream]"
         assert "".join(got["chunks"]) == expected(name, TEXT) and all(isinstance(c, str) and c for c in got["chunks"])
         assert got["emptyStream"] == [] and got["streamNoInput"] == "TypeError"
+        assert got["blankStream"] == (["  \n \x01"] if name == "Translator" else [])
     if name in WRITING:
         assert got["withContext"] == "string"
 
