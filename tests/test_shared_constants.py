@@ -26,7 +26,7 @@ import pytest
 
 import navllm
 from navllm import install
-from navllm.protocol import PAGE_MESSAGES, common, page
+from navllm.protocol import PAGE_MESSAGES, common, page, tasks
 from navllm.providers.base import DEFAULT_LIMITS
 from navllm.wire import framing
 
@@ -307,3 +307,84 @@ def test_navigator_llm_options():
 def test_reader_sees_members(name):
     """Guard the d.ts reader itself: a regex that stopped matching must not pass as agreement."""
     assert len(ts_members(name)) >= 3
+
+
+# ---- the task APIs: page scripts and navllm.d.ts against the host's TaskOptions ----------------
+
+WA = EXT / "page/writing-assistance.js"
+# The d.ts options interface of each kind, and its page-only members (never sent as TaskOptions).
+TASK_INTERFACES = {
+    "summarizer": "SummarizerCreateOptions",
+    "writer": "WriterCreateOptions",
+    "rewriter": "RewriterCreateOptions",
+    "proofreader": "ProofreaderCreateOptions",
+    "translator": "TranslatorCreateOptions",
+    "language-detector": "LanguageDetectorCreateOptions",
+}
+
+
+def _ts_interface_members(name: str) -> set[str]:
+    """``ts_members`` of an interface plus those of the interfaces it extends (one level each)."""
+    found = re.search(rf"\binterface\s+{name}\b(?:\s+extends\s+([\w\s,]+))?\s*\{{", DTS_TEXT)
+    assert found, f"no interface {name} in navllm.d.ts"
+    members = ts_members(name)
+    for parent in (found.group(1) or "").replace(" ", "").split(","):
+        if parent:
+            members |= _ts_interface_members(parent)
+    return members
+
+
+def _camel(name: str) -> str:
+    head, *rest = name.split("_")
+    return head + "".join(part.title() for part in rest)
+
+
+def test_task_kinds():
+    kinds = set(typing.get_args(tasks.TaskKind))
+    assert set(TASK_INTERFACES) == kinds
+    assert js_string_set(EXT / "page/llm.js", "TASK_KINDS") == kinds
+    namespaced = re.search(r"^\s*type TaskKind\s*=([^;]*);", DTS_TEXT, re.M)
+    assert namespaced and set(re.findall(r'"([^"]+)"', namespaced.group(1))) == kinds
+    scripts = "".join(
+        (EXT / "page" / f).read_text() for f in ("writing-assistance.js", "proofreader.js", "translator.js", "language-detector.js")
+    )
+    assert set(re.findall(r'kind: "([a-z-]+)"', scripts)) | set(re.findall(r'writingTask\("\w+", "([a-z-]+)"', scripts)) == kinds
+
+
+@pytest.mark.parametrize("kind", list(TASK_INTERFACES))
+def test_task_options(kind):
+    # What a page may pass for a kind is what the host takes for it; signal and monitor stay in the page.
+    page_side = _ts_interface_members(TASK_INTERFACES[kind]) - {"signal", "monitor"}
+    host_side = {_camel(name) for name in tasks.FIELDS[kind] | set(tasks.CHOICES.get(kind, {}))}
+    assert page_side == host_side
+
+
+def test_task_enums():
+    ts = {
+        "summarizer": {"type": "SummarizerType", "format": "SummarizerFormat", "length": "SummarizerLength"},
+        "writer": {"tone": "WriterTone", "format": "WriterFormat", "length": "WriterLength"},
+        "rewriter": {"tone": "RewriterTone", "format": "RewriterFormat", "length": "RewriterLength"},
+    }
+    for kind, options in ts.items():
+        for option, union in options.items():
+            values = tasks.CHOICES[kind][option]
+            assert ts_union(union) == set(values), union
+            js_name = f"{kind.upper()}_{option.upper()}S"
+            assert js_string_set(WA, js_name) == set(values), js_name
+            # The page's default is the host's (listed first there).
+            assert re.search(rf'\["{option}", member\.enumeration\({js_name}, "{values[0]}"\)\]', WA.read_text()), (kind, option)
+
+
+def test_task_calls():
+    # Per-call options: `context` goes to the host, the signal stays in the page.
+    sent = wire_names(tasks.TaskRun, without=(*ENVELOPE, "task", "input"))
+    assert ts_members("WritingCallOptions") - {"signal"} == sent == wire_names(tasks.TaskMeasure, without=(*ENVELOPE, "task", "input"))
+    assert ts_members("TaskCallOptions") == {"signal"}
+
+
+def test_correction_types():
+    from navllm.tasks import proofread
+
+    assert ts_union("CorrectionType") == js_string_set(EXT / "page/proofreader.js", "CORRECTION_TYPES")
+    # The types the host's classifier gives: each has its name in the explanations it writes.
+    assert set(re.findall(r'"([a-z-]+)": "[A-Z]', Path(proofread.__file__).read_text())) == ts_union("CorrectionType")
