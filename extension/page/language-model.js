@@ -108,6 +108,8 @@
     if (samplingMode !== undefined && (temperature !== undefined || topK !== undefined)) {
       throw new TypeError("samplingMode cannot be combined with topK or temperature.");
     }
+    // Deprecated: honoured (checked, clamped) only in extension contexts; web pages, where this
+    // runs, may pass them and they are ignored, and a session's topK and temperature read undefined.
     if (temperature !== undefined || topK !== undefined) {
       console.warn("LanguageModel: topK and temperature are ignored on web pages; use samplingMode.");
     }
@@ -139,27 +141,9 @@
 
   // ---- Permissions policy ----------------------------------------------------------------
 
-  // A page script cannot read the frame's permissions policy reliably: same-origin frames
-  // inherit the default 'self' allowance, and elsewhere the browser's own answer is used when
-  // it offers one; without it a cross-origin frame is treated as not allowed.
-  const policyAllows = () => {
-    try {
-      // Reading the top document throws unless it is same-origin (an about:blank frame's own
-      // location says "null" though it has its creator's origin, so origins are not compared).
-      if (globalThis.top === globalThis || globalThis.top.document) return true;
-    } catch {
-      // cross-origin top: fall through to the browser's answer
-    }
-    const policy = document.featurePolicy ?? document.permissionsPolicy;
-    if (policy && typeof policy.allowsFeature === "function") {
-      try {
-        return policy.allowsFeature("language-model");
-      } catch {
-        return false;
-      }
-    }
-    return false;
-  };
+  // What a frame may use is permissions-policy.js's to say (see there for what a page script
+  // can know of the policy, and what navllm does where it cannot).
+  const policyAllows = () => ns.permissionsPolicy.allows("language-model");
 
   const fullyActive = () => {
     try {
@@ -232,14 +216,19 @@
     #samplingMode;
     #inputTypes;
     #core;
+    #seeded;
     #destroyed = null;
     #order = Promise.resolve();
     #inflight = new Set();
     #handlers = { __proto__: null, contextoverflow: null, quotaoverflow: null };
 
-    constructor(token, info, core, createSignal) {
+    // `seeded`: whether the session has initial prompts, which are never evicted; a system
+    // message can then never open a call's input. (Whether turns are in the history by the time a
+    // call runs, the host knows, and refuses a system message then with the same TypeError.)
+    constructor(token, info, core, createSignal, seeded) {
       if (token !== sessionToken) throw new TypeError("Illegal constructor.");
       super();
+      this.#seeded = seeded;
       this.#id = info.session;
       this.#usage = info.contextUsage;
       this.#window = info.contextWindow;
@@ -264,13 +253,15 @@
       }
     }
 
+    // Deprecated with topK and temperature: only extension contexts get the sampling limits (and
+    // have those options honoured). This runs in web pages only, where Chromium resolves null.
     static params() {
       try {
         requireActive();
       } catch (err) {
         return Promise.reject(err);
       }
-      return I.apply(I.then, request("params", {}), [(p) => (p ? freeze({ ...p }) : null)]);
+      return Promise.resolve(null);
     }
 
     static create(options = {}) {
@@ -333,7 +324,7 @@
           request("destroy", { session: info.session }).catch(() => {});
           throw abortReason(signal);
         }
-        return new LanguageModel(sessionToken, info, core, signal);
+        return new LanguageModel(sessionToken, info, core, signal, initialMessages.length > 0);
       } finally {
         progress.stop();
       }
@@ -425,17 +416,22 @@
       request("destroy", { session: this.#id }).catch(() => {});
     }
 
-    #check(input, options, what, { allowPrefix }) {
+    // `adds`: whether the call adds its input to the history (prompt, append), which a system
+    // message may then open only while the history is empty.
+    #check(input, options, what, { allowPrefix, adds }) {
       if (this.#destroyed) throw this.#destroyed;
       requireActive();
       const dict = dictionary(options, `${what} options`);
       const list = messages(input, this.#inputTypes, { allowPrefix });
+      if (adds && this.#seeded && list[0].role === "system") {
+        throw new TypeError("A system message can only come first in a session, before any other input.");
+      }
       return { dict, list, signal: signalOption(dict, `${what} options`) };
     }
 
     // Checks a prompt synchronously; `run(signal, onChunk)` then generates the reply.
     #generation(input, options) {
-      const { dict, list, signal } = this.#check(input, options, "prompt", { allowPrefix: true });
+      const { dict, list, signal } = this.#check(input, options, "prompt", { allowPrefix: true, adds: true });
       const { constraint, omit } = responseConstraint(dict);
       return {
         signal,
@@ -494,7 +490,7 @@
     append(input, options = {}) {
       try {
         if (arguments.length === 0) throw new TypeError("append() needs an input.");
-        const { list, signal } = this.#check(input, options, "append", { allowPrefix: false });
+        const { list, signal } = this.#check(input, options, "append", { allowPrefix: false, adds: true });
         return (async () => {
           const encoded = await this.#encodeInOrder(list);
           const done = await this.#call("append", { input: encoded }, signal, { onEvent: this.#overflowed });
@@ -508,7 +504,7 @@
     measureContextUsage(input, options = {}) {
       try {
         if (arguments.length === 0) throw new TypeError("measureContextUsage() needs an input.");
-        const { dict, list, signal } = this.#check(input, options, "measureContextUsage", { allowPrefix: true });
+        const { dict, list, signal } = this.#check(input, options, "measureContextUsage", { allowPrefix: true, adds: false });
         const { constraint, omit } = responseConstraint(dict);
         return (async () => {
           const body = { input: await this.#encodeInOrder(list), omitResponseConstraintInput: omit };
@@ -535,7 +531,7 @@
             request("destroy", { session: info.session }).catch(() => {});
             throw abortReason(signal);
           }
-          return new LanguageModel(sessionToken, info, this.#core, signal);
+          return new LanguageModel(sessionToken, info, this.#core, signal, this.#seeded);
         })();
       } catch (err) {
         return Promise.reject(err);

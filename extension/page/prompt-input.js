@@ -175,73 +175,234 @@
   };
 
   // ---- Media --------------------------------------------------------------------------------
+  //
+  // What each input type accepts (the specification's ImageBitmapSource or BufferSource for
+  // images; AudioBuffer, BufferSource or Blob for audio) is told by brand: a getter captured
+  // now from each interface's prototype throws unless its receiver really is one. That also
+  // works for objects from other frames, and a page cannot fake it or replace what is used.
+  //
+  // The values are checked when the call is made (TypeError for anything else) and bytes are
+  // copied then (a view's byteOffset and byteLength honoured), so what the page does with them
+  // afterwards changes nothing; decoding happens later, before the request is sent. Decoding
+  // errors are those Chromium gives and the conformance tests pin:
+  //   - an image's bytes (Blob, BufferSource) that do not decode: InvalidStateError (the
+  //     explainer says EncodingError; Chromium and its tests say InvalidStateError);
+  //   - an image element not (yet) loaded or broken, a video without a current frame, a closed
+  //     ImageBitmap or VideoFrame, a canvas of no size: InvalidStateError;
+  //   - cross-origin data not exposed with CORS (a tainted canvas, an image or video from
+  //     another origin): SecurityError, even where createImageBitmap() would make an opaque
+  //     bitmap of it;
+  //   - audio bytes (Blob, BufferSource) that do not decode, or a Blob that cannot be read:
+  //     DataError (the explainer says EncodingError; Chromium and its tests say DataError).
+  const getter = (ctor, key) => {
+    const proto = typeof ctor === "function" ? ctor.prototype : undefined;
+    return proto ? I.getOwnPropertyDescriptor(proto, key)?.get : undefined;
+  };
+  const TypedArray = getPrototypeOf(Uint8Array);
+  const brands = {
+    __proto__: null,
+    Blob: getter(globalThis.Blob, "size"),
+    ImageData: getter(globalThis.ImageData, "data"),
+    ImageBitmap: getter(globalThis.ImageBitmap, "width"),
+    HTMLImageElement: getter(globalThis.HTMLImageElement, "naturalWidth"),
+    SVGImageElement: getter(globalThis.SVGImageElement, "x"),
+    HTMLCanvasElement: getter(globalThis.HTMLCanvasElement, "width"),
+    OffscreenCanvas: getter(globalThis.OffscreenCanvas, "width"),
+    HTMLVideoElement: getter(globalThis.HTMLVideoElement, "videoWidth"),
+    VideoFrame: getter(globalThis.VideoFrame, "timestamp"),
+    AudioBuffer: getter(globalThis.AudioBuffer, "sampleRate"),
+  };
+  const arrayBufferLength = getter(ArrayBuffer, "byteLength");
+  const viewBuffer = { typed: getter(TypedArray, "buffer"), data: getter(DataView, "buffer") };
+  const viewOffset = { typed: getter(TypedArray, "byteOffset"), data: getter(DataView, "byteOffset") };
+  const viewLength = { typed: getter(TypedArray, "byteLength"), data: getter(DataView, "byteLength") };
+  const isView = ArrayBuffer.isView;
+  const NativeUint8Array = Uint8Array;
+  const typedSlice = TypedArray.prototype.slice;
+  const typedSubarray = TypedArray.prototype.subarray;
+  const NativeBlob = Blob;
+  const blobArrayBuffer = Blob.prototype.arrayBuffer;
+  const makeBitmap = globalThis.createImageBitmap;
+  const bitmapWidth = brands.ImageBitmap;
+  const bitmapHeight = getter(globalThis.ImageBitmap, "height");
+  const bitmapClose = globalThis.ImageBitmap?.prototype.close;
+  const NativeOffscreenCanvas = globalThis.OffscreenCanvas;
+  const canvasContext = NativeOffscreenCanvas?.prototype.getContext;
+  const canvasToBlob = NativeOffscreenCanvas?.prototype.convertToBlob;
+  const drawImage = globalThis.OffscreenCanvasRenderingContext2D?.prototype.drawImage;
+  const NativeOfflineAudioContext = globalThis.OfflineAudioContext;
+  const decodeAudio = globalThis.BaseAudioContext?.prototype.decodeAudioData;
+  const audio = {
+    channels: getter(globalThis.AudioBuffer, "numberOfChannels"),
+    frames: getter(globalThis.AudioBuffer, "length"),
+    rate: brands.AudioBuffer,
+    channel: globalThis.AudioBuffer?.prototype.getChannelData,
+  };
+  const NativeDataView = DataView;
+  const dataView = {
+    setUint8: DataView.prototype.setUint8,
+    setUint16: DataView.prototype.setUint16,
+    setUint32: DataView.prototype.setUint32,
+    setInt16: DataView.prototype.setInt16,
+  };
+  const fromCharCode = String.fromCharCode;
+  const charCodeAt = String.prototype.charCodeAt;
+  const toBase64 = globalThis.btoa;
+  const { min, max, round } = Math;
+
+  const is = (value, name) => {
+    const brand = brands[name];
+    if (brand === undefined || !isObject(value)) return false;
+    try {
+      I.apply(brand, value, []);
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  // A DataView's own getters read it, %TypedArray%'s read every other view.
+  const viewKind = (view) => {
+    try {
+      I.apply(viewBuffer.data, view, []);
+      return "data";
+    } catch {
+      return "typed";
+    }
+  };
+
+  // A copy of a BufferSource's bytes (only those its view covers), or undefined for anything
+  // else: a SharedArrayBuffer, or a view of one, is no BufferSource.
+  const bufferBytes = (value) => {
+    if (!isObject(value)) return undefined;
+    let buffer = value;
+    let offset = 0;
+    let length;
+    if (isView(value)) {
+      const kind = viewKind(value);
+      buffer = I.apply(viewBuffer[kind], value, []);
+      offset = I.apply(viewOffset[kind], value, []);
+      length = I.apply(viewLength[kind], value, []);
+    }
+    try {
+      const whole = I.apply(arrayBufferLength, buffer, []);
+      length ??= whole;
+    } catch {
+      return undefined;
+    }
+    return I.apply(typedSlice, new NativeUint8Array(buffer, offset, length), []);
+  };
+
+  const IMAGE_SOURCES = ["ImageData", "ImageBitmap", "HTMLImageElement", "SVGImageElement", "HTMLCanvasElement", "OffscreenCanvas", "HTMLVideoElement", "VideoFrame"];
+
+  // The media part of a message, checked now; undefined when `value` is no source of `type`.
+  // `kind`: "bytes" (a copy, a Uint8Array), "blob" (read when encoded), "samples" (an
+  // AudioBuffer) or "element" (any other image source, drawn when encoded).
+  const mediaSource = (type, value) => {
+    if (is(value, "Blob")) return { kind: "blob", value };
+    if (type === "image") {
+      for (const name of IMAGE_SOURCES) if (is(value, name)) return { kind: "element", value };
+    } else if (is(value, "AudioBuffer")) {
+      return { kind: "samples", value };
+    }
+    const bytes = bufferBytes(value);
+    return bytes === undefined ? undefined : { kind: "bytes", value: bytes };
+  };
 
   const base64 = (bytes) => {
     let binary = "";
-    for (let i = 0; i < bytes.length; i += 0x8000) binary += String.fromCharCode.apply(null, bytes.subarray(i, i + 0x8000));
-    return btoa(binary);
+    const length = I.apply(viewLength.typed, bytes, []);
+    for (let i = 0; i < length; i += 0x8000) binary += I.apply(fromCharCode, null, I.apply(typedSubarray, bytes, [i, i + 0x8000]));
+    return toBase64(binary);
   };
 
-  const IMAGE_SOURCES = ["Blob", "ImageData", "ImageBitmap", "HTMLImageElement", "SVGImageElement", "HTMLCanvasElement", "OffscreenCanvas", "HTMLVideoElement", "VideoFrame"];
-  const AUDIO_SOURCES = ["AudioBuffer", "Blob", "ArrayBuffer"];
-  const isInstance = (value, names) => names.some((n) => typeof globalThis[n] === "function" && value instanceof globalThis[n]);
+  const readBlob = async (blob, failure) => {
+    try {
+      return new NativeUint8Array(await I.apply(blobArrayBuffer, blob, []));
+    } catch {
+      throw domError(failure, "The Blob could not be read.");
+    }
+  };
 
-  // Every image reaches the host as PNG; decoding it here also surfaces the spec's errors
-  // (a cross-origin canvas is a SecurityError, undecodable bytes an EncodingError).
-  const encodeImage = async (value) => {
+  // Every image reaches the host as PNG, drawn once from an ImageBitmap: the same path for every
+  // source, and one on which the browser itself enforces what is ready and what is cross-origin.
+  const encodeImage = async ({ kind, value }) => {
     let bitmap;
     try {
-      bitmap = await createImageBitmap(value);
+      bitmap = await makeBitmap(kind === "bytes" ? new NativeBlob([value]) : value);
     } catch (err) {
-      if (err?.name === "SecurityError") throw err;
-      throw domError("EncodingError", "The image could not be decoded.");
+      const name = err instanceof I.DOMException ? I.apply(I.domExceptionName, err, []) : "";
+      if (name === "SecurityError") throw domError("SecurityError", "The image comes from another origin that does not allow its use.");
+      throw domError("InvalidStateError", kind === "bytes" || kind === "blob" ? "The image could not be decoded." : "The image has no data yet (not loaded, or closed).");
     }
-    const canvas = new OffscreenCanvas(bitmap.width || 1, bitmap.height || 1);
-    canvas.getContext("2d").drawImage(bitmap, 0, 0);
-    const blob = await canvas.convertToBlob({ type: "image/png" });
-    return { type: "image", mimeType: "image/png", data: base64(new Uint8Array(await blob.arrayBuffer())) };
+    try {
+      const width = I.apply(bitmapWidth, bitmap, []);
+      const height = I.apply(bitmapHeight, bitmap, []);
+      if (width === 0 || height === 0) throw domError("InvalidStateError", "The image has no pixels.");
+      const canvas = new NativeOffscreenCanvas(width, height);
+      I.apply(drawImage, I.apply(canvasContext, canvas, ["2d"]), [bitmap, 0, 0]);
+      let png;
+      try {
+        png = await I.apply(canvasToBlob, canvas, [{ type: "image/png" }]);
+      } catch (err) {
+        // Drawing an opaque bitmap (cross-origin, not CORS-exposed) taints the canvas.
+        const name = err instanceof I.DOMException ? I.apply(I.domExceptionName, err, []) : "";
+        if (name === "SecurityError") throw domError("SecurityError", "The image comes from another origin that does not allow its use.");
+        throw err;
+      }
+      return { type: "image", mimeType: "image/png", data: base64(await readBlob(png, "OperationError")) };
+    } finally {
+      I.apply(bitmapClose, bitmap, []);
+    }
   };
 
+  // 16-bit PCM WAV of an AudioBuffer's samples, every channel interleaved.
   const wav = (buffer) => {
-    const channels = buffer.numberOfChannels;
-    const frames = buffer.length;
-    const out = new DataView(new ArrayBuffer(44 + frames * channels * 2));
-    const text = (offset, s) => {
-      for (let i = 0; i < s.length; i++) out.setUint8(offset + i, s.charCodeAt(i));
+    const channels = I.apply(audio.channels, buffer, []);
+    const frames = I.apply(audio.frames, buffer, []);
+    const rate = I.apply(audio.rate, buffer, []);
+    const size = frames * channels * 2;
+    const out = new NativeDataView(new ArrayBuffer(44 + size));
+    const u32 = (at, v) => I.apply(dataView.setUint32, out, [at, v, true]);
+    const u16 = (at, v) => I.apply(dataView.setUint16, out, [at, v, true]);
+    const text = (at, s) => {
+      for (let i = 0; i < s.length; i++) I.apply(dataView.setUint8, out, [at + i, I.apply(charCodeAt, s, [i])]);
     };
     text(0, "RIFF");
-    out.setUint32(4, 36 + frames * channels * 2, true);
+    u32(4, 36 + size);
     text(8, "WAVEfmt ");
-    out.setUint32(16, 16, true);
-    out.setUint16(20, 1, true);
-    out.setUint16(22, channels, true);
-    out.setUint32(24, buffer.sampleRate, true);
-    out.setUint32(28, buffer.sampleRate * channels * 2, true);
-    out.setUint16(32, channels * 2, true);
-    out.setUint16(34, 16, true);
+    u32(16, 16);
+    u16(20, 1);
+    u16(22, channels);
+    u32(24, rate);
+    u32(28, rate * channels * 2);
+    u16(32, channels * 2);
+    u16(34, 16);
     text(36, "data");
-    out.setUint32(40, frames * channels * 2, true);
+    u32(40, size);
     const data = [];
-    for (let c = 0; c < channels; c++) data.push(buffer.getChannelData(c));
-    let offset = 44;
+    for (let c = 0; c < channels; c++) data[c] = I.apply(audio.channel, buffer, [c]);
+    let at = 44;
     for (let f = 0; f < frames; f++) {
       for (let c = 0; c < channels; c++) {
-        const s = Math.max(-1, Math.min(1, data[c][f]));
-        out.setInt16(offset, s < 0 ? s * 0x8000 : s * 0x7fff, true);
-        offset += 2;
+        const s = max(-1, min(1, data[c][f] || 0));
+        I.apply(dataView.setInt16, out, [at, round(s < 0 ? s * 0x8000 : s * 0x7fff), true]);
+        at += 2;
       }
     }
-    return new Uint8Array(out.buffer);
+    return new NativeUint8Array(I.apply(viewBuffer.data, out, []));
   };
 
-  const encodeAudio = async (value) => {
+  const AUDIO_RATE = 16000; // what speech models take; decoding resamples to it
+
+  const encodeAudio = async ({ kind, value }) => {
     let buffer = value;
-    if (!(typeof AudioBuffer === "function" && value instanceof AudioBuffer)) {
-      const bytes = value instanceof Blob ? await value.arrayBuffer() : ArrayBuffer.isView(value) ? value.buffer.slice(0) : value.slice(0);
+    if (kind !== "samples") {
+      const bytes = kind === "blob" ? await readBlob(value, "DataError") : value;
       try {
-        buffer = await new OfflineAudioContext(1, 1, 16000).decodeAudioData(bytes);
+        buffer = await I.apply(decodeAudio, new NativeOfflineAudioContext(1, 1, AUDIO_RATE), [I.apply(viewBuffer.typed, bytes, [])]);
       } catch {
-        throw domError("EncodingError", "The audio could not be decoded.");
+        throw domError("DataError", "The audio could not be decoded.");
       }
     }
     return { type: "audio", mimeType: "audio/wav", data: base64(wav(buffer)) };
@@ -251,8 +412,8 @@
 
   // Converts prompt input to checked messages. Media are kept as their JS values here and
   // encoded later (asynchronously), after every synchronous check has passed.
-  // `declared`: the input types the session accepts. A system message may only open an
-  // input (as the shipped API and its conformance tests have it, also after history).
+  // `declared`: the input types the session accepts. A system message may only open an input;
+  // whether it may open it after the session's history is for the session to say.
   const messages = (input, declared, { allowPrefix }) => {
     let list;
     if (isObject(input) && typeof input[Symbol.iterator] === "function") {
@@ -283,10 +444,15 @@
         if (type === "tool-call") throw domError("NotSupportedError", "Tool calls come from the model; they cannot be input.");
         if (!declared.has(type)) throw domError("NotSupportedError", `Input of type '${type}' was not declared in expectedInputs.`);
         if (type === "tool-response") return toolResponsePart(value);
-        if (!isInstance(value, type === "image" ? IMAGE_SOURCES : AUDIO_SOURCES) && !(type === "audio" && ArrayBuffer.isView(value))) {
-          throw new TypeError(`The value is not a valid ${type} source.`);
+        const media = mediaSource(type, value);
+        if (media === undefined) {
+          throw new TypeError(
+            type === "image"
+              ? "An image must be a Blob, BufferSource, ImageData, ImageBitmap, VideoFrame, or an image, SVG image, video or canvas element, or an OffscreenCanvas."
+              : "Audio must be an AudioBuffer, a Blob or a BufferSource.",
+          );
         }
-        return { type, media: value };
+        return { type, media };
       });
       return { role, content: checked, prefix };
     });

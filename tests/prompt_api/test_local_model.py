@@ -56,3 +56,20 @@ def test_structured_output_through_the_prompt_api(page):
     rating = json.loads(got["json"])
     assert list(rating) == ["Rating"] and 0 <= rating["Rating"] <= 5
     assert got["word"] in ("yes", "no")
+
+
+def test_context_usage_is_zero_until_something_is_given(page):
+    got = page.run("""
+        const fresh = await LanguageModel.create();
+        const initialPrompts = [{role: "system", content: "You are terse."}, {role: "user", content: "Hi."}];
+        const seeded = await LanguageModel.create({initialPrompts});
+        const before = fresh.contextUsage;
+        await fresh.append("Hello there.");
+        return {before, after: fresh.contextUsage, measured: await fresh.measureContextUsage("Hello there."),
+                seeded: seeded.contextUsage, seededMeasured: await seeded.measureContextUsage(initialPrompts)};
+    """)
+    # An empty history renders a few template tokens, but nothing has been given yet.
+    assert got["before"] == 0
+    # Once given, usage is the history as the model renders it, which measureContextUsage gives too.
+    assert got["after"] == got["measured"] > 0
+    assert got["seeded"] == got["seededMeasured"] > 0
