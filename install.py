@@ -69,7 +69,9 @@ def main(argv: list[str]) -> int:
     code = subprocess.run([str(python), "-m", "navllm", "install", *(a for a in argv if a != "--demo")]).returncode
     if not demo:
         if code == 0 and "--help" not in argv and "-h" not in argv:
-            print(f"then load the extension unpacked from {ROOT / 'extension'} (chrome://extensions, Developer mode; Firefox: about:debugging)")
+            print(
+                f"then load the extension unpacked from {ROOT / 'extension'} (chrome://extensions, Developer mode; Firefox: about:debugging)"
+            )
         return code
     ensure_chromium()
     if code:

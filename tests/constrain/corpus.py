@@ -46,7 +46,12 @@ SCHEMAS: dict[str, object] = {
         "items": {"type": "object", "properties": {"x": {"type": "number"}}, "required": ["x"], "additionalProperties": False},
         "maxItems": 2,
     },
-    "array of arrays": {"type": "array", "items": {"type": "array", "items": {"type": "integer"}, "maxItems": 3}, "minItems": 2, "maxItems": 2},
+    "array of arrays": {
+        "type": "array",
+        "items": {"type": "array", "items": {"type": "integer"}, "maxItems": 3},
+        "minItems": 2,
+        "maxItems": 2,
+    },
     "enum": {"enum": ["red", "green", "blue"]},
     "enum of mixed types": {"enum": [1, "two", None, True, {"k": [3]}]},
     "const": {"const": "fixed value"},
@@ -64,24 +69,61 @@ SCHEMAS: dict[str, object] = {
     "anyOf string or integer": {"anyOf": [{"type": "string", "maxLength": 10}, {"type": "integer"}]},
     "oneOf tagged union": {
         "oneOf": [
-            {"type": "object", "properties": {"kind": {"const": "circle"}, "r": {"type": "number", "minimum": 0}}, "required": ["kind", "r"], "additionalProperties": False},
-            {"type": "object", "properties": {"kind": {"const": "square"}, "side": {"type": "integer", "minimum": 1}}, "required": ["kind", "side"], "additionalProperties": False},
+            {
+                "type": "object",
+                "properties": {"kind": {"const": "circle"}, "r": {"type": "number", "minimum": 0}},
+                "required": ["kind", "r"],
+                "additionalProperties": False,
+            },
+            {
+                "type": "object",
+                "properties": {"kind": {"const": "square"}, "side": {"type": "integer", "minimum": 1}},
+                "required": ["kind", "side"],
+                "additionalProperties": False,
+            },
         ]
     },
     "$defs and $ref": {
-        "$defs": {"point": {"type": "object", "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}}, "required": ["x", "y"], "additionalProperties": False}},
+        "$defs": {
+            "point": {
+                "type": "object",
+                "properties": {"x": {"type": "integer"}, "y": {"type": "integer"}},
+                "required": ["x", "y"],
+                "additionalProperties": False,
+            }
+        },
         "type": "object",
         "properties": {"from": {"$ref": "#/$defs/point"}, "to": {"$ref": "#/$defs/point"}},
         "required": ["from", "to"],
         "additionalProperties": False,
     },
-    "draft-07 definitions": {"definitions": {"tag": {"type": "string", "enum": ["a", "b"]}}, "type": "array", "items": {"$ref": "#/definitions/tag"}, "maxItems": 4},
-    "nullable by type list": {"type": "object", "properties": {"note": {"type": ["string", "null"], "maxLength": 10}}, "required": ["note"], "additionalProperties": False},
+    "draft-07 definitions": {
+        "definitions": {"tag": {"type": "string", "enum": ["a", "b"]}},
+        "type": "array",
+        "items": {"$ref": "#/definitions/tag"},
+        "maxItems": 4,
+    },
+    "nullable by type list": {
+        "type": "object",
+        "properties": {"note": {"type": ["string", "null"], "maxLength": 10}},
+        "required": ["note"],
+        "additionalProperties": False,
+    },
     "nullable by anyOf": {"anyOf": [{"type": "null"}, {"type": "integer", "minimum": 1}]},
     "map of integers ..3 keys": {"type": "object", "additionalProperties": {"type": "integer"}, "maxProperties": 3},
     "open object (additional allowed)": {"type": "object", "properties": {"a": {"type": "boolean"}}, "required": ["a"]},
-    "tuple (prefixItems)": {"type": "array", "prefixItems": [{"type": "string", "maxLength": 5}, {"type": "integer"}, {"type": "boolean"}], "items": False, "minItems": 3},
-    "allOf": {"allOf": [{"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]}, {"properties": {"b": {"type": "string", "maxLength": 4}}, "required": ["b"]}]},
+    "tuple (prefixItems)": {
+        "type": "array",
+        "prefixItems": [{"type": "string", "maxLength": 5}, {"type": "integer"}, {"type": "boolean"}],
+        "items": False,
+        "minItems": 3,
+    },
+    "allOf": {
+        "allOf": [
+            {"type": "object", "properties": {"a": {"type": "integer"}}, "required": ["a"]},
+            {"properties": {"b": {"type": "string", "maxLength": 4}}, "required": ["b"]},
+        ]
+    },
     "rating (as the Prompt API tests use)": {
         "type": "object",
         "required": ["Rating"],
@@ -119,8 +161,13 @@ UNSUPPORTED_SCHEMAS: dict[str, object] = {
     "dependentRequired": {"type": "object", "dependentRequired": {"a": ["b"]}},
     "propertyNames": {"type": "object", "propertyNames": {"pattern": "^a"}},
     "unknown format": {"type": "string", "format": "color"},
-    "overlapping oneOf": {"oneOf": [{"type": "object", "properties": {"a": {"type": "string"}}}, {"type": "object", "properties": {"b": {"type": "string"}}}]},
-    "circular $ref": {"$defs": {"node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}}, "$ref": "#/$defs/node"},
+    "overlapping oneOf": {
+        "oneOf": [{"type": "object", "properties": {"a": {"type": "string"}}}, {"type": "object", "properties": {"b": {"type": "string"}}}]
+    },
+    "circular $ref": {
+        "$defs": {"node": {"type": "object", "properties": {"children": {"type": "array", "items": {"$ref": "#/$defs/node"}}}}},
+        "$ref": "#/$defs/node",
+    },
     "self $ref": {"type": "object", "properties": {"next": {"$ref": "#"}}},
     "remote $ref": {"$ref": "https://example.com/schema.json"},
     "lookahead pattern": {"type": "string", "pattern": "^a(?=b)"},
@@ -162,7 +209,11 @@ TOOLS = [
     ToolSpec(
         name="add",
         description="Adds numbers.",
-        input_schema={"type": "object", "properties": {"terms": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 4}}, "required": ["terms"]},
+        input_schema={
+            "type": "object",
+            "properties": {"terms": {"type": "array", "items": {"type": "number"}, "minItems": 2, "maxItems": 4}},
+            "required": ["terms"],
+        },
     ),
     ToolSpec(name="now", description="The current time.", input_schema={"type": "object", "properties": {}, "additionalProperties": False}),
 ]

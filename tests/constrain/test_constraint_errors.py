@@ -71,7 +71,9 @@ def test_prefix_contradicting_the_constraint_is_not_supported(vocabulary):
 
 def test_prefix_that_fits_continues_the_constraint(vocabulary):
     schema = {"type": "object", "properties": {"Rating": {"type": "number"}}, "required": ["Rating"], "additionalProperties": False}
-    constraint = build_constraint(Generation(messages=_prefilled('{"Rating": '), constraint=JsonSchemaConstraint(schema=schema)), vocabulary)
+    constraint = build_constraint(
+        Generation(messages=_prefilled('{"Rating": '), constraint=JsonSchemaConstraint(schema=schema)), vocabulary
+    )
     allowed = constraint.mask()
     tok = vocabulary.tokenizer
     assert allowed[tok.tokenize_str("4")[0]]  # a number may follow

@@ -57,7 +57,10 @@ def test_constrained_prompt_and_tool_calls_through_the_host(home_with_model):
         rid = host.request(
             "prompt",
             session=session,
-            input=[_user("What is the weather in Paris?"), {"role": "assistant", "content": [{"type": "text", "value": "<tool_call>"}], "prefix": True}],
+            input=[
+                _user("What is the weather in Paris?"),
+                {"role": "assistant", "content": [{"type": "text", "value": "<tool_call>"}], "prefix": True},
+            ],
             sampling={"temperature": 0, "maxTokens": 48},
         )
         replies = host.until_done(rid)

@@ -14,7 +14,7 @@ from navllm.protocol.common import JsonSchemaConstraint, RegexConstraint, text_m
 from navllm.protocol.errors import NavError
 from navllm.providers.base import Generation
 from navllm.providers.local.constrain import build_constraint
-from tests.constrain.corpus import REGEX_EXAMPLES, REGEXES, SCHEMA_EXAMPLES, SCHEMAS
+from tests.constrain.corpus import REGEX_EXAMPLES, REGEXES, SCHEMA_EXAMPLES, SCHEMAS, TOOLS
 
 ASK = [text_message("user", "Answer.")]
 
@@ -41,6 +41,13 @@ def test_regex_examples(name, vocabulary):
 def test_schema_examples(name, vocabulary):
     constraint = JsonSchemaConstraint(schema=SCHEMAS[name])
     assert [t for t in SCHEMA_EXAMPLES[name] if not _accepts(vocabulary, constraint, t)] == []
+
+
+def test_the_schema_true_accepts_any_json(vocabulary):
+    """``true`` is the schema every JSON value satisfies, as ``{}`` is (llguidance takes only the latter), with tools too."""
+    constraint = JsonSchemaConstraint(schema=True)
+    assert [t for t in ['{"a": [1, 2]}', "[true, null]", '"text"', "3.5"] if not _accepts(vocabulary, constraint, t)] == []
+    assert build_constraint(Generation(messages=ASK, constraint=constraint, tools=TOOLS), vocabulary) is not None
 
 
 @pytest.mark.parametrize("name", REGEXES)

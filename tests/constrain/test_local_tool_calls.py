@@ -3,6 +3,7 @@ every call the model starts a valid call, and the reply stream is split into tex
 
 from __future__ import annotations
 
+import itertools
 import json
 
 import jsonschema
@@ -86,8 +87,14 @@ def test_prepare_lists_tools_in_the_system_turn_and_writes_history_parts_as_text
     history = [
         text_message("system", "Be brief."),
         *ASK,
-        Message(role="assistant", content=[TextPart(value="Checking."), ToolCallPart(call_id="c1", name="get_weather", arguments={"city": "Paris"})]),
-        Message(role="user", content=[ToolResponsePart(call_id="c1", name="get_weather", result=[TextPart(value="18 °C")]), TextPart(value="And tomorrow?")]),
+        Message(
+            role="assistant",
+            content=[TextPart(value="Checking."), ToolCallPart(call_id="c1", name="get_weather", arguments={"city": "Paris"})],
+        ),
+        Message(
+            role="user",
+            content=[ToolResponsePart(call_id="c1", name="get_weather", result=[TextPart(value="18 °C")]), TextPart(value="And tomorrow?")],
+        ),
         Message(role="user", content=[ToolResponsePart(call_id="c2", name="now", error_message="clock broken")]),
     ]
     system, ask, call, result, error = prepare(history, constraint=None, tools=TOOLS, omit_constraint_input=False)
@@ -141,7 +148,12 @@ def test_text_or_calls_under_random_logits(seed, vocabulary, driver):
 
 @pytest.mark.parametrize("seed", range(4))
 def test_tools_with_a_constrained_answer(seed, vocabulary, driver):
-    schema = {"type": "object", "properties": {"answer": {"type": "string", "maxLength": 8}}, "required": ["answer"], "additionalProperties": False}
+    schema = {
+        "type": "object",
+        "properties": {"answer": {"type": "string", "maxLength": 8}},
+        "required": ["answer"],
+        "additionalProperties": False,
+    }
     constraint = build_constraint(Generation(messages=ASK, tools=TOOLS, constraint=JsonSchemaConstraint(schema=schema)), vocabulary)
     outcome = driver.run(constraint, seed)
     assert outcome.finished
@@ -154,7 +166,12 @@ def test_tools_with_a_constrained_answer(seed, vocabulary, driver):
 
 @given(
     text=st.text(alphabet="<tool_cal>/ \nxé", max_size=40).filter(lambda t: OPEN not in t),
-    calls=st.lists(st.tuples(st.sampled_from([t.name for t in TOOLS]), st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=12), max_size=3)), max_size=3),
+    calls=st.lists(
+        st.tuples(
+            st.sampled_from([t.name for t in TOOLS]), st.dictionaries(st.text(max_size=5), st.integers() | st.text(max_size=12), max_size=3)
+        ),
+        max_size=3,
+    ),
     cuts=st.lists(st.integers(min_value=0, max_value=400), max_size=8),
 )
 @settings(max_examples=100, deadline=None)
@@ -162,7 +179,7 @@ def test_splitter_for_any_chunking(text, calls, cuts):
     reply = text + "\n".join(f"{OPEN}{json.dumps({'name': n, 'arguments': a})}</tool_call>" for n, a in calls)
     bounds = sorted({0, len(reply), *(c for c in cuts if c < len(reply))})
     splitter = ToolCallSplitter()
-    chunks = [c for lo, hi in zip(bounds, bounds[1:]) for c in splitter.feed(reply[lo:hi])] + splitter.finish()
+    chunks = [c for lo, hi in itertools.pairwise(bounds) for c in splitter.feed(reply[lo:hi])] + splitter.finish()
     got_calls = [(c.name, c.arguments) for c in chunks if isinstance(c, ToolCallPart)]
     got_text = "".join(c for c in chunks if isinstance(c, str))
     assert got_calls == calls

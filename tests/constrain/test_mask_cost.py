@@ -21,9 +21,13 @@ def test_mask_cost_per_token(vocabulary, driver):
     }
     report, everything = [], []
     for kind, batch in requests.items():
-        timings = np.array([t for i, r in enumerate(batch) for t in driver.run(build_constraint(r, vocabulary), 100 + i).mask_seconds]) * 1e3
+        timings = (
+            np.array([t for i, r in enumerate(batch) for t in driver.run(build_constraint(r, vocabulary), 100 + i).mask_seconds]) * 1e3
+        )
         everything.append(timings)
-        report.append(f"{kind}: {timings.size} masks, median {np.median(timings):.3f} ms, p99 {np.percentile(timings, 99):.3f} ms, max {timings.max():.3f} ms")
+        report.append(
+            f"{kind}: {timings.size} masks, median {np.median(timings):.3f} ms, p99 {np.percentile(timings, 99):.3f} ms, max {timings.max():.3f} ms"
+        )
     print("\nmask CPU time per token (incl. bitmask -> bool):\n  " + "\n  ".join(report))
     timings = np.concatenate(everything)
     assert np.median(timings) < 1.0 and np.percentile(timings, 99) < 6.0, report

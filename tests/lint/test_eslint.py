@@ -31,7 +31,12 @@ def eslint() -> str:
 
 
 def test_the_extension_passes_eslint():
-    done = subprocess.run([eslint(), "--config", str(CONFIG), "--max-warnings", "0", "extension/"],
-                          cwd=ROOT, capture_output=True, text=True, timeout=120,
-                          env={**os.environ, "NO_UPDATE_NOTIFIER": "1"})
+    done = subprocess.run(
+        [eslint(), "--config", str(CONFIG), "--max-warnings", "0", "extension/"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env={**os.environ, "NO_UPDATE_NOTIFIER": "1"},
+    )
     assert done.returncode == 0, f"eslint exited {done.returncode}:\n{done.stdout}\n{done.stderr}"

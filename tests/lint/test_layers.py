@@ -78,7 +78,9 @@ def upward_imports() -> list[str]:
         for line, target in imports(path.read_text(), path):
             to = room_of(target)
             if to != source and rank[to] <= rank[source]:
-                wrong.append(f"{path.relative_to(ROOT)}:{line}: {source} (layer {rank[source] + 1}) imports {target} (layer {rank[to] + 1})")
+                wrong.append(
+                    f"{path.relative_to(ROOT)}:{line}: {source} (layer {rank[source] + 1}) imports {target} (layer {rank[to] + 1})"
+                )
     return wrong
 
 

@@ -4,9 +4,10 @@ KV prefix reuse, clone independence, cancellation, stop sequences, max tokens, e
 from __future__ import annotations
 
 import asyncio
-from contextlib import aclosing
+import functools
 import threading
 import time
+from contextlib import aclosing
 
 import numpy as np
 import pytest
@@ -150,7 +151,7 @@ async def test_cancelling_the_consumer_stops_between_tokens(tiny):
     assert len(slow.seen) == stopped_at  # the worker is really idle
     # The model serves the next request at once, and the cache is consistent.
     conv.constraint = NoEnd(tiny)
-    text, usage = await run(conv, [user("The quick")], max_tokens=4)
+    _, usage = await run(conv, [user("The quick")], max_tokens=4)
     assert usage.output_tokens == 4
 
 
@@ -228,12 +229,19 @@ async def test_measure_is_the_exact_token_count_and_prefix_continues_the_reply(t
 
 async def test_overflow_is_reported_and_evicts_the_oldest_turns(tiny):
     conv = LocalConversation(tiny, 80, GREEDY)
-    session = Session(id="s", owner=("https://a.example", False), provider="local", conversation=conv, options=CoreOptions(), initial=[text_message("system", "Be brief.")])
+    session = Session(
+        id="s",
+        owner=("https://a.example", False),
+        provider="local",
+        conversation=conv,
+        options=CoreOptions(),
+        initial=[text_message("system", "Be brief.")],
+    )
     overflowed = []
     for i in range(6):
         turn = [user(f"The quick brown fox {i}"), text_message("assistant", f"Paris is the capital {i}")]
         new = [user(f"lazy dog {i}")]
-        messages = await session.make_room(new, None, lambda: overflowed.append(i))
+        messages = await session.make_room(new, None, functools.partial(overflowed.append, i))
         assert await conv.measure(messages) <= conv.context_window
         session.turns.append(turn)
     assert overflowed and session.initial[0].text == "Be brief."

@@ -5,7 +5,6 @@ from __future__ import annotations
 from tokenizers import Tokenizer, decoders, models, pre_tokenizers
 
 from navllm.providers.local.detokenizer import Detokenizer
-
 from tests.local.tiny_model import build_tokenizer
 
 TEXTS = ["naïve café", "東京 and 😀🎉!", "mixed: é😀x東", "plain ascii text", "💡" * 3]

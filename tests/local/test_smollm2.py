@@ -42,7 +42,7 @@ async def test_the_provider_answers_with_the_default_model(installed, smollm2):
     # The follow-up reuses the whole first exchange from the KV cache.
     follow = [*question, text_message("assistant", reply), text_message("user", "And of Italy?")]
     before = smollm2.forwarded
-    reply2, usage2 = await answer(conversation, follow, Sampling(temperature=0, max_tokens=1))
+    _, usage2 = await answer(conversation, follow, Sampling(temperature=0, max_tokens=1))
     assert 0 < smollm2.forwarded - before < usage2.input_tokens - usage.input_tokens + 8
     assert usage2.output_tokens == 1
 

@@ -35,7 +35,9 @@ def build_tokenizer():
     tok = Tokenizer(models.BPE())
     tok.pre_tokenizer = pre_tokenizers.ByteLevel(add_prefix_space=False)
     tok.decoder = decoders.ByteLevel()
-    trainer = trainers.BpeTrainer(vocab_size=400, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False)
+    trainer = trainers.BpeTrainer(
+        vocab_size=400, special_tokens=SPECIALS, initial_alphabet=pre_tokenizers.ByteLevel.alphabet(), show_progress=False
+    )
     tok.train_from_iterator(CORPUS * 4, trainer)
     return tok
 
@@ -84,7 +86,17 @@ def _graph(vocab: int, seed: int) -> onnx.ModelProto:
             helper.make_node("MatMul", [h, weight(p + "wv", (HIDDEN, KV_HEADS * HEAD_DIM))], [p + "v"]),
             helper.make_node(
                 "GroupQueryAttention",
-                [p + "q", p + "k", p + "v", f"past_key_values.{i}.key", f"past_key_values.{i}.value", "seqlens_k", "total_len", "cos_cache", "sin_cache"],
+                [
+                    p + "q",
+                    p + "k",
+                    p + "v",
+                    f"past_key_values.{i}.key",
+                    f"past_key_values.{i}.value",
+                    "seqlens_k",
+                    "total_len",
+                    "cos_cache",
+                    "sin_cache",
+                ],
                 [p + "attn", f"present.{i}.key", f"present.{i}.value"],
                 domain="com.microsoft",
                 num_heads=HEADS,
@@ -117,10 +129,23 @@ def build(folder: Path, seed: int = 0) -> Path:
     onnx.save(_graph(vocab, seed), str(folder / "model.onnx"))
     eos = tok.token_to_id("<|im_end|>")
     meta = {
-        "format": 1, "name": "tiny-test", "architecture": "llama", "layers": LAYERS, "heads": HEADS, "kvHeads": KV_HEADS,
-        "headDim": HEAD_DIM, "hidden": HIDDEN, "vocabSize": vocab, "contextLength": CONTEXT, "ropeTheta": 10000.0,
-        "bosTokenId": tok.token_to_id("<|im_start|>"), "eosTokenIds": [eos], "addBos": False, "chatTemplate": TEMPLATE,
-        "quant": "F32", "sourceSha256": "0" * 64,
+        "format": 1,
+        "name": "tiny-test",
+        "architecture": "llama",
+        "layers": LAYERS,
+        "heads": HEADS,
+        "kvHeads": KV_HEADS,
+        "headDim": HEAD_DIM,
+        "hidden": HIDDEN,
+        "vocabSize": vocab,
+        "contextLength": CONTEXT,
+        "ropeTheta": 10000.0,
+        "bosTokenId": tok.token_to_id("<|im_start|>"),
+        "eosTokenIds": [eos],
+        "addBos": False,
+        "chatTemplate": TEMPLATE,
+        "quant": "F32",
+        "sourceSha256": "0" * 64,
     }
     (folder / "navllm-model.json").write_text(json.dumps(meta))
     return folder

@@ -9,12 +9,11 @@ from __future__ import annotations
 import pytest
 from fake_anthropic import FakeAnthropic
 from fake_openai import FakeOpenAI
-
 from provider_keys import KEY, PASSPHRASE, built_providers
 
 from navllm.secrets.store import keystore
-
-from tests.support.secret_service import no_os_keychain  # noqa: F401 - autouse pytest fixture
+from tests.support.browsers import site  # noqa: F401 - pytest fixture, for this directory
+from tests.support.secret_service import no_os_keychain, secret_service  # noqa: F401 - pytest fixtures (the first autouse), for this directory
 
 
 @pytest.fixture

@@ -34,19 +34,47 @@ def event(data: dict[str, Any]) -> bytes:
 def message_stream(blocks: list[dict[str, Any]], input_tokens: int, output_tokens: int, stop: str = "end_turn") -> list[bytes]:
     """``blocks``: {"text": [pieces]} or {"tool": name, "id": id, "json": [fragments]}."""
     events = [
-        event({"type": "message_start", "message": {"id": "msg_fake", "type": "message", "role": "assistant", "content": [], "model": MODEL,
-                                                     "stop_reason": None, "stop_sequence": None, "usage": {"input_tokens": input_tokens, "output_tokens": 1}}}),
+        event(
+            {
+                "type": "message_start",
+                "message": {
+                    "id": "msg_fake",
+                    "type": "message",
+                    "role": "assistant",
+                    "content": [],
+                    "model": MODEL,
+                    "stop_reason": None,
+                    "stop_sequence": None,
+                    "usage": {"input_tokens": input_tokens, "output_tokens": 1},
+                },
+            }
+        ),
         event({"type": "ping"}),
     ]
     for index, block in enumerate(blocks):
         if "text" in block:
             events.append(event({"type": "content_block_start", "index": index, "content_block": {"type": "text", "text": ""}}))
-            events += [event({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": t}}) for t in block["text"]]
+            events += [
+                event({"type": "content_block_delta", "index": index, "delta": {"type": "text_delta", "text": t}}) for t in block["text"]
+            ]
         else:
-            events.append(event({"type": "content_block_start", "index": index, "content_block": {"type": "tool_use", "id": block["id"], "name": block["tool"], "input": {}}}))
-            events += [event({"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": j}}) for j in block["json"]]
+            events.append(
+                event(
+                    {
+                        "type": "content_block_start",
+                        "index": index,
+                        "content_block": {"type": "tool_use", "id": block["id"], "name": block["tool"], "input": {}},
+                    }
+                )
+            )
+            events += [
+                event({"type": "content_block_delta", "index": index, "delta": {"type": "input_json_delta", "partial_json": j}})
+                for j in block["json"]
+            ]
         events.append(event({"type": "content_block_stop", "index": index}))
-    events.append(event({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": output_tokens}}))
+    events.append(
+        event({"type": "message_delta", "delta": {"stop_reason": stop, "stop_sequence": None}, "usage": {"output_tokens": output_tokens}})
+    )
     events.append(event({"type": "message_stop"}))
     return events
 
@@ -85,6 +113,13 @@ class FakeAnthropic(FakeServer):
         if method == "POST" and path.startswith("/v1/messages/count_tokens") and self.count_tokens:
             return status(200, {"input_tokens": words(body)})
         if method == "GET" and path.startswith("/v1/models"):
-            return status(200, {"data": [{"type": "model", "id": MODEL, "display_name": "Fake", "created_at": "2025-01-01T00:00:00Z"}],
-                                "has_more": False, "first_id": MODEL, "last_id": MODEL})
+            return status(
+                200,
+                {
+                    "data": [{"type": "model", "id": MODEL, "display_name": "Fake", "created_at": "2025-01-01T00:00:00Z"}],
+                    "has_more": False,
+                    "first_id": MODEL,
+                    "last_id": MODEL,
+                },
+            )
         return super().other(method, path, body)

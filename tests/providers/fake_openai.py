@@ -57,7 +57,17 @@ class FakeOpenAI(FakeServer):
     def unauthorized(self, presented: str) -> Script:
         # OpenAI echoes a masked key in this message: the host must not pass it on.
         masked = f"{presented[:8]}***{presented[-4:]}" if len(presented) > 12 else presented
-        return status(401, {"error": {"message": f"Incorrect API key provided: {masked}. You can find your API key at https://platform.openai.com/account/api-keys.", "type": "invalid_request_error", "param": None, "code": "invalid_api_key"}})
+        return status(
+            401,
+            {
+                "error": {
+                    "message": f"Incorrect API key provided: {masked}. You can find your API key at https://platform.openai.com/account/api-keys.",
+                    "type": "invalid_request_error",
+                    "param": None,
+                    "code": "invalid_api_key",
+                }
+            },
+        )
 
     def reply(self, body: Any) -> Script:
         messages = body["messages"]
@@ -69,17 +79,22 @@ class FakeOpenAI(FakeServer):
             arguments = json.dumps({"q": text.removeprefix("call ")})
             half = len(arguments) // 2
             events = [
-                chunk({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments[:half]}}]}),
+                chunk(
+                    {
+                        "role": "assistant",
+                        "tool_calls": [
+                            {"index": 0, "id": "call_1", "type": "function", "function": {"name": name, "arguments": arguments[:half]}}
+                        ],
+                    }
+                ),
                 chunk({"tool_calls": [{"index": 0, "function": {"arguments": arguments[half:]}}]}),
                 chunk({}, finish="tool_calls"),
             ]
             if with_usage:
                 events.append(chunk(None, usage={"prompt_tokens": _words(messages), "completion_tokens": 2}))
             return Script(events=[*events, sse("[DONE]")])
-        if (body.get("response_format") or {}).get("type") == "json_schema":
-            pieces = ['{"answer": ', '"ok"}']
-        else:
-            pieces = ["You said: ", text]
+        json_schema = (body.get("response_format") or {}).get("type") == "json_schema"
+        pieces = ['{"answer": ', '"ok"}'] if json_schema else ["You said: ", text]
         return Script(events=text_stream(pieces, _words(messages), with_usage))
 
     def other(self, method: str, path: str, body: Any) -> Script:

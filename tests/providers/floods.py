@@ -29,7 +29,12 @@ def openai_text_flood(total: int = FLOOD, piece: int = 8192) -> Iterator[bytes]:
 
 def openai_tool_flood(total: int = FLOOD, piece: int = 8192) -> Iterator[bytes]:
     """One tool call whose arguments never end."""
-    yield chunk({"role": "assistant", "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"q": "'}}]})
+    yield chunk(
+        {
+            "role": "assistant",
+            "tool_calls": [{"index": 0, "id": "call_1", "type": "function", "function": {"name": "f", "arguments": '{"q": "'}}],
+        }
+    )
     delta = chunk({"tool_calls": [{"index": 0, "function": {"arguments": "x" * piece}}]})
     for _ in range(total // len(delta)):
         yield delta

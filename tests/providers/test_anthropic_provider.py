@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from provider_keys import FAST, KEY, built, cancel_after_the_first_chunk, collect
 from fake_anthropic import MODEL, FakeAnthropic, error_event, message_stream
 from fake_http import Script, sse, status
+from provider_keys import FAST, KEY, built, cancel_after_the_first_chunk, collect
 
 from navllm.protocol.common import JsonSchemaConstraint, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec, text_message
 from navllm.protocol.errors import NavError
@@ -28,13 +28,17 @@ def make(server: FakeAnthropic, **fields) -> AnthropicProvider:
 
 async def test_streams_text_with_usage_system_prompt_and_key_header(anthropic_server, store_key):
     store_key("claude")
-    chunks = await collect(make(anthropic_server), text_message("system", "Be brief."), text_message("user", "hello there"), text_message("user", "again"))
+    chunks = await collect(
+        make(anthropic_server), text_message("system", "Be brief."), text_message("user", "hello there"), text_message("user", "again")
+    )
     assert chunks == ["You said: ", "hello thereagain", Usage(input_tokens=5, output_tokens=2)]
     sent = anthropic_server.generations()[0]
     assert anthropic_server.presented_key(sent.headers) == KEY
     assert sent.body["system"] == "Be brief."
     # consecutive user turns are merged: the API wants them alternating
-    assert sent.body["messages"] == [{"role": "user", "content": [{"type": "text", "text": "hello there"}, {"type": "text", "text": "again"}]}]
+    assert sent.body["messages"] == [
+        {"role": "user", "content": [{"type": "text", "text": "hello there"}, {"type": "text", "text": "again"}]}
+    ]
     assert sent.body["max_tokens"] == 4096
 
 
@@ -46,11 +50,16 @@ async def test_tool_use_and_tool_results(anthropic_server, store_key):
     history = [
         text_message("user", "call the weather"),
         Message(role="assistant", content=[chunks[0]]),
-        Message(role="user", content=[TextPart(value="thanks"), ToolResponsePart(call_id="toolu_1", name="lookup", error_message="offline")]),
+        Message(
+            role="user", content=[TextPart(value="thanks"), ToolResponsePart(call_id="toolu_1", name="lookup", error_message="offline")]
+        ),
     ]
     await collect(make(anthropic_server), *history, tools=tools)
     sent = anthropic_server.generations()[1].body
-    assert sent["messages"][1] == {"role": "assistant", "content": [{"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"q": "the weather"}}]}
+    assert sent["messages"][1] == {
+        "role": "assistant",
+        "content": [{"type": "tool_use", "id": "toolu_1", "name": "lookup", "input": {"q": "the weather"}}],
+    }
     assert sent["messages"][2]["content"][0] == {"type": "tool_result", "tool_use_id": "toolu_1", "content": "offline", "is_error": True}
     assert sent["tools"] == [{"name": "lookup", "description": "Find things", "input_schema": {"type": "object"}}]
 

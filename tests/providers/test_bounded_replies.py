@@ -11,6 +11,10 @@ import asyncio
 import time
 
 import pytest
+from fake_anthropic import MODEL as CLAUDE
+from fake_anthropic import FakeAnthropic, event
+from fake_http import Script
+from fake_openai import MODEL, FakeOpenAI, chunk
 from floods import (
     PeakRSS,
     anthropic_line,
@@ -22,9 +26,6 @@ from floods import (
     trickle,
 )
 from provider_keys import FAST, built, collect
-from fake_anthropic import MODEL as CLAUDE, FakeAnthropic, event
-from fake_http import Script
-from fake_openai import MODEL, FakeOpenAI, chunk
 
 from navllm.protocol.common import ToolSpec, text_message
 from navllm.protocol.errors import NavError
@@ -58,7 +59,9 @@ def openai(server: FakeOpenAI, **fields) -> OpenAIProvider:
 
 
 def anthropic(server: FakeAnthropic, **fields) -> AnthropicProvider:
-    return built(AnthropicProvider(ProviderConfig(name="claude", kind="anthropic", base_url=server.origin, model=CLAUDE, **fields), retry=FAST))
+    return built(
+        AnthropicProvider(ProviderConfig(name="claude", kind="anthropic", base_url=server.origin, model=CLAUDE, **fields), retry=FAST)
+    )
 
 
 async def refused(provider, server, script: Script, **generation) -> tuple[NavError, float, float]:
@@ -66,9 +69,8 @@ async def refused(provider, server, script: Script, **generation) -> tuple[NavEr
     await collect(provider, HI)  # SDK imported, connections made: the baseline includes them
     server.then(script)
     started = time.monotonic()
-    with PeakRSS() as rss:
-        with pytest.raises(NavError) as caught:
-            await collect(provider, HI, **generation)
+    with PeakRSS() as rss, pytest.raises(NavError) as caught:
+        await collect(provider, HI, **generation)
     elapsed = time.monotonic() - started
     assert await asyncio.to_thread(server.client_went_away.wait, 10), "the server kept sending to nobody"
     assert (await collect(provider, HI))[:2] == ["You said: ", "hi"], "the provider does not serve the next request"
@@ -132,9 +134,8 @@ async def test_a_slow_first_byte_counts_against_the_deadline(openai_server):
 async def test_a_model_list_body_is_capped_too(openai_server):
     openai_server.other = lambda method, path, body: Script(events=json_flood(), content_type="application/json")
     provider = built(OpenAIProvider(ProviderConfig(name="acme", kind="openai", base_url=openai_server.base_url)))
-    with PeakRSS() as rss:
-        with pytest.raises(NavError) as caught:
-            await provider.open(CoreOptions(), lambda _: None)  # no model configured: it lists them
+    with PeakRSS() as rss, pytest.raises(NavError) as caught:
+        await provider.open(CoreOptions(), lambda _: None)  # no model configured: it lists them
     assert caught.value.name == "OperationError" and "bytes in a response body" in caught.value.message
     assert rss.growth_mb < RSS_BOUND_MB, rss.growth_mb
     assert await provider.models() == []  # the failed listing gives nothing, and the host goes on

@@ -6,11 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from provider_keys import KEY
 from fake_http import status
 from fake_openai import MODEL, FakeOpenAI
+from provider_keys import KEY
 
-from tests.support.browsers import ADMIN_PAGE, Chromium, Firefox, site  # noqa: F401 - site is a pytest fixture
+from tests.support.browsers import ADMIN_PAGE, Chromium, Firefox
 from tests.support.secret_service import running_secret_service, skip_without_tools
 
 pytestmark = pytest.mark.browser
@@ -46,7 +46,9 @@ def browser_with_keychain(request, tmp_path_factory):
 
 def test_key_from_the_extension_streams_a_page_prompt_and_the_chain_falls_back(browser_with_keychain, servers, site):
     browser, (primary, backup) = browser_with_keychain, servers
-    browser.admin("providers.add", provider={"name": "primary", "kind": "openai", "preset": "openai", "baseUrl": primary.base_url, "model": MODEL})
+    browser.admin(
+        "providers.add", provider={"name": "primary", "kind": "openai", "preset": "openai", "baseUrl": primary.base_url, "model": MODEL}
+    )
     browser.admin("providers.add", provider={"name": "backup", "kind": "openai", "baseUrl": backup.base_url, "model": MODEL})
     replies = [
         browser.admin("keys.set", provider="primary", secret=KEY),

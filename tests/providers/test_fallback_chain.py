@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import pytest
-from provider_keys import built
 from fake_http import Script, status
 from fake_openai import MODEL, FakeOpenAI, text_stream
+from provider_keys import built
 
 from navllm.protocol.common import text_message
 from navllm.protocol.errors import NavError
@@ -20,11 +20,13 @@ pytestmark = pytest.mark.usefixtures("close_providers")
 @pytest.fixture
 def chain():
     with FakeOpenAI() as first, FakeOpenAI() as second:
-        settings = Settings(providers=[
-            ProviderConfig(name="first", kind="openai", base_url=first.base_url, model=MODEL, timeout=1),
-            ProviderConfig(name="off", kind="openai", preset="groq", enabled=False),
-            ProviderConfig(name="second", kind="openai", base_url=second.base_url, model=MODEL),
-        ])
+        settings = Settings(
+            providers=[
+                ProviderConfig(name="first", kind="openai", base_url=first.base_url, model=MODEL, timeout=1),
+                ProviderConfig(name="off", kind="openai", preset="groq", enabled=False),
+                ProviderConfig(name="second", kind="openai", base_url=second.base_url, model=MODEL),
+            ]
+        )
         router = Router(lambda: settings)
         for provider in router.chain():
             built(provider)
@@ -45,10 +47,12 @@ async def test_candidates_follow_the_users_order_with_the_asked_provider_first(c
 
 async def test_an_entry_that_cannot_be_built_is_skipped(chain):
     _, first, _ = chain
-    settings = Settings(providers=[
-        ProviderConfig(name="broken", kind="openai", base_url="not a url"),  # as if settings.json were edited by hand
-        ProviderConfig(name="first", kind="openai", base_url=first.base_url, model=MODEL),
-    ])
+    settings = Settings(
+        providers=[
+            ProviderConfig(name="broken", kind="openai", base_url="not a url"),  # as if settings.json were edited by hand
+            ProviderConfig(name="first", kind="openai", base_url=first.base_url, model=MODEL),
+        ]
+    )
     assert [p.name for p in Router(lambda: settings).chain()] == ["first"]
 
 
@@ -79,7 +83,11 @@ async def test_a_provider_that_cannot_open_is_skipped_and_a_page_model_goes_only
     options = CoreOptions(provider="second", model="asked-model")
     conversation, opened_on = await router.open([groq, *router.candidates(options)], options, lambda _: None)
     assert opened_on.name == "second" and conversation.model == "asked-model"
-    second.then(status(500, {"error": {"message": "down"}}), status(500, {"error": {"message": "down"}}), status(500, {"error": {"message": "down"}}))
+    second.then(
+        status(500, {"error": {"message": "down"}}),
+        status(500, {"error": {"message": "down"}}),
+        status(500, {"error": {"message": "down"}}),
+    )
     await reply(conversation)
     assert conversation.served_by == "first" and first.generations()[-1].body["model"] == MODEL
     assert second.generations()[-1].body["model"] == "asked-model"

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-from provider_keys import KEY
 from fake_openai import MODEL
+from provider_keys import KEY
 
 from tests.support.host_process import ADMIN, PAGE, HostProcess
-from tests.support.secret_service import secret_service  # noqa: F401 - pytest fixture
 
 SAY = [{"role": "user", "content": [{"type": "text", "value": "hello"}]}]
 

@@ -8,10 +8,11 @@ import json
 import time
 
 import pytest
-from floods import PeakRSS, openai_line, openai_text_flood, trickle
-from fake_anthropic import MODEL as CLAUDE, FakeAnthropic, error_event
+from fake_anthropic import MODEL as CLAUDE
+from fake_anthropic import FakeAnthropic, error_event
 from fake_http import Script, status
 from fake_openai import MODEL, FakeOpenAI, chunk, text_stream
+from floods import PeakRSS, openai_line, openai_text_flood, trickle
 from host_session import HostSession
 
 from navllm.policy.usage import HISTORY_CHARS
@@ -61,14 +62,18 @@ def test_floods_and_trickles_through_the_host(navllm_home):
                     text, done = host.prompt()
                 figures[name] = (time.monotonic() - started, rss.growth_mb)
                 assert done["type"] == "error" and done["error"]["name"] == "OperationError", done
-                assert "work" in done["error"]["message"] and ("1,048,576 characters" in done["error"]["message"] or "bytes in one event" in done["error"]["message"])
+                assert "work" in done["error"]["message"] and (
+                    "1,048,576 characters" in done["error"]["message"] or "bytes in one event" in done["error"]["message"]
+                )
                 assert len(text) <= 1 << 20 and rss.growth_mb < 100, (name, figures[name])
                 assert server.client_went_away.wait(10)
 
             server.then(Script(events=trickle(chunk({"role": "assistant", "content": ""}), chunk({"content": "x"})), event_delay=0.05))
             started = time.monotonic()
             text, done = host.prompt()
-            assert done["error"]["name"] == "TimeoutError" and "work" in done["error"]["message"] and "2 seconds" in done["error"]["message"]
+            assert (
+                done["error"]["name"] == "TimeoutError" and "work" in done["error"]["message"] and "2 seconds" in done["error"]["message"]
+            )
             assert time.monotonic() - started < 6
 
             # the host serves on; a long reply is kept in history, capped; a cut-off one is not kept at all
@@ -115,7 +120,10 @@ def test_masked_keys_in_server_errors_reach_neither_page_nor_log(navllm_home, ki
         provider = {"name": "work", "kind": "openai", "baseUrl": f"{server.origin}/v1", "model": MODEL}
 
         def failing(text):
-            return status(403, {"error": {"message": f"Incorrect API key provided: {text}.", "type": "invalid_request_error", "code": "invalid_api_key"}})
+            return status(
+                403,
+                {"error": {"message": f"Incorrect API key provided: {text}.", "type": "invalid_request_error", "code": "invalid_api_key"}},
+            )
     else:
         server = FakeAnthropic(key=KEY)
         provider = {"name": "work", "kind": "anthropic", "baseUrl": server.origin, "model": CLAUDE}

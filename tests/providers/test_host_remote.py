@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 
 import pytest
-from provider_keys import KEY
 from fake_http import Script, status
 from fake_openai import MODEL, FakeOpenAI, text_stream
-from host_session import SAY, HostSession as Session
+from host_session import SAY
+from host_session import HostSession as Session
+from provider_keys import KEY
 
 from tests.support.host_process import ADMIN, PAGE
 
@@ -33,10 +34,16 @@ def test_chain_keys_and_fallback_through_the_real_host(navllm_home, servers):
         presets = {p["id"]: p for p in host.admin("providers.presets")}
         assert presets["openrouter"]["baseUrl"] == "https://openrouter.ai/api/v1" and presets["ollama"]["keyNeeded"] is False
 
-        host.admin("providers.add", provider={"name": "primary", "kind": "openai", "baseUrl": primary.base_url, "model": MODEL, "label": "Primary"})
+        host.admin(
+            "providers.add", provider={"name": "primary", "kind": "openai", "baseUrl": primary.base_url, "model": MODEL, "label": "Primary"}
+        )
         host.admin("providers.add", provider={"name": "backup", "kind": "openai", "baseUrl": backup.base_url, "model": MODEL})
-        for bad in ({"name": "Bad Name", "kind": "openai"}, {"name": "x", "kind": "openai", "baseUrl": "ftp://example.com"},
-                    {"name": "primary", "kind": "openai"}, {"name": "y", "kind": "openai", "preset": "nope"}):
+        for bad in (
+            {"name": "Bad Name", "kind": "openai"},
+            {"name": "x", "kind": "openai", "baseUrl": "ftp://example.com"},
+            {"name": "primary", "kind": "openai"},
+            {"name": "y", "kind": "openai", "preset": "nope"},
+        ):
             reply = host.call("providers.add", ADMIN, provider=bad)
             assert reply["type"] == "error" and reply["error"]["name"] in ("TypeError", "InvalidStateError", "NotFoundError"), reply
         assert [p["name"] for p in host.admin("providers.list")] == ["primary", "backup"]
@@ -118,11 +125,17 @@ def test_no_request_of_any_shape_gets_a_stored_key_back(navllm_home):
 
     host = Session(navllm_home)
     try:
-        host.admin("providers.add", provider={"name": "work", "kind": "openai", "baseUrl": "http://127.0.0.1:9/v1", "model": "m", "timeout": 2})
+        host.admin(
+            "providers.add", provider={"name": "work", "kind": "openai", "baseUrl": "http://127.0.0.1:9/v1", "model": "m", "timeout": 2}
+        )
         host.admin("vault.unlock", passphrase="correct horse battery")
         host.admin("keys.set", provider="work", secret=KEY)
-        shapes = ({}, {"provider": "work", "name": "work", "session": "x", "input": SAY, "values": {}, "names": ["work"], "secret": 5},
-                  {"provider": "work", "secret": "x" * 9000, "passphrase": ""}, {"options": {"provider": "work"}, "texts": ["a"]})
+        shapes = (
+            {},
+            {"provider": "work", "name": "work", "session": "x", "input": SAY, "values": {}, "names": ["work"], "secret": 5},
+            {"provider": "work", "secret": "x" * 9000, "passphrase": ""},
+            {"options": {"provider": "work"}, "texts": ["a"]},
+        )
         for cls in (*PAGE_MESSAGES, *keys.MESSAGES, *providers.MESSAGES, *status.MESSAGES):
             kind = cls.model_fields["type"].default
             for caller in (PAGE, ADMIN):

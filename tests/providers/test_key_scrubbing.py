@@ -13,15 +13,18 @@ def runs(text: str) -> list[str]:
     return [KEY[i : i + MASKED_FRAGMENT] for i in range(len(KEY) - MASKED_FRAGMENT + 1) if KEY[i : i + MASKED_FRAGMENT] in text]
 
 
-@pytest.mark.parametrize("text", [
-    "Incorrect API key provided: sk-pr...Qz5Y.",
-    "key sk-****Qz5Y refused",
-    "key sk-proj-Hq…Qz5Y refused",
-    f"{KEY[:8]}{'*' * 36}{KEY[-4:]}",
-    "sk-proj-Hq7Z•••••Qz5Y",
-    f"the key {KEY[:17]} and {KEY[10:]}",  # unmasked fragments, overlapping
-    f"{KEY}{KEY}",
-])
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Incorrect API key provided: sk-pr...Qz5Y.",
+        "key sk-****Qz5Y refused",
+        "key sk-proj-Hq…Qz5Y refused",
+        f"{KEY[:8]}{'*' * 36}{KEY[-4:]}",
+        "sk-proj-Hq7Z•••••Qz5Y",
+        f"the key {KEY[:17]} and {KEY[10:]}",  # unmasked fragments, overlapping
+        f"{KEY}{KEY}",
+    ],
+)
 def test_masked_and_partial_keys_leave_no_run_of_four(text):
     scrubbed = scrub(text, [KEY])
     assert MASK in scrubbed and runs(scrubbed) == [], scrubbed

@@ -27,6 +27,7 @@ def test_models_and_params_follow_the_grant(navllm_home):
         (config / "settings.json").write_text(json.dumps({"providers": providers}))
         host = HostProcess(navllm_home)
         try:
+
             def data(type_: str, caller: dict, **fields):
                 reply = host.call(type_, caller, **fields)
                 assert reply["type"] == "done", reply
@@ -51,7 +52,15 @@ def test_models_and_params_follow_the_grant(navllm_home):
 
             # "allow once" covers its own document only
             once = {**OTHER_TAB, "origin": "https://once.example"}
-            data("permission.decide", ADMIN, origin=once["origin"], tabId=once["tabId"], documentId=once["documentId"], decision="once", providers=["work"])
+            data(
+                "permission.decide",
+                ADMIN,
+                origin=once["origin"],
+                tabId=once["tabId"],
+                documentId=once["documentId"],
+                decision="once",
+                providers=["work"],
+            )
             assert [m["provider"] for m in data("models", once)] == ["work"]
             assert data("models", {**once, "documentId": "doc-3"}) == []
 

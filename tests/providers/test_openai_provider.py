@@ -5,11 +5,20 @@ from __future__ import annotations
 import time
 
 import pytest
-from provider_keys import FAST, KEY, built, cancel_after_the_first_chunk, collect
 from fake_http import Script, sse, status
 from fake_openai import MODEL, FakeOpenAI, chunk, text_stream
+from provider_keys import FAST, KEY, built, cancel_after_the_first_chunk, collect
 
-from navllm.protocol.common import JsonSchemaConstraint, Message, RegexConstraint, TextPart, ToolCallPart, ToolResponsePart, ToolSpec, text_message
+from navllm.protocol.common import (
+    JsonSchemaConstraint,
+    Message,
+    RegexConstraint,
+    TextPart,
+    ToolCallPart,
+    ToolResponsePart,
+    ToolSpec,
+    text_message,
+)
 from navllm.protocol.errors import NavError
 from navllm.protocol.page import CoreOptions
 from navllm.providers.base import Generation, Usage
@@ -27,7 +36,7 @@ def make(server: FakeOpenAI, retry: RetryPolicy = FAST, **fields) -> OpenAIProvi
 
 def assert_no_key(text: str) -> None:
     for start in range(len(KEY) - 5):
-        assert KEY[start : start + 6] not in text, f"key fragment {KEY[start:start + 6]!r} leaked: {text}"
+        assert KEY[start : start + 6] not in text, f"key fragment {KEY[start : start + 6]!r} leaked: {text}"
 
 
 async def test_streams_text_with_usage_from_the_reply_and_sends_the_key(openai_server, store_key):
@@ -54,7 +63,11 @@ async def test_tool_calls_stream_as_parts_and_results_go_back_as_tool_messages(o
     ]
     await collect(make(openai_server), *history, tools=tools)
     sent = openai_server.generations()[1].body["messages"]
-    assert sent[1]["tool_calls"][0] == {"id": "call_1", "type": "function", "function": {"name": "lookup", "arguments": '{"q": "weather in Oslo"}'}}
+    assert sent[1]["tool_calls"][0] == {
+        "id": "call_1",
+        "type": "function",
+        "function": {"name": "lookup", "arguments": '{"q": "weather in Oslo"}'},
+    }
     assert sent[2] == {"role": "tool", "tool_call_id": "call_1", "content": "sunny"}
 
 
@@ -63,7 +76,10 @@ async def test_json_schema_constraint_becomes_response_format_and_regex_is_refus
     schema = {"type": "object", "properties": {"answer": {"type": "string"}}}
     chunks = await collect(make(openai_server), text_message("user", "hi"), constraint=JsonSchemaConstraint(schema=schema))
     assert "".join(c for c in chunks if isinstance(c, str)) == '{"answer": "ok"}'
-    assert openai_server.generations()[0].body["response_format"] == {"type": "json_schema", "json_schema": {"name": "response", "schema": schema}}
+    assert openai_server.generations()[0].body["response_format"] == {
+        "type": "json_schema",
+        "json_schema": {"name": "response", "schema": schema},
+    }
     with pytest.raises(NavError) as caught:
         await collect(make(openai_server), text_message("user", "hi"), constraint=RegexConstraint(pattern="a+"))
     assert caught.value.name == "NotSupportedError"
@@ -112,7 +128,9 @@ async def test_5xx_is_retried_with_backoff_then_reported(openai_server, store_ke
 
 async def test_context_too_long_is_quota_exceeded(openai_server, store_key):
     store_key("acme")
-    openai_server.then(status(400, {"error": {"message": "This model's maximum context length is 8192 tokens.", "code": "context_length_exceeded"}}))
+    openai_server.then(
+        status(400, {"error": {"message": "This model's maximum context length is 8192 tokens.", "code": "context_length_exceeded"}})
+    )
     with pytest.raises(NavError) as caught:
         await collect(make(openai_server), text_message("user", "hi"))
     assert caught.value.name == "QuotaExceededError"

@@ -23,7 +23,9 @@ def navllm(*args: str) -> subprocess.CompletedProcess:
 
 
 def test_the_installed_command_runs():
-    done = subprocess.run([sys.executable, "-m", "navllm", "providers", "presets"], capture_output=True, text=True, env=dict(os.environ), timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "navllm", "providers", "presets"], capture_output=True, text=True, env=dict(os.environ), timeout=60
+    )
     assert done.returncode == 0 and "https://api.groq.com/openai/v1" in done.stdout
 
 
@@ -33,8 +35,14 @@ def test_add_edit_order_test_remove(navllm_home):
         assert navllm("add", "router", "--preset", "openrouter").returncode == 0
         assert navllm("add", "box", "--kind", "openai", "--base-url", server.base_url, "--position", "0").returncode == 0
         before = settings.read_bytes()
-        for bad in (["add", "box", "--preset", "groq"], ["add", "x", "--preset", "nope"], ["add", "y", "--kind", "openai", "--base-url", "gopher://x"],
-                    ["edit", "box", "--context-window", "5"], ["order", "box"], ["edit", "ghost", "--model", "m"]):
+        for bad in (
+            ["add", "box", "--preset", "groq"],
+            ["add", "x", "--preset", "nope"],
+            ["add", "y", "--kind", "openai", "--base-url", "gopher://x"],
+            ["edit", "box", "--context-window", "5"],
+            ["order", "box"],
+            ["edit", "ghost", "--model", "m"],
+        ):
             failed = navllm(*bad)
             assert failed.returncode == 1 and failed.stderr.startswith("navllm: "), (bad, failed.stderr)
         assert settings.read_bytes() == before

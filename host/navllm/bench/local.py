@@ -26,8 +26,15 @@ import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Callable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
+
+if TYPE_CHECKING:
+    import numpy as np
+
+    from ..providers.local.kv_cache import KVCache
+    from ..providers.local.runtime import Binding
 
 PROMPT_TOKENS = 100
 GENERATED = 128
@@ -57,10 +64,10 @@ ENGINES = (*OURS, "llama.cpp")
 
 def prompt_ids(model_dir: Path) -> tuple[list[int], list[int]]:
     """The 100-token benchmark prompt, and the fixed text (prompt + answer) for agreement."""
+    from tokenizers import Tokenizer
+
     from ..models.chat_template import ChatTemplate
     from ..providers.local.runtime import ModelInfo
-
-    from tokenizers import Tokenizer
 
     info = ModelInfo.read(model_dir)
     tok = Tokenizer.from_file(str(model_dir / "tokenizer.json"))
@@ -108,6 +115,14 @@ def _peak_rss_mib() -> float:
     return kib / 1024
 
 
+class _Runner(Protocol):
+    """One engine under measurement: ``start`` gives the state ``feed`` runs on (a cache, or nothing)."""
+
+    def start(self, capacity: int) -> Any: ...
+    def feed(self, state: Any, ids: list[int]) -> np.ndarray: ...
+    def pick(self, logits: np.ndarray) -> int: ...
+
+
 class _Ours:
     def __init__(self, model_dir: Path, threads: int):
         from ..providers.local import runtime
@@ -117,17 +132,17 @@ class _Ours:
         self.model = runtime.load(model_dir, threads)
         self.sampler = Sampler(SamplerConfig())
 
-    def start(self, capacity: int):
+    def start(self, capacity: int) -> tuple[KVCache, Binding]:
         from ..providers.local.kv_cache import KVCache
 
         cache = KVCache(self.model.cache_shape(capacity), capacity=capacity)
         return cache, self.model.new_binding()
 
-    def feed(self, state, ids: list[int]):
+    def feed(self, state: tuple[KVCache, Binding], ids: list[int]) -> np.ndarray:
         cache, binding = state
         return self.model.forward(ids, cache, binding)
 
-    def pick(self, logits) -> int:
+    def pick(self, logits: np.ndarray) -> int:
         return self.sampler.sample(logits)
 
 
@@ -140,22 +155,23 @@ class _Llama:
         self.llm = Llama(model_path=str(gguf), n_ctx=512, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
         self._vocab = self.llm.n_vocab()
 
-    def start(self, capacity: int):
+    def start(self, capacity: int) -> None:
         self.llm.reset()
         return None
 
-    def feed(self, state, ids: list[int]):
+    def feed(self, state: None, ids: list[int]) -> np.ndarray:
         self.llm.eval(ids)
-        return self._np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self._vocab,))
+        logits: np.ndarray = self._np.ctypeslib.as_array(self.llm._ctx.get_logits(), shape=(self._vocab,))
+        return logits
 
-    def pick(self, logits) -> int:
+    def pick(self, logits: np.ndarray) -> int:
         return int(self._np.argmax(logits))
 
 
 def worker(engine: str, gguf: Path, model_dir: Path | None, threads: int, runs: int, ids: list[int], text: list[int]) -> dict[str, Any]:
     """One process's measurements: load, then ``runs`` generations (the first cold), then agreement."""
     started = time.perf_counter()
-    runner = _Ours(model_dir, threads) if model_dir else _Llama(gguf, threads)
+    runner: _Runner = _Ours(model_dir, threads) if model_dir else _Llama(gguf, threads)
     result: dict[str, Any] = {"load_s": time.perf_counter() - started, "runs": []}
     for _ in range(runs):
         state = runner.start(len(ids) + GENERATED)
@@ -187,11 +203,15 @@ def reference_predictions(gguf: Path, text: list[int]) -> list[int]:
 def _spawn(mode: str, config: dict[str, Any]) -> dict[str, Any]:
     out = subprocess.run(
         [sys.executable, "-m", "navllm.bench.local", "--worker", mode],
-        input=json.dumps(config), capture_output=True, text=True, check=False,
+        input=json.dumps(config),
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if out.returncode != 0:
         raise RuntimeError(f"the {mode} worker failed:\n{out.stderr.strip()[-2000:]}")
-    return json.loads(out.stdout)
+    measured: dict[str, Any] = json.loads(out.stdout)
+    return measured
 
 
 def _has_llama_cpp() -> bool:
@@ -200,7 +220,7 @@ def _has_llama_cpp() -> bool:
     return importlib.util.find_spec("llama_cpp") is not None
 
 
-def run(gguf: Path | None, threads: int, rounds: int, runs: int, log=print) -> dict[str, Any]:
+def run(gguf: Path | None, threads: int, rounds: int, runs: int, log: Callable[[str], None] = print) -> dict[str, Any]:
     from ..models.convert import convert_gguf
 
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
@@ -226,7 +246,17 @@ def run(gguf: Path | None, threads: int, rounds: int, runs: int, log=print) -> d
         disk = {e: sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) for e, folder in model_dirs.items()}
         disk["llama.cpp"] = gguf.stat().st_size
         report = {e: _summary(samples[e], reference, disk[e]) for e in engines}
-    result: dict[str, Any] = {"config": {"gguf": gguf.name, "threads": threads, "rounds": rounds, "runsPerProcess": runs, "promptTokens": len(ids), "generatedTokens": GENERATED}, "engines": report}
+    result: dict[str, Any] = {
+        "config": {
+            "gguf": gguf.name,
+            "threads": threads,
+            "rounds": rounds,
+            "runsPerProcess": runs,
+            "promptTokens": len(ids),
+            "generatedTokens": GENERATED,
+        },
+        "engines": report,
+    }
     if "llama.cpp" in report:
         theirs = report["llama.cpp"]
         keys = ("load_s", "ttft_ms", "cold_ttft_ms", "prefill_tps", "decode_tps", "peak_rss_mib", "disk_mb")
@@ -252,9 +282,16 @@ def _summary(processes: list[dict[str, Any]], reference: list[int], disk_bytes: 
 
 
 def table(result: dict[str, Any]) -> str:
-    columns = [("load s", "load_s", "{:.2f}"), ("TTFT ms", "ttft_ms", "{:.0f}"), ("cold TTFT ms", "cold_ttft_ms", "{:.0f}"),
-               ("prefill tok/s", "prefill_tps", "{:.0f}"), ("decode tok/s", "decode_tps", "{:.1f}"), ("peak RSS MiB", "peak_rss_mib", "{:.0f}"),
-               ("disk MB", "disk_mb", "{:.0f}"), ("agreement", "agreement", "{:.3f}")]
+    columns = [
+        ("load s", "load_s", "{:.2f}"),
+        ("TTFT ms", "ttft_ms", "{:.0f}"),
+        ("cold TTFT ms", "cold_ttft_ms", "{:.0f}"),
+        ("prefill tok/s", "prefill_tps", "{:.0f}"),
+        ("decode tok/s", "decode_tps", "{:.1f}"),
+        ("peak RSS MiB", "peak_rss_mib", "{:.0f}"),
+        ("disk MB", "disk_mb", "{:.0f}"),
+        ("agreement", "agreement", "{:.3f}"),
+    ]
     rows = [["engine", *(c[0] for c in columns)]]
     for engine, figures in result["engines"].items():
         rows.append([engine, *(fmt.format(figures[key]) for _, key, fmt in columns)])
@@ -263,7 +300,9 @@ def table(result: dict[str, Any]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     c = result["config"]
     head = f"{c['gguf']}, {c['threads']} threads, {c['promptTokens']}-token prompt, {c['generatedTokens']} generated, medians of {c['rounds']} rounds"
-    return "\n".join([head, *("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=True))) for r in rows)])
+    return "\n".join(
+        [head, *("  ".join(cell.rjust(w) if i else cell.ljust(w) for i, (cell, w) in enumerate(zip(r, widths, strict=True))) for r in rows)]
+    )
 
 
 def _cpus() -> int:
@@ -299,7 +338,13 @@ def main(argv: list[str] | None = None) -> int:
     else:
         model_dir = config["model_dirs"].get(args.worker)
         result = worker(
-            args.worker, Path(config["gguf"]), model_dir and Path(model_dir), config["threads"], config["runs"], config["ids"], config["text"]
+            args.worker,
+            Path(config["gguf"]),
+            model_dir and Path(model_dir),
+            config["threads"],
+            config["runs"],
+            config["ids"],
+            config["text"],
         )
     print(json.dumps(result))
     return 0

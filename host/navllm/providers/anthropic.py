@@ -12,7 +12,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from ..protocol.common import Constraint, MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
@@ -66,14 +66,14 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
     return blocks
 
 
-def to_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
+def to_tools(tools: Sequence[ToolSpec]) -> list[dict[str, Any]]:
     return [{"name": t.name, "description": t.description, "input_schema": t.input_schema} for t in tools]
 
 
 class AnthropicConversation(RemoteConversation):
     _counting = True
 
-    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: list[ToolSpec] = ()) -> int:
+    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         system, turns = to_request(messages)
         if self._counting and turns:
             args: dict[str, Any] = {"model": self.model, "messages": turns}
@@ -85,7 +85,8 @@ class AnthropicConversation(RemoteConversation):
                 client = self.provider.client(self.secret).with_options(timeout=COUNT_TIMEOUT)
                 async with asyncio.timeout(COUNT_TIMEOUT):  # in all, not per read: a trickle falls back too
                     counted = await client.messages.count_tokens(**args)
-                return counted.input_tokens
+                tokens: int = counted.input_tokens
+                return tokens
             except Exception as exc:  # unreachable or unsupported: estimate from here on
                 log.info("%s: token counting unavailable (%s); estimating", self.provider.name, type(exc).__name__)
                 self._counting = False
@@ -110,7 +111,7 @@ class AnthropicConversation(RemoteConversation):
             args["output_config"] = {"format": {"type": "json_schema", "schema": schema}}
         return await self.provider.client(self.secret).messages.create(**args)
 
-    async def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncIterator[Chunk]:
+    async def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncGenerator[Chunk, None]:
         tools: dict[int, dict[str, str]] = {}
         input_tokens = output_tokens = 0
         finished = False

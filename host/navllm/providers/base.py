@@ -9,7 +9,7 @@ local engine reuses its cache for the common prefix).
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -34,7 +34,7 @@ Chunk = str | ToolCallPart | Usage
 @dataclass(frozen=True)
 class Generation:
     messages: list[Message]
-    sampling: Sampling = Sampling()
+    sampling: Sampling = field(default_factory=Sampling)
     constraint: Constraint | None = None
     omit_constraint_input: bool = False
     tools: list[ToolSpec] = field(default_factory=list)
@@ -67,11 +67,11 @@ class Conversation(ABC):
     model: str
 
     @abstractmethod
-    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: list[ToolSpec] = ()) -> int:
+    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         """Exact context usage of ``messages`` as this backend would feed them."""
 
     @abstractmethod
-    def generate(self, request: Generation) -> AsyncIterator[Chunk]:
+    def generate(self, request: Generation) -> AsyncGenerator[Chunk, None]:
         """Stream text deltas and tool calls, then (optionally) one Usage. Cancellation stops it promptly."""
 
     @abstractmethod

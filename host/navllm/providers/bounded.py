@@ -61,13 +61,20 @@ def bounded_client(factory: Callable[..., httpx2.AsyncClient], limits: Limits) -
 
     async def bound(response: httpx2.Response) -> None:
         if response.headers.get("content-encoding", "identity").lower() != "identity":
-            raise NavError(ErrorName.OPERATION, f"{limits.provider} sent a compressed reply though asked for none; navllm cannot bound its size")
+            raise NavError(
+                ErrorName.OPERATION, f"{limits.provider} sent a compressed reply though asked for none; navllm cannot bound its size"
+            )
         events = response.headers.get("content-type", "").startswith("text/event-stream")
         what = "one event" if events else "a response body"
 
         def too_large() -> NavError:
-            return NavError(ErrorName.OPERATION, f"{limits.provider} sent more than {limit:,} bytes in {what}, over navllm's limit; the reply was stopped")
+            return NavError(
+                ErrorName.OPERATION,
+                f"{limits.provider} sent more than {limit:,} bytes in {what}, over navllm's limit; the reply was stopped",
+            )
 
-        response.stream = BoundedStream(response.stream, limit, events, too_large)
+        stream = response.stream
+        assert isinstance(stream, httpx2.AsyncByteStream)  # the async client checked so before calling its hooks
+        response.stream = BoundedStream(stream, limit, events, too_large)
 
     return factory(headers={"Accept-Encoding": "identity"}, event_hooks={"response": [bound]})

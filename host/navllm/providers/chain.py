@@ -25,7 +25,7 @@ REMOTE_KINDS = ("openai", "anthropic")
 
 def describe(config: ProviderConfig) -> dict[str, Any]:
     """One entry as shown to the user, with where it points and whether its key is set."""
-    entry = settings_store.public(Settings(providers=[config]))["providers"][0]
+    entry: dict[str, Any] = settings_store.public(Settings(providers=[config]))["providers"][0]
     if config.kind in REMOTE_KINDS:
         from ..secrets.store import keystore
 
@@ -89,7 +89,7 @@ def update_provider(name: str, changes: dict[str, Any]) -> ProviderConfig:
     # Changes come camelCase from extension pages and snake_case from the CLI: one spelling, or
     # the stored value (camelCase) and the change would both arrive and be refused as a duplicate.
     fields = ProviderConfig.model_fields
-    changes = {fields[k].alias if k in fields and fields[k].alias else k: v for k, v in changes.items()}
+    changes = {(fields[k].alias or k) if k in fields else k: v for k, v in changes.items()}
     merged = validated({**current.model_dump(by_alias=True), **changes})
     _save([merged if c.name == name else c for c in settings_store.load().providers])
     return merged

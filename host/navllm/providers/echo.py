@@ -14,10 +14,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Sequence
+from typing import Any
 
-from ..protocol.common import MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
+from ..protocol.common import Availability, Constraint, MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
 from ..protocol.page import CoreOptions
+from ..settings import ProviderConfig, Settings
 from .base import Chunk, Conversation, Generation, ProgressCallback, Provider, Usage, check_expected
 
 PREAMBLE = "On-device model is not available in Chromium, this API is just echoing back the input:\n"
@@ -68,7 +70,7 @@ def _split_trigger(text: str) -> tuple[str | None, str]:
     return None, text
 
 
-def _arguments(description: str) -> dict:
+def _arguments(description: str) -> dict[str, Any]:
     """The JSON object right after ``Args: `` in a description, up to its first closing brace."""
     start = description.find(ARGS_HINT)
     if start < 0:
@@ -94,10 +96,10 @@ class EchoConversation(Conversation):
         self.model = "echo"
         self._delay = delay
 
-    async def measure(self, messages: list[Message], *, constraint=None, tools: list[ToolSpec] = ()) -> int:
+    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         return usage_of(messages)
 
-    async def generate(self, request: Generation) -> AsyncIterator[Chunk]:
+    async def generate(self, request: Generation) -> AsyncGenerator[Chunk, None]:
         messages = [m for m in request.messages if not m.prefix]
         last_reply = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
         pending = messages[last_reply + 1 :]
@@ -130,7 +132,7 @@ class EchoProvider(Provider):
     def __init__(self, delay: float = 0.0):
         self._delay = delay
 
-    async def availability(self, options: CoreOptions):
+    async def availability(self, options: CoreOptions) -> Availability:
         return "available" if check_expected(options, _ACCEPTS) and languages_supported(options) else "unavailable"
 
     async def open(self, options: CoreOptions, progress: ProgressCallback) -> Conversation:
@@ -139,5 +141,5 @@ class EchoProvider(Provider):
         return EchoConversation(self._delay)
 
 
-def from_config(config, settings) -> EchoProvider:
+def from_config(config: ProviderConfig, settings: Settings) -> EchoProvider:
     return EchoProvider(delay=settings.echo_delay_ms / 1000)

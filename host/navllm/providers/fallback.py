@@ -8,7 +8,7 @@ provider (its failure may have been brief); later providers are opened only when
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 
 from ..protocol.common import Constraint, Message, ToolSpec
@@ -32,10 +32,10 @@ class FallbackConversation(Conversation):
     def primary(self) -> Conversation:
         return self._opened[self._order[0].name]
 
-    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: list[ToolSpec] = ()) -> int:
+    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         return await self.primary.measure(messages, constraint=constraint, tools=tools)
 
-    async def generate(self, request: Generation) -> AsyncIterator[Chunk]:
+    async def generate(self, request: Generation) -> AsyncGenerator[Chunk, None]:
         failures: list[tuple[str, NavError]] = []
         for provider in self._order:
             delivered = False
@@ -75,7 +75,7 @@ class FallbackConversation(Conversation):
 
 def _combined(failures: list[tuple[str, NavError]]) -> NavError:
     """The first provider's error (the one the user prefers), naming what every provider said."""
-    name, first = failures[0]
+    _, first = failures[0]
     if len(failures) == 1:
         return first
     summary = "; ".join(f"{n}: {e.message}" for n, e in failures)

@@ -10,7 +10,7 @@ is the shared estimate (``remote.estimate_tokens``): the dialect has no counting
 from __future__ import annotations
 
 import json
-from collections.abc import AsyncIterator
+from collections.abc import AsyncGenerator
 from typing import Any
 
 from ..protocol.common import MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
@@ -29,8 +29,7 @@ def to_messages(messages: list[Message]) -> list[dict[str, Any]]:
             calls = [p for p in message.content if isinstance(p, ToolCallPart)]
             if calls:
                 entry["tool_calls"] = [
-                    {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}}
-                    for c in calls
+                    {"id": c.call_id, "type": "function", "function": {"name": c.name, "arguments": json.dumps(c.arguments)}} for c in calls
                 ]
             out.append(entry)
             continue
@@ -84,14 +83,16 @@ class OpenAIConversation(RemoteConversation):
             args["stop"] = sampling.stop
         if sampling.max_tokens is not None:
             # OpenAI's own API wants the newer name; compatible servers know the older one.
-            args["max_completion_tokens" if self.provider.preset.id == "openai" and not self.provider.config.base_url else "max_tokens"] = sampling.max_tokens
+            args["max_completion_tokens" if self.provider.preset.id == "openai" and not self.provider.config.base_url else "max_tokens"] = (
+                sampling.max_tokens
+            )
         if request.tools:
             args["tools"] = to_tools(request.tools)
         if (schema := json_schema_of(request.constraint)) is not None:
             args["response_format"] = {"type": "json_schema", "json_schema": {"name": "response", "schema": schema}}
         return await self.provider.client(self.secret).chat.completions.create(**args)
 
-    async def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncIterator[Chunk]:
+    async def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncGenerator[Chunk, None]:
         calls: dict[int, dict[str, str]] = {}
         usage: Usage | None = None
         finished = False

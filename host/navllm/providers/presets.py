@@ -9,7 +9,7 @@ they get a conservative default the user can raise.
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass
-from typing import Literal
+from typing import Any, Literal
 from urllib.parse import urlparse
 
 LOCAL_CONTEXT = 8192
@@ -26,7 +26,7 @@ class Preset:
     model: str | None = None
     signup_url: str | None = None
 
-    def wire(self) -> dict:
+    def wire(self) -> dict[str, Any]:
         return {to_camel(k): v for k, v in asdict(self).items()}
 
 
@@ -38,14 +38,79 @@ def to_camel(name: str) -> str:
 PRESETS: dict[str, Preset] = {
     p.id: p
     for p in (
-        Preset("openai", "OpenAI", "openai", "https://api.openai.com/v1", True, 128_000, "gpt-4.1-mini", "https://platform.openai.com/api-keys"),
-        Preset("anthropic", "Anthropic", "anthropic", "https://api.anthropic.com", True, 200_000, "claude-sonnet-4-5", "https://console.anthropic.com/settings/keys"),
-        Preset("openrouter", "OpenRouter", "openai", "https://openrouter.ai/api/v1", True, 128_000, "openrouter/auto", "https://openrouter.ai/keys"),
-        Preset("groq", "Groq", "openai", "https://api.groq.com/openai/v1", True, 131_072, "llama-3.3-70b-versatile", "https://console.groq.com/keys"),
-        Preset("together", "Together AI", "openai", "https://api.together.xyz/v1", True, 131_072, "meta-llama/Llama-3.3-70B-Instruct-Turbo", "https://api.together.ai/settings/api-keys"),
-        Preset("mistral", "Mistral", "openai", "https://api.mistral.ai/v1", True, 128_000, "mistral-small-latest", "https://console.mistral.ai/api-keys"),
-        Preset("deepseek", "DeepSeek", "openai", "https://api.deepseek.com/v1", True, 64_000, "deepseek-chat", "https://platform.deepseek.com/api_keys"),
-        Preset("gemini", "Google Gemini (OpenAI-compatible)", "openai", "https://generativelanguage.googleapis.com/v1beta/openai/", True, 1_048_576, "gemini-2.5-flash", "https://aistudio.google.com/apikey"),
+        Preset(
+            "openai", "OpenAI", "openai", "https://api.openai.com/v1", True, 128_000, "gpt-4.1-mini", "https://platform.openai.com/api-keys"
+        ),
+        Preset(
+            "anthropic",
+            "Anthropic",
+            "anthropic",
+            "https://api.anthropic.com",
+            True,
+            200_000,
+            "claude-sonnet-4-5",
+            "https://console.anthropic.com/settings/keys",
+        ),
+        Preset(
+            "openrouter",
+            "OpenRouter",
+            "openai",
+            "https://openrouter.ai/api/v1",
+            True,
+            128_000,
+            "openrouter/auto",
+            "https://openrouter.ai/keys",
+        ),
+        Preset(
+            "groq",
+            "Groq",
+            "openai",
+            "https://api.groq.com/openai/v1",
+            True,
+            131_072,
+            "llama-3.3-70b-versatile",
+            "https://console.groq.com/keys",
+        ),
+        Preset(
+            "together",
+            "Together AI",
+            "openai",
+            "https://api.together.xyz/v1",
+            True,
+            131_072,
+            "meta-llama/Llama-3.3-70B-Instruct-Turbo",
+            "https://api.together.ai/settings/api-keys",
+        ),
+        Preset(
+            "mistral",
+            "Mistral",
+            "openai",
+            "https://api.mistral.ai/v1",
+            True,
+            128_000,
+            "mistral-small-latest",
+            "https://console.mistral.ai/api-keys",
+        ),
+        Preset(
+            "deepseek",
+            "DeepSeek",
+            "openai",
+            "https://api.deepseek.com/v1",
+            True,
+            64_000,
+            "deepseek-chat",
+            "https://platform.deepseek.com/api_keys",
+        ),
+        Preset(
+            "gemini",
+            "Google Gemini (OpenAI-compatible)",
+            "openai",
+            "https://generativelanguage.googleapis.com/v1beta/openai/",
+            True,
+            1_048_576,
+            "gemini-2.5-flash",
+            "https://aistudio.google.com/apikey",
+        ),
         Preset("ollama", "Ollama (this computer)", "openai", "http://localhost:11434/v1", False, LOCAL_CONTEXT),
         Preset("lmstudio", "LM Studio (this computer)", "openai", "http://localhost:1234/v1", False, LOCAL_CONTEXT),
         Preset("vllm", "vLLM server", "openai", "http://localhost:8000/v1", False, LOCAL_CONTEXT),

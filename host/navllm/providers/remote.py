@@ -19,19 +19,22 @@ import math
 import random
 import time
 from abc import abstractmethod
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any, Protocol
 from urllib.parse import urlparse
 
-from ..protocol.common import Constraint, MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
+from ..protocol.common import Availability, Constraint, MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
 from ..protocol.errors import ErrorName, NavError
 from ..protocol.page import CoreOptions
 from ..secrets import redact
 from ..settings import ProviderConfig
 from .base import Chunk, Conversation, Generation, ProgressCallback, Provider, check_expected
 from .presets import LOCAL_CONTEXT, Preset, is_local, preset_for
+
+if TYPE_CHECKING:
+    import httpx2
 
 log = logging.getLogger(__name__)
 
@@ -59,14 +62,21 @@ class RetryPolicy:
     def delay(self, attempt: int, retry_after: float | None) -> float:
         if retry_after is not None:
             return retry_after
-        return min(self.max_delay, self.base_delay * 2**attempt) * random.uniform(0.5, 1.0)
+        return min(self.max_delay, self.base_delay * 2.0**attempt) * random.uniform(0.5, 1.0)
+
+
+class StatusError(Protocol):
+    """What an SDK's HTTP status exception carries (its class is also an Exception)."""
+
+    status_code: int
+    response: httpx2.Response
 
 
 @dataclass(frozen=True)
 class SdkErrors:
     """The exception classes of one SDK (openai and anthropic name theirs alike)."""
 
-    status: type[Exception]
+    status: type[StatusError]
     timeout: type[Exception]
     connection: type[Exception]
 
@@ -219,12 +229,12 @@ def classify(exc: Exception, errors: SdkErrors, provider: str, secret: str | Non
 
 async def stream_with_retries(
     start: Callable[[], Awaitable[Any]],
-    chunks: Callable[[Any, ReplyBudget], AsyncIterator[Chunk]],
+    chunks: Callable[[Any, ReplyBudget], AsyncGenerator[Chunk, None]],
     errors: SdkErrors,
     limits: Limits,
     secret: str | None,
     policy: RetryPolicy,
-) -> AsyncIterator[Chunk]:
+) -> AsyncGenerator[Chunk, None]:
     """Open a stream with ``start`` and relay ``chunks(stream, budget)``, retrying before the first chunk.
 
     Each wait (for the stream, for the next chunk) ends at the request's deadline, so a server
@@ -268,7 +278,7 @@ async def stream_with_retries(
             await asyncio.sleep(wait)
 
 
-def estimate_tokens(messages: list[Message], constraint: Constraint | None = None, tools: list[ToolSpec] = ()) -> int:
+def estimate_tokens(messages: list[Message], constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
     """ceil(characters / 4) plus a small overhead per message and a flat cost per image."""
     chars = 0
     tokens = 0
@@ -312,10 +322,10 @@ class RemoteConversation(Conversation):
         self.context_window = provider.context_window
         self.secret = secret
 
-    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: list[ToolSpec] = ()) -> int:
+    async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         return estimate_tokens(messages, constraint, tools)
 
-    def generate(self, request: Generation) -> AsyncIterator[Chunk]:
+    def generate(self, request: Generation) -> AsyncGenerator[Chunk, None]:
         return stream_with_retries(
             lambda: self.start(request),
             self.chunks,
@@ -330,7 +340,7 @@ class RemoteConversation(Conversation):
         """Send the request; return the SDK's stream (anything with ``close()``)."""
 
     @abstractmethod
-    def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncIterator[Chunk]:
+    def chunks(self, stream: Any, budget: ReplyBudget) -> AsyncGenerator[Chunk, None]:
         """Translate the SDK's stream events into text, tool calls and usage, spending ``budget`` on what is kept."""
 
     def clone(self) -> RemoteConversation:
@@ -423,7 +433,7 @@ class RemoteProvider(Provider):
             await client.close()
         self._clients = {}
 
-    async def availability(self, options: CoreOptions):
+    async def availability(self, options: CoreOptions) -> Availability:
         if not check_expected(options, _ACCEPTS):
             return "unavailable"
         if self.key_needed:

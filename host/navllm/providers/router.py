@@ -18,6 +18,7 @@ from .fallback import FallbackConversation
 
 log = logging.getLogger(__name__)
 
+
 def _factory(kind: str) -> Callable[[ProviderConfig, Settings], Provider]:
     """The constructor for ``kind``, imported when a provider of that kind is first used: the
     SDKs and onnxruntime take a while to import, and a host using one should not load the rest."""
@@ -43,7 +44,7 @@ def _factory(kind: str) -> Callable[[ProviderConfig, Settings], Provider]:
 class Router:
     def __init__(self, settings: Callable[[], Settings]):
         self._settings = settings
-        self._built: dict[str, tuple[tuple, Provider]] = {}
+        self._built: dict[str, tuple[tuple[ProviderConfig, tuple[int | None, int]], Provider]] = {}
 
     def configs(self) -> list[ProviderConfig]:
         """The enabled providers in the user's order; the echo backend leads when enabled for tests."""

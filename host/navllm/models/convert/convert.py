@@ -12,11 +12,15 @@ import shutil
 import tempfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 from ...protocol.errors import ErrorName, NavError
 from ..chat_template import ChatTemplate
 from .gguf_source import GGUFSource
 from .spec import ModelSpec
+
+if TYPE_CHECKING:
+    from onnx import ModelProto
 
 FORMAT = 1
 MODEL_FILE = "model.onnx"
@@ -40,7 +44,7 @@ def convert_gguf(
     sha256: str | None = None,
     accuracy_level: int = ACCURACY_LEVEL,
     int8_for_8bit: bool = True,
-) -> dict:
+) -> dict[str, Any]:
     """Convert ``gguf_path`` into ``out_dir`` (which must not exist or be empty); returns the metadata.
 
     ``progress(fraction, stage)`` is called as work advances; ``sha256`` skips re-hashing a file
@@ -154,9 +158,7 @@ def _quant_name(src: GGUFSource) -> str:
         return max(set(kinds), key=kinds.count) if kinds else "unknown"
 
 
-def _save_model(model, path: Path) -> None:
+def _save_model(model: ModelProto, path: Path) -> None:
     import onnx
 
-    onnx.save_model(
-        model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=DATA_FILE, size_threshold=1024
-    )
+    onnx.save_model(model, str(path), save_as_external_data=True, all_tensors_to_one_file=True, location=DATA_FILE, size_threshold=1024)

@@ -18,7 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncGenerator, Sequence
 from contextlib import aclosing
 from typing import TYPE_CHECKING
 
@@ -100,7 +100,7 @@ class LocalConversation(Conversation):
             repetition_penalty=d.repetition_penalty if s.repetition_penalty is None else s.repetition_penalty,
         )
 
-    async def generate(self, request: Generation) -> AsyncIterator[Chunk]:
+    async def generate(self, request: Generation) -> AsyncGenerator[Chunk, None]:
         messages, decoder = request.messages, None
         if _needs_constrain(messages, request.constraint, request.tools):
             messages = constrain.prepare(

@@ -10,8 +10,12 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ...protocol.errors import ErrorName, NavError
+
+if TYPE_CHECKING:
+    from ...models.store import InstalledModel
 
 _lock = threading.Lock()
 _current: tuple[Path, _Session] | None = None
@@ -23,7 +27,7 @@ def embed(texts: list[str], model: str | None) -> list[list[float]]:
     return [session.run(text) for text in texts]
 
 
-def _installed(name: str | None):
+def _installed(name: str | None) -> InstalledModel:
     from ...models.store import DEFAULT_EMBEDDING_SOURCE, ModelStore
 
     store = ModelStore()
@@ -35,7 +39,7 @@ def _installed(name: str | None):
     return installed
 
 
-def _session(installed) -> _Session:
+def _session(installed: InstalledModel) -> _Session:
     global _current
     with _lock:
         if _current is None or _current[0] != installed.path:
@@ -67,4 +71,5 @@ class _Session:
             "input_ids": np.array([encoding.ids], dtype=np.int64),
             "attention_mask": np.array([encoding.attention_mask], dtype=np.int64),
         }
-        return self.session.run(["sentence_embedding"], feed)[0][0].tolist()
+        vector: list[float] = self.session.run(["sentence_embedding"], feed)[0][0].tolist()
+        return vector

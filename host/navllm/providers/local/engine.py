@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import threading
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -21,6 +21,9 @@ from .sampler import Sampler, TokenConstraint
 from .stops import StopMatcher
 
 if TYPE_CHECKING:
+    import numpy as np
+    import onnxruntime as ort
+
     from .kv_cache import KVCache
     from .runtime import Binding, LoadedModel
 
@@ -38,6 +41,10 @@ class _Cancelled(Exception):
     pass
 
 
+# What the worker hands the async side: text, the closing Usage, a failure, or None at the end.
+_Item = str | Usage | BaseException | None
+
+
 class Engine:
     def __init__(self, model: LoadedModel):
         import onnxruntime as ort
@@ -46,14 +53,14 @@ class Engine:
         self._ort = ort
         self._worker = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"navllm-{model.info.name}")
 
-    async def generate(self, job: Job, cache: KVCache, binding: Binding) -> AsyncIterator[str | Usage]:
+    async def generate(self, job: Job, cache: KVCache, binding: Binding) -> AsyncGenerator[str | Usage, None]:
         """Stream text deltas, then one Usage; closing the iterator stops the worker promptly."""
         loop = asyncio.get_running_loop()
-        queue: asyncio.Queue = asyncio.Queue()
+        queue: asyncio.Queue[_Item] = asyncio.Queue()
         cancel = threading.Event()
         run_options = self._ort.RunOptions()
 
-        def emit(item: object) -> None:
+        def emit(item: _Item) -> None:
             loop.call_soon_threadsafe(queue.put_nowait, item)
 
         def work() -> None:
@@ -79,7 +86,15 @@ class Engine:
                 # Wait for the worker to leave the cache consistent before anyone touches it again.
                 await asyncio.shield(asyncio.wrap_future(future))
 
-    def _run(self, job: Job, cache: KVCache, binding: Binding, cancel: threading.Event, run_options, emit: Callable[[object], None]) -> None:
+    def _run(
+        self,
+        job: Job,
+        cache: KVCache,
+        binding: Binding,
+        cancel: threading.Event,
+        run_options: ort.RunOptions,
+        emit: Callable[[_Item], None],
+    ) -> None:
         model = self.model
         prompt = job.prompt
         if cancel.is_set():
@@ -112,7 +127,9 @@ class Engine:
             emit(tail)
         emit(Usage(input_tokens=len(prompt), output_tokens=len(generated)))
 
-    def _forward(self, ids: list[int], cache: KVCache, binding: Binding, run_options, cancel: threading.Event):
+    def _forward(
+        self, ids: list[int], cache: KVCache, binding: Binding, run_options: ort.RunOptions, cancel: threading.Event
+    ) -> np.ndarray:
         try:
             return self.model.forward(ids, cache, binding, run_options)
         except Exception:

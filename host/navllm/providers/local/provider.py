@@ -18,8 +18,7 @@ from ..base import Conversation, ProgressCallback, Provider, SamplingLimits, che
 from .sampler import SamplerConfig
 
 if TYPE_CHECKING:
-    from ...models.store import InstalledModel
-    from .runtime import LoadedModel
+    from ...models.store import InstalledModel, ModelStore
 
 DEFAULT_CONTEXT = 2048  # bounds KV memory per session for the small default model
 _ACCEPTS = frozenset({"text", "tool-call", "tool-response"})
@@ -37,7 +36,7 @@ class LocalProvider(Provider):
         self._context = context_window or DEFAULT_CONTEXT
 
     @staticmethod
-    def _store():
+    def _store() -> ModelStore:
         from ...models.store import ModelStore
 
         return ModelStore()

@@ -17,6 +17,7 @@ from .kv_cache import CacheShape, KVCache
 
 if TYPE_CHECKING:
     import numpy as np
+    import onnxruntime as ort
 
 META_FILE = "navllm-model.json"
 FORMAT = 1
@@ -44,7 +45,9 @@ class ModelInfo:
         except (OSError, ValueError) as exc:
             raise NavError(ErrorName.OPERATION, f"{folder} is not a converted model folder: {exc}") from None
         if raw.get("format") != FORMAT:
-            raise NavError(ErrorName.NOT_SUPPORTED, f"{folder / META_FILE} has format {raw.get('format')!r}; this host reads format {FORMAT}")
+            raise NavError(
+                ErrorName.NOT_SUPPORTED, f"{folder / META_FILE} has format {raw.get('format')!r}; this host reads format {FORMAT}"
+            )
         try:
             return cls(
                 name=str(raw["name"]),
@@ -89,7 +92,7 @@ class LoadedModel:
         info = self.info
         return CacheShape(layers=info.layers, kv_heads=info.kv_heads, head_dim=info.head_dim, limit=min(limit, info.context_length))
 
-    def forward(self, ids: list[int], cache: KVCache, binding: Binding, run_options=None) -> np.ndarray:
+    def forward(self, ids: list[int], cache: KVCache, binding: Binding, run_options: ort.RunOptions | None = None) -> np.ndarray:
         """Run ``ids`` after the cached positions; append them to the cache; return the last logits."""
         import numpy as np
 
@@ -103,7 +106,8 @@ class LoadedModel:
         self.session.run_with_iobinding(io, run_options)
         cache.tokens.extend(ids)
         self.forwarded += len(ids)
-        return binding.logits[0, -1]
+        logits: np.ndarray = binding.logits[0, -1]
+        return logits
 
     def new_binding(self) -> Binding:
         return Binding(self)

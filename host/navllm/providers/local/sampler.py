@@ -88,7 +88,8 @@ def _softmax(x: np.ndarray) -> np.ndarray:
     import numpy as np
 
     e = np.exp(x - x.max())
-    return e / e.sum()
+    probs: np.ndarray = e / e.sum()
+    return probs
 
 
 def _top_p(candidates: np.ndarray, probs: np.ndarray, top_p: float) -> tuple[np.ndarray, np.ndarray]:

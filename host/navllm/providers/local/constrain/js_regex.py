@@ -126,7 +126,7 @@ class _Translator:
         """``{n}``, ``{n,}`` or ``{n,m}`` at the cursor (consumed), else '' (a literal brace)."""
         end = self.src.find("}", self.pos)
         inner = self.src[self.pos + 1 : end] if end > 0 else ""
-        low, comma, high = inner.partition(",")
+        low, _, high = inner.partition(",")
         if not low.isdigit() or (high and not high.isdigit()):
             return ""
         self.pos = end + 1
@@ -281,7 +281,7 @@ class _Translator:
 
 
 def _is_set(item: str) -> bool:
-    return item.startswith("[") or item.startswith("\\p") or item.startswith("\\P") or item in _CLASS_ESCAPES.values()
+    return item.startswith(("[", "\\p", "\\P")) or item in _CLASS_ESCAPES.values()
 
 
 def _is_hex(text: str, length: int) -> bool:

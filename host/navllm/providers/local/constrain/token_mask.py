@@ -17,7 +17,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Literal, overload
 
 from ....protocol.common import JsonSchemaConstraint, Message, RegexConstraint, ToolSpec
 from ....protocol.errors import ErrorName, NavError
@@ -29,11 +29,12 @@ from .tool_calls import call_schema, calls_grammar
 if TYPE_CHECKING:
     import llguidance
     import numpy as np
+    from llguidance._lib import JsonCompileOptions  # declared in the stub only
 
 # Compact-ish JSON: a little whitespace where JSON allows it (so ``{"a": 1}`` and pre-filled
 # prefixes written by hand fit) but bounded, so a model can't pad forever. Options the page
 # could otherwise set through an ``x-guidance`` key are pinned here.
-JSON_OPTIONS: dict[str, Any] = {
+JSON_OPTIONS: JsonCompileOptions = {
     "whitespace_pattern": r"[\x20\x0A\x0D\x09]{0,8}",
     "lenient": False,
     "coerce_one_of": False,
@@ -120,6 +121,7 @@ def _grammar(constraint: JsonSchemaConstraint | RegexConstraint | None, tools: l
     if not tools:
         if regex is not None:
             return _checked(llguidance.LLMatcher.grammar_from_regex(regex), what)
+        assert schema is not None  # build_constraint asks for a grammar only with a constraint or tools
         return _json_grammar(schema, what)
     answer = None
     if regex is not None:
@@ -136,23 +138,28 @@ def _grammar(constraint: JsonSchemaConstraint | RegexConstraint | None, tools: l
     return _checked(llguidance.LLMatcher.grammar_from_lark(calls_grammar(rules, answer)), "the tool-call grammar")
 
 
-def _prepared(schema: dict[str, Any] | bool, what: str) -> dict[str, Any] | bool:
+@overload
+def _prepared(schema: dict[str, Any], what: str) -> dict[str, Any]: ...
+@overload
+def _prepared(schema: dict[str, Any] | bool, what: str) -> dict[str, Any] | Literal[True]: ...
+def _prepared(schema: dict[str, Any] | bool, what: str) -> dict[str, Any] | Literal[True]:
     """The page's schema checked for what we refuse, without llguidance's own option key."""
     if isinstance(schema, bool):
         if not schema:
             raise NavError(ErrorName.SYNTAX, f"{what} is the schema false, which nothing satisfies")
-        return schema
+        return True
     check_refs(schema, what)
     return {k: v for k, v in schema.items() if k != "x-guidance"}
 
 
-def _json_grammar(schema: dict[str, Any] | bool | None, what: str) -> str:
+def _json_grammar(schema: dict[str, Any] | Literal[True], what: str) -> str:
     import llguidance
 
-    return _checked(llguidance.LLMatcher.grammar_from_json_schema(schema, overrides=JSON_OPTIONS), what)
+    # The schema true allows any JSON, as {} does (llguidance takes only an object, to apply its options to).
+    return _checked(llguidance.LLMatcher.grammar_from_json_schema({} if schema is True else schema, overrides=JSON_OPTIONS), what)
 
 
-def _json_rule(schema: dict[str, Any] | bool) -> str:
+def _json_rule(schema: dict[str, Any] | Literal[True]) -> str:
     body = {"x-guidance": JSON_OPTIONS} if schema is True else {**schema, "x-guidance": JSON_OPTIONS}
     return "%json " + json.dumps(body)
 

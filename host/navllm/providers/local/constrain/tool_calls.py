@@ -25,9 +25,7 @@ CLOSE = "</tool_call>"
 
 
 def tools_instruction(tools: list[ToolSpec]) -> str:
-    listing = "\n".join(
-        _dumps({"name": t.name, "description": t.description, "arguments": t.input_schema}) for t in tools
-    )
+    listing = "\n".join(_dumps({"name": t.name, "description": t.description, "arguments": t.input_schema}) for t in tools)
     return (
         "You can call the tools below (each with a JSON Schema for its arguments):\n"
         f"{listing}\n"
@@ -56,17 +54,19 @@ def calls_grammar(call_rules: list[str], answer: str | None) -> str:
     """
     tools = "\n".join(f"tool{i}: {rule}" for i, rule in enumerate(call_rules))
     alternatives = " | ".join(f"tool{i}" for i in range(len(call_rules)))
-    opening = 'lead call' if answer is None else f'"{OPEN}" call'
-    return "\n".join([
-        "%llguidance {}",
-        f"start: {'TEXT' if answer is None else 'answer'} | calls",
-        f'calls: {opening} ("\\n"? "{OPEN}" call)* "\\n"?',
-        f'lead[lazy]: TEXT "{OPEN}"',
-        f'call: "\\n"? ({alternatives}) "\\n"? "{CLOSE}"',
-        tools,
-        *([f"answer: {answer}"] if answer is not None else []),
-        "TEXT: /(?s:.*)/",
-    ])
+    opening = "lead call" if answer is None else f'"{OPEN}" call'
+    return "\n".join(
+        [
+            "%llguidance {}",
+            f"start: {'TEXT' if answer is None else 'answer'} | calls",
+            f'calls: {opening} ("\\n"? "{OPEN}" call)* "\\n"?',
+            f'lead[lazy]: TEXT "{OPEN}"',
+            f'call: "\\n"? ({alternatives}) "\\n"? "{CLOSE}"',
+            tools,
+            *([f"answer: {answer}"] if answer is not None else []),
+            "TEXT: /(?s:.*)/",
+        ]
+    )
 
 
 def render_tool_parts(message: Message) -> Message:
