@@ -55,7 +55,7 @@ def test_availability(page):
         "badType": "TypeError",
         "badTag": "RangeError",
         "modeAndTopK": "TypeError",
-        "params": None,  # sampling limits are for extension contexts only (test_session_rules.py)
+        "params": None,  # sampling limits are for extension contexts only (test_prompt_rules.py)
     }
 
 
