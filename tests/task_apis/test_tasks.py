@@ -89,7 +89,14 @@ def test_create_monitor_and_attributes(ready, name):
         const abortedAtOne = await outcome(createApi(name, {signal: controller.signal, monitor(m) {
           m.ondownloadprogress = (e) => { atOne.push(e.loaded); if (e.loaded === 1) controller.abort(new Error("stop at 1")); };
         }}));
-        return {events, attrs, isInstance: instance instanceof window[name],
+        // ...and at the first: no event follows the abort.
+        const atZeroController = new AbortController();
+        const atZero = [];
+        const abortedAtZero = await outcome(createApi(name, {signal: atZeroController.signal, monitor(m) {
+          m.addEventListener("downloadprogress", (e) => { atZero.push(e.loaded); if (e.loaded === 0) atZeroController.abort(new Error("stop at 0")); });
+        }}));
+        await new Promise((r) => setTimeout(r, 300));
+        return {events, attrs, isInstance: instance instanceof window[name], atZero, abortedAtZero: abortedAtZero.message,
                 langs: name === "Translator" ? [withLangs.sourceLanguage, withLangs.targetLanguage] : list,
                 frozen: name === "Translator" ? true : Object.isFrozen(list),
                 context: name in {Summarizer: 1, Writer: 1, Rewriter: 1} ? [withLangs.expectedContextLanguages, withLangs.outputLanguage] : null,
@@ -148,6 +155,7 @@ def test_create_monitor_and_attributes(ready, name):
     assert got["frozen"]
     assert got["context"] == ([["en"], "en-US"] if name in WRITING else None)
     assert got["atOne"] == [0, 1] and got["abortedAtOne"] == "stop at 1"
+    assert got["atZero"] == [0] and got["abortedAtZero"] == "stop at 0"
 
 
 @pytest.mark.parametrize("name", APIS)
@@ -194,7 +202,12 @@ def test_call_and_stream(ready, name):
           out.emptyStream = await readAll(instance[stream](""));
           out.streamNoInput = syncOutcome(() => instance[stream]()).ctor;
         }
-        if (name in {Summarizer: 1, Writer: 1, Rewriter: 1}) out.withContext = typeof await instance[call](text, {context: "Some context."});
+        if (name in {Summarizer: 1, Writer: 1, Rewriter: 1}) {
+          out.withContext = typeof await instance[call](text, {context: "Some context."});
+          // The context counts against the quota with the input.
+          out.contextMeasured = (await instance.measureInputUsage(text, {context: "Some context."})) - (await instance.measureInputUsage(text));
+          out.symbolContext = await nameOf(instance[call](text, {context: Symbol("c")}));
+        }
         return out;
     """,
         name,
@@ -223,7 +236,7 @@ def test_call_and_stream(ready, name):
         assert got["emptyStream"] == [] and got["streamNoInput"] == "TypeError"
         assert got["blankStream"] == (["  \n \x01"] if name == "Translator" else [])
     if name in WRITING:
-        assert got["withContext"] == "string"
+        assert got["withContext"] == "string" and got["contextMeasured"] > 0 and got["symbolContext"] == "TypeError"
 
 
 @pytest.mark.parametrize("name", APIS)
