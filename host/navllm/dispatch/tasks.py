@@ -245,7 +245,7 @@ async def _answer(task: TaskConversation, req: TaskRun, out: Responder, reply: l
         assert task.inner is not None  # only language detection runs without a model
         answer = await _generate(task.inner, generation, out if streams else None, reply, usage)
         if options.kind == "proofreader":
-            answer = proofread.keep_edges(text, prompts.corrected_text(answer))
+            answer = proofread.accept(text, prompts.corrected_text(answer))
         streams = False  # streamed as it came
     if not reply:
         reply.append(answer)

@@ -21,10 +21,15 @@ _PREPOSITIONS = frozenset(
 )
 
 
-def keep_edges(original: str, corrected: str) -> str:
-    """``corrected`` with the input's leading and trailing whitespace: models drop or add it, and no one asked."""
-    core = corrected.strip()
-    if not core:
+SAME_ENOUGH = 0.5  # a proofread text shares at least this much with its input, or the model rewrote it
+
+
+def accept(original: str, corrected: str | None) -> str:
+    """The corrected text to answer with: the model's, with the input's leading and trailing
+    whitespace (models drop or add it, and no one asked), or the input itself when the model
+    gave nothing usable or rewrote the text instead of correcting it."""
+    core = (corrected or "").strip()
+    if not core or difflib.SequenceMatcher(None, original.split(), core.split(), autojunk=False).ratio() < SAME_ENOUGH:
         return original
     lead = original[: len(original) - len(original.lstrip())]
     trail = original[len(original.rstrip()) :]
@@ -63,7 +68,11 @@ def _edits(a: list[str], b: list[str]) -> list[tuple[int, int, int, int]]:
         if op == "equal":
             continue
         if op == "replace" and i2 - i1 == j2 - j1:
-            edits += [(i, i + 1, j, j + 1) for i, j in zip(range(i1, i2), range(j1, j2), strict=True)]
+            start = (i1, j1)
+            for i, j in zip(range(i1, i2), range(j1, j2), strict=True):
+                if a[i].strip() != b[j].strip() or i == i2 - 1:  # a change of spacing alone goes with the word after it
+                    edits.append((start[0], i + 1, start[1], j + 1))
+                    start = (i + 1, j + 1)
         elif i1 == i2 and i2 < len(a):
             edits.append((i1, i2 + 1, j1, j2 + 1))
         elif i1 == i2 and i1 > 0:

@@ -1,0 +1,70 @@
+"""Language detection on a labelled set written for the project, and the shape of its results."""
+
+from __future__ import annotations
+
+import math
+import re
+import time
+
+import pytest
+
+from navllm.tasks import detect
+from tests.tasks.labelled import SENTENCES
+
+TAG = re.compile(r"^[a-z]{2,3}(-[A-Z][a-z]{3})?$")
+
+
+def test_accuracy_on_the_labelled_set():
+    assert detect.loads()
+    items = [(lang, s) for lang, sentences in SENTENCES.items() for s in sentences]
+    assert len(SENTENCES) >= 10 and all(len(s) >= 3 for s in SENTENCES.values())
+    started = time.perf_counter()
+    wrong = [(lang, s, detect.detect(s)[0]["detectedLanguage"]) for lang, s in items if detect.detect(s)[0]["detectedLanguage"] != lang]
+    elapsed = (time.perf_counter() - started) / (2 * len(items))
+    accuracy = 1 - len(wrong) / len(items)
+    print(
+        f"\nlanguage detection: {accuracy:.3f} ({len(items) - len(wrong)}/{len(items)}), {elapsed * 1000:.2f} ms a sentence; wrong: {wrong}"
+    )
+    assert accuracy >= 0.9
+
+
+@pytest.mark.parametrize(
+    "text",
+    [s for sentences in SENTENCES.values() for s in sentences[:1]]
+    + ["ok", "1234", "Hello world! " * 10000, "日本語 and English mixed, 中文也有"],
+)
+def test_results_are_ranked_and_end_with_und(text):
+    results = detect.detect(text)
+    *languages, und = results
+    assert und["detectedLanguage"] == "und" and und["confidence"] > 0
+    confidences = [r["confidence"] for r in languages]
+    assert confidences == sorted(confidences, reverse=True)
+    assert all(c > und["confidence"] for c in confidences)
+    assert all(TAG.match(r["detectedLanguage"]) for r in languages)
+    assert sum(confidences) + und["confidence"] <= 1
+    if languages:
+        assert sum(confidences[:-1]) < 0.99
+
+
+def test_ranking_edges():
+    # A certain model still leaves "und" a little; what "und" outweighs joins it.
+    certain = detect.ranking([("en", 1.0)])
+    assert certain[0]["detectedLanguage"] == "en" and 0 < certain[-1]["confidence"] < certain[0]["confidence"]
+    assert math.fsum(r["confidence"] for r in certain) <= 1
+    spread = detect.ranking([("en", 0.5), ("fr", 0.3), ("de", 0.0005), ("it", 0.0004)])
+    assert [r["detectedLanguage"] for r in spread] == ["en", "fr", "und"]
+    assert spread[-1]["confidence"] == pytest.approx(0.2)
+    assert detect.ranking([]) == [{"detectedLanguage": "und", "confidence": 1.0}]
+
+
+def test_blank_text_is_undetermined():
+    assert detect.detect(" \n\t") == [{"detectedLanguage": "und", "confidence": 1.0}]
+
+
+def test_wikipedia_codes_are_spelled_the_bcp47_way(monkeypatch):
+    class Model:
+        def detect(self, text, **kwargs):
+            return [{"lang": "sh", "score": 0.6}, {"lang": "als", "score": 0.39}, {"lang": "en", "score": 0.01}]
+
+    monkeypatch.setattr(detect, "_detector", Model)
+    assert [r["detectedLanguage"] for r in detect.detect("Dobar dan")] == ["sr-Latn", "gsw", "und"]
