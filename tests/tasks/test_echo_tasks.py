@@ -170,3 +170,10 @@ async def test_revoking_a_grant_stops_later_runs(echo_host: TaskHost):
     task = (await echo_host.create(kind="summarizer"))["task"]
     await echo_host.ok("grants.revoke", ADMIN, origin=PAGE["origin"])
     assert (await echo_host.call("task-run", task=task, input="hi"))["type"] == "permission_required"
+
+
+async def test_tasks_are_evicted_with_the_sessions_of_their_origin(echo_host: TaskHost):
+    first = (await echo_host.create(kind="summarizer"))["task"]
+    for _ in range(64):  # the session table keeps 64 per origin; the least recently used idle one goes
+        await echo_host.create(kind="language-detector")
+    assert (await echo_host.call("task-run", task=first, input="hi"))["error"]["name"] == "InvalidStateError"
