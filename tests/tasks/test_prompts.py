@@ -84,7 +84,8 @@ def test_proofreader_reply_parsing():
     assert prompts.corrected_text("The cat.") == "The cat."  # a remote model that ignored the format
     assert prompts.corrected_text('{"other": 1}') is None
     assert prompts.corrected_text('{"correctedInput": "The cat sat on the m') is None  # cut at the token limit
-    assert prompts.proofread_schema("x" * 100)["properties"]["correctedInput"]["maxLength"] == 166
+    assert prompts.proofread_schema("x" * 100, local=True)["properties"]["correctedInput"]["maxLength"] == 166
+    assert "maxLength" not in prompts.proofread_schema("x" * 100, local=False)["properties"]["correctedInput"]
 
 
 @pytest.mark.parametrize(

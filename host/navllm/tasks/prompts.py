@@ -98,14 +98,13 @@ def echo_reply(options: TaskOptions, text: str) -> str:
     return text if options.kind in ("translator", "proofreader") else ECHO_PREFIX + text
 
 
-def proofread_schema(text: str) -> dict[str, Any]:
-    """The proofreader's reply: its corrected text, not much longer than the input (a small model may loop)."""
-    return {
-        "type": "object",
-        "properties": {"correctedInput": {"type": "string", "maxLength": len(text) + len(text) // 2 + 16}},
-        "required": ["correctedInput"],
-        "additionalProperties": False,
-    }
+def proofread_schema(text: str, local: bool) -> dict[str, Any]:
+    """The proofreader's reply: its corrected text, on the local model not much longer than the
+    input (a small model may loop; remote APIs reject or ignore string lengths in a schema)."""
+    corrected: dict[str, Any] = {"type": "string"}
+    if local:
+        corrected["maxLength"] = len(text) + len(text) // 2 + 16
+    return {"type": "object", "properties": {"correctedInput": corrected}, "required": ["correctedInput"], "additionalProperties": False}
 
 
 def corrected_text(reply: str) -> str | None:
@@ -184,7 +183,7 @@ def _user(options: TaskOptions, text: str, context: str | None) -> str:
 
 def _constraint(options: TaskOptions, local: bool, text: str) -> Constraint | None:
     if options.kind == "proofreader":
-        return JsonSchemaConstraint(schema_=proofread_schema(text))
+        return JsonSchemaConstraint(schema_=proofread_schema(text, local))
     if not local:
         return None
     if options.kind == "rewriter":
