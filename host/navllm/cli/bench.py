@@ -16,8 +16,10 @@ def register(commands: Commands) -> None:
     add_arguments(local)
     local.set_defaults(run=run_local)
     from ..bench.relay import register as register_relay
+    from ..bench.tasks import register as register_tasks
 
     register_relay(sub)
+    register_tasks(sub)
 
 
 def run_local(args: argparse.Namespace) -> int:
