@@ -179,7 +179,7 @@ def test_prompt_stream_and_usage(page):
 
 
 def test_input_validation(page):
-    got = page.run("""
+    got = page.run(r"""
         const s = await LanguageModel.create();
         const name = async (p) => { const r = await outcome(p); return r.ok ? "ok" : r.ctor === "DOMException" ? r.name : r.ctor; };
         return {
@@ -193,6 +193,9 @@ def test_input_validation(page):
           omitWithoutConstraint: await name(s.prompt("x", {omitResponseConstraintInput: true})),
           regexConstraint: await name(s.prompt("x", {responseConstraint: /ab+c/i})),
           schemaConstraint: await name(s.prompt("x", {responseConstraint: {type: "object"}, omitResponseConstraintInput: true})),
+          unsupportedFormat: await name(s.prompt("x", {responseConstraint: {type: "string", format: "no-such-format"}})),
+          unsupportedRegex: await name(s.prompt("x", {responseConstraint: /[\p{L}--\p{Lu}]/v})),
+          unsatisfiable: await name(s.prompt("x", {responseConstraint: {type: "integer", minimum: 5, maximum: 1}})),
           prefixFill: await s.prompt([{role: "user", content: "Q"}, {role: "assistant", content: "{", prefix: true}]),
           systemFirstOnFresh: await name((await LanguageModel.create()).prompt([{role: "system", content: "s"}, {role: "user", content: "u"}])),
         };
@@ -208,6 +211,11 @@ def test_input_validation(page):
         "omitWithoutConstraint": "TypeError",
         "regexConstraint": "ok",
         "schemaConstraint": "ok",
+        # Refused whichever provider serves the session (here the echo backend), as the browser
+        # checks a constraint before its model sees it.
+        "unsupportedFormat": "NotSupportedError",
+        "unsupportedRegex": "NotSupportedError",
+        "unsatisfiable": "SyntaxError",
         "prefixFill": PREAMBLE + "Q",
         "systemFirstOnFresh": "ok",
     }

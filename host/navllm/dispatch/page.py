@@ -10,7 +10,7 @@ from typing import Any
 
 from .. import PROTOCOL_VERSION, __version__
 from ..policy import Action, Gate, UsageRecord
-from ..protocol.common import Caller, Message, TextPart, ToolCallPart
+from ..protocol.common import Caller, Constraint, Message, TextPart, ToolCallPart
 from ..protocol.errors import ErrorName, NavError, not_allowed
 from ..protocol.page import (
     Append,
@@ -127,6 +127,8 @@ class PageHandlers:
 
     async def prompt(self, req: Prompt, out: Responder) -> dict[str, Any]:
         session = self.sessions.get(req.caller, req.session)
+        if req.response_constraint is not None:
+            _check_constraint(req.response_constraint)
         async with session.lock:
             session.refuse_misplaced_system(req.input)
             await self.gate.admit(req.caller, "prompt", self.router.by_name([session.provider]))
@@ -246,6 +248,14 @@ class PageHandlers:
         """Models of the providers this caller was allowed: a page never granted any gets nothing,
         and no remote endpoint is asked for its list on its behalf."""
         return await self.router.models(self.gate.granted(req.caller, self.router.chain()))
+
+
+def _check_constraint(constraint: Constraint) -> None:
+    """The same refusals on every provider: what navllm cannot honour fails before any model runs
+    (imported here, not at start-up: the grammar compiler loads with the first constraint)."""
+    from ..providers.local.constrain import check_constraint
+
+    check_constraint(constraint)
 
 
 def _served_by(session: Session) -> str:

@@ -21,6 +21,15 @@ from __future__ import annotations
 
 from .decoder import LocalDecoder, decoder
 from .instructions import constraint_instruction, prepare
-from .token_mask import GrammarConstraint, Vocabulary, build_constraint
+from .token_mask import GrammarConstraint, Vocabulary, build_constraint, check_constraint
 
-__all__ = ["GrammarConstraint", "LocalDecoder", "Vocabulary", "build_constraint", "constraint_instruction", "decoder", "prepare"]
+__all__ = [
+    "GrammarConstraint",
+    "LocalDecoder",
+    "Vocabulary",
+    "build_constraint",
+    "check_constraint",
+    "constraint_instruction",
+    "decoder",
+    "prepare",
+]

@@ -74,6 +74,13 @@ def build_constraint(request: Generation, vocabulary: Vocabulary) -> GrammarCons
     return constraint
 
 
+def check_constraint(constraint: JsonSchemaConstraint | RegexConstraint) -> None:
+    """Refuse, before any model runs and whichever provider serves it, a constraint navllm cannot
+    honour: pages get the errors the local engine would give (the browser itself checks a schema
+    before its model sees it), not a provider's HTTP error or a reply that ignores the schema."""
+    _grammar(constraint, [])
+
+
 def assistant_prefix(messages: Sequence[Message]) -> str:
     """The assistant pre-fill the reply continues (``prefix: true`` on the last message), or ''."""
     last = messages[-1] if messages else None
