@@ -547,5 +547,7 @@
   };
 
   ns.tasks = tasks;
-  ns.aiModel = freeze({ __proto__: null, defineTask, member, frozenList, orNull, domString });
+  // LanguageModel's create() reports its progress through the same monitor.
+  const newMonitor = () => new CreateMonitor(monitorToken);
+  ns.aiModel = freeze({ __proto__: null, defineTask, member, frozenList, orNull, domString, newMonitor, progressReporter });
 })();

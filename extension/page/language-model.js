@@ -19,14 +19,13 @@
     messages, encodeMessages, responseConstraint, toolCallPart,
     LanguageModelToolCall, LanguageModelToolSuccess, LanguageModelToolError,
   } = ns.promptInput;
+  const { newMonitor, progressReporter } = ns.aiModel;
   const canonicalLocales = Intl.getCanonicalLocales;
   const stringify = JSON.stringify;
   const parseJSON = JSON.parse;
   const setTimeoutNative = globalThis.setTimeout;
-  const nowMs = () => performance.now();
   const NativeEventTarget = EventTarget;
   const NativeEvent = Event;
-  const NativeProgressEvent = ProgressEvent;
   const dispatch = EventTarget.prototype.dispatchEvent;
   const listen = EventTarget.prototype.addEventListener;
   const unlisten = EventTarget.prototype.removeEventListener;
@@ -45,8 +44,6 @@
     creative: { temperature: 1.2, topK: 128 },
     "most-creative": { temperature: 1.5, topK: 256 },
   };
-  const PROGRESS_STEP = 0x10000;
-  const PROGRESS_INTERVAL_MS = 50;
 
   const destroyedError = () => domError("InvalidStateError", "The session has been destroyed.");
   const aborted = (signal) => signal !== undefined && I.apply(I.signalAborted, signal, []);
@@ -157,53 +154,6 @@
     if (!fullyActive()) throw domError("InvalidStateError", "The document is not fully active.");
   };
 
-  // ---- Download progress --------------------------------------------------------------------
-
-  class CreateMonitor extends NativeEventTarget {
-    #handler = null;
-    get ondownloadprogress() {
-      return this.#handler;
-    }
-    set ondownloadprogress(value) {
-      if (this.#handler) I.apply(unlisten, this, ["downloadprogress", this.#handler]);
-      this.#handler = typeof value === "function" || isObject(value) ? value : null;
-      if (this.#handler) I.apply(listen, this, ["downloadprogress", this.#handler]);
-    }
-  }
-
-  // Fires 0 first and 1 last, strictly increasing multiples of 1/65536, at most one
-  // intermediate event per 50 ms, and nothing once stopped (resolved or aborted).
-  const progressReporter = (monitor) => {
-    let last = -1;
-    let lastAt = -Infinity;
-    let stopped = false;
-    const fire = (loaded) => {
-      if (stopped || monitor === null || loaded <= last) return;
-      last = loaded;
-      lastAt = nowMs();
-      const event = new NativeProgressEvent("downloadprogress", { loaded, total: 1, lengthComputable: true });
-      // Browsers whose ProgressEvent keeps integer byte counts would truncate the fraction.
-      if (event.loaded !== loaded) defineProperty(event, "loaded", { value: loaded });
-      if (event.total !== 1) defineProperty(event, "total", { value: 1 });
-      I.apply(dispatch, monitor, [event]);
-    };
-    return {
-      start: () => fire(0),
-      update: (fraction) => {
-        if (last < 0) fire(0);
-        const loaded = Math.floor(Math.min(Math.max(Number(fraction) || 0, 0), 1) * PROGRESS_STEP) / PROGRESS_STEP;
-        if (loaded < 1 && nowMs() - lastAt >= PROGRESS_INTERVAL_MS) fire(loaded);
-      },
-      finish: () => {
-        if (last < 0) fire(0);
-        fire(1);
-      },
-      stop: () => {
-        stopped = true;
-      },
-    };
-  };
-
   // ---- Sessions ------------------------------------------------------------------------------
 
   const sessionToken = Symbol("navllm session");
@@ -286,7 +236,7 @@
       let monitorTarget = null;
       if (monitor !== undefined) {
         if (typeof monitor !== "function") throw new TypeError("monitor must be a function.");
-        monitorTarget = new CreateMonitor();
+        monitorTarget = newMonitor();
         monitor(monitorTarget);
       }
       return LanguageModel.#open(core, initialMessages, signal, progressReporter(monitorTarget));
