@@ -222,6 +222,8 @@
   const typedSubarray = TypedArray.prototype.subarray;
   const NativeBlob = Blob;
   const blobArrayBuffer = Blob.prototype.arrayBuffer;
+  const blobSize = getter(Blob, "size");
+  const blobType = getter(Blob, "type");
   const makeBitmap = globalThis.createImageBitmap;
   const bitmapWidth = brands.ImageBitmap;
   const bitmapHeight = getter(globalThis.ImageBitmap, "height");
@@ -326,6 +328,9 @@
 
   // Every image reaches the host as PNG, drawn once from an ImageBitmap: the same path for every
   // source, and one on which the browser itself enforces what is ready and what is cross-origin.
+  const MAX_IMAGE_SIDE = 1568;
+  const MAX_PNG_BYTES = 2 * 1024 * 1024;
+
   const encodeImage = async ({ kind, value }) => {
     let bitmap;
     try {
@@ -339,18 +344,25 @@
       const width = I.apply(bitmapWidth, bitmap, []);
       const height = I.apply(bitmapHeight, bitmap, []);
       if (width === 0 || height === 0) throw domError("InvalidStateError", "The image has no pixels.");
-      const canvas = new NativeOffscreenCanvas(width, height);
-      I.apply(drawImage, I.apply(canvasContext, canvas, ["2d"]), [bitmap, 0, 0]);
-      let png;
+      // Models see at most this much (providers downscale larger images themselves), and a photo
+      // at full size would not fit the 8 MiB a message may take.
+      const scale = min(1, MAX_IMAGE_SIDE / max(width, height));
+      const w = max(1, round(width * scale));
+      const h = max(1, round(height * scale));
+      const canvas = new NativeOffscreenCanvas(w, h);
+      I.apply(drawImage, I.apply(canvasContext, canvas, ["2d"]), [bitmap, 0, 0, w, h]);
+      let encoded;
       try {
-        png = await I.apply(canvasToBlob, canvas, [{ type: "image/png" }]);
+        encoded = await I.apply(canvasToBlob, canvas, [{ type: "image/png" }]);
+        // Lossless unless that is large (a photo): then JPEG, which keeps a message well inside 8 MiB.
+        if (I.apply(blobSize, encoded, []) > MAX_PNG_BYTES) encoded = await I.apply(canvasToBlob, canvas, [{ type: "image/jpeg", quality: 0.9 }]);
       } catch (err) {
         // Drawing an opaque bitmap (cross-origin, not CORS-exposed) taints the canvas.
         const name = err instanceof I.DOMException ? I.apply(I.domExceptionName, err, []) : "";
         if (name === "SecurityError") throw domError("SecurityError", "The image comes from another origin that does not allow its use.");
         throw err;
       }
-      return { type: "image", mimeType: "image/png", data: base64(await readBlob(png, "OperationError")) };
+      return { type: "image", mimeType: I.apply(blobType, encoded, []), data: base64(await readBlob(encoded, "OperationError")) };
     } finally {
       I.apply(bitmapClose, bitmap, []);
     }

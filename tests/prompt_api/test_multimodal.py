@@ -90,6 +90,25 @@ def test_every_image_source_is_decoded(page):
     assert len(got) == 15
 
 
+def test_a_large_photo_fits_one_message(page):
+    """A 6000x4000 image of noise (incompressible, ~90 MB as PNG) is scaled down and, being large
+    still, sent as JPEG: the prompt goes through instead of exceeding the 8 MiB a message may take."""
+    got = page.run(
+        SETUP
+        + """
+        const big = new OffscreenCanvas(6000, 4000);
+        const ctx = big.getContext("2d");
+        const noise = new ImageData(600, 400);
+        crypto.getRandomValues(noise.data.subarray(0, 65536));
+        for (let i = 65536; i < noise.data.length; i += 65536) crypto.getRandomValues(noise.data.subarray(i, i + 65536));
+        for (let x = 0; x < 6000; x += 600) for (let y = 0; y < 4000; y += 400) ctx.putImageData(noise, x, y);
+        return {canvas: await check("image", big), bitmap: await check("image", await createImageBitmap(big))};
+    """,
+        PREAMBLE,
+    )
+    assert got == {"canvas": "ok", "bitmap": "ok"}
+
+
 def test_image_failures_have_the_right_error(page, site):
     # A BMP (all of its bytes ASCII, so the test site can serve it) from the site's other
     # origin, without CORS: usable in an <img>, but it taints whatever it is drawn on.
