@@ -450,8 +450,15 @@
         const value = required(p, "value", "LanguageModelMessageContent");
         if (role === "assistant" && type !== "text") throw domError("NotSupportedError", "Assistant messages can only hold text.");
         if (type === "text") {
-          if (typeof value !== "string") throw new TypeError("A text part's value must be a string.");
-          return { type, value };
+          if (typeof value === "string") return { type, value };
+          // The value is a union of the media types and DOMString: an image, audio or buffer
+          // given as text is a SyntaxError (Chromium's name, pinned by the web-platform-tests;
+          // the specification says TypeError); anything else converts to a string, as IDL does.
+          if (mediaSource("image", value) !== undefined || mediaSource("audio", value) !== undefined) {
+            throw domError("SyntaxError", "A text part's value must be a string, not an image, audio or buffer.");
+          }
+          if (typeof value === "symbol") throw new TypeError("A text part's value cannot be a Symbol.");
+          return { type, value: I.String(value) };
         }
         if (type === "tool-call") throw domError("NotSupportedError", "Tool calls come from the model; they cannot be input.");
         if (!declared.has(type)) throw domError("NotSupportedError", `Input of type '${type}' was not declared in expectedInputs.`);

@@ -292,3 +292,46 @@ def test_media_in_initial_prompts_and_append(page):
     assert got["usage"] == len("see") + 100 + 100
     assert got["reply"] == PREAMBLE + "see<image><audio>and"
     assert got["failedCreate"] == "InvalidStateError"
+
+
+def test_media_given_as_text(page):
+    """A text part's value is a union of the media types and a string: a medium given as text is
+    Chromium's SyntaxError (the specification says TypeError); anything else becomes a string."""
+    got = page.run(
+        SETUP
+        + """
+        const text = async (value) => {
+          try {
+            return await session.prompt([{role: "user", content: [{type: "text", value}]}]);
+          } catch (e) {
+            return e instanceof DOMException ? e.name : e.constructor.name;
+          }
+        };
+        const img = await loaded(new Image(), pngUrl);
+        return {
+          image: await text(img),
+          blob: await text(pngBlob),
+          bytes: await text(wavBytes),
+          buffer: await text(wavBytes.buffer),
+          audio: await text(new AudioBuffer({length: 16, sampleRate: 16000})),
+          bitmap: await text(await createImageBitmap(pngBlob)),
+          number: await text(5),
+          object: await text({}),
+          nil: await text(null),
+          symbol: await text(Symbol("s")),
+        };
+    """,
+        PREAMBLE,
+    )
+    assert got == {
+        "image": "SyntaxError",
+        "blob": "SyntaxError",
+        "bytes": "SyntaxError",
+        "buffer": "SyntaxError",
+        "audio": "SyntaxError",
+        "bitmap": "SyntaxError",
+        "number": PREAMBLE + "5",
+        "object": PREAMBLE + "[object Object]",
+        "nil": PREAMBLE + "null",
+        "symbol": "TypeError",
+    }
