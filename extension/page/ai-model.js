@@ -192,6 +192,62 @@
   const regexpTest = RegExp.prototype.test;
   const isBlank = (input) => I.apply(regexpTest, BLANK, [input]);
 
+  // The calls of this frame's task instances run at most CALL_SLOTS at a time; the others wait
+  // here in order, and one whose signal aborts while waiting leaves with the signal's reason. The
+  // host bounds what one origin has in flight (QuotaExceededError beyond), so a page that starts
+  // many calls at once (every paragraph translated through Promise.all) waits instead of failing.
+  const CALL_SLOTS = 8;
+  const waiting = I.create(null);
+  let waitHead = 0;
+  let waitTail = 0;
+  let calling = 0;
+  const nextCall = () => {
+    calling--;
+    while (waitHead < waitTail) {
+      const start = waiting[waitHead];
+      delete waiting[waitHead++];
+      if (start !== undefined) {
+        start();
+        return;
+      }
+    }
+  };
+  const hostCall = (type, body, options) =>
+    new Promise((resolve, reject) => {
+      const start = () => {
+        calling++;
+        I.apply(I.then, request(type, body, options), [
+          (data) => {
+            nextCall();
+            resolve(data);
+          },
+          (err) => {
+            nextCall();
+            reject(err);
+          },
+        ]);
+      };
+      if (calling < CALL_SLOTS) {
+        start();
+        return;
+      }
+      const signal = options.signal;
+      if (aborted(signal)) {
+        reject(abortReason(signal));
+        return;
+      }
+      const slot = waitTail++;
+      const onAbort = () => {
+        delete waiting[slot];
+        reject(abortReason(signal));
+      };
+      waiting[slot] = () => {
+        I.apply(I.removeEventListener, signal, ["abort", onAbort]);
+        start();
+      };
+      I.apply(I.addEventListener, signal, ["abort", onAbort, { once: true }]);
+    });
+
   // One task instance in the host: its calls, each ended by the call's own signal or by the
   // instance's destruction (destroy(), or the create signal aborting), with exactly that reason.
   class TaskCore {
@@ -248,7 +304,7 @@
         const onChunk = (chunk) => {
           if (typeof chunk.delta === "string") text += chunk.delta;
         };
-        return I.apply(I.then, request("task-run", this.#body(input, context), { signal: composite, onChunk }), [() => text]);
+        return I.apply(I.then, hostCall("task-run", this.#body(input, context), { signal: composite, onChunk }), [() => text]);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -274,7 +330,7 @@
           const onChunk = (chunk) => {
             if (typeof chunk.delta === "string" && chunk.delta !== "") I.apply(enqueue, controller, [chunk.delta]);
           };
-          I.apply(I.then, request("task-run", this.#body(input, context), { signal: combined, onChunk }), [
+          I.apply(I.then, hostCall("task-run", this.#body(input, context), { signal: combined, onChunk }), [
             () => I.apply(closeStream, controller, []),
             (err) => {
               if (!aborted(cancelSignal)) I.apply(errorStream, controller, [err]);
@@ -290,7 +346,7 @@
       try {
         const composite = this.#composite(signal);
         if (isBlank(input)) return Promise.resolve(empty(input));
-        return I.apply(I.then, request("task-run", this.#body(input, undefined), { signal: composite }), [(data) => result(data, input)]);
+        return I.apply(I.then, hostCall("task-run", this.#body(input, undefined), { signal: composite }), [(data) => result(data, input)]);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -300,7 +356,7 @@
     measure(input, context, signal) {
       try {
         const composite = this.#composite(signal);
-        return request("task-measure", this.#body(input, context), { signal: composite });
+        return hostCall("task-measure", this.#body(input, context), { signal: composite });
       } catch (err) {
         return Promise.reject(err);
       }

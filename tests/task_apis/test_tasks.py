@@ -524,3 +524,36 @@ def test_language_detector_expected_languages(ready):
         return [a.expectedInputLanguages, b.expectedInputLanguages];
     """)
     assert got == [None, ["en", "fr"]]
+
+
+def test_many_calls_at_once_wait_their_turn(ready):
+    """A page that starts more calls at once than the host lets one origin have in flight (it
+    answers QuotaExceededError past its bound) gets every answer: the frame sends a few at a time
+    and the rest wait, in order; one aborted or destroyed while waiting leaves with its reason."""
+    got = ready.run(
+        """
+        const translator = await createApi("Translator");
+        const texts = Array.from({length: 70}, (_, i) => `Hello ${i} world`);
+        const all = await Promise.all(texts.map((t) => translator.translate(t)));
+        const measured = await Promise.all(texts.map((t) => translator.measureInputUsage(t)));
+        // Fill the slots, then abort and destroy calls that are still waiting.
+        const busy = texts.map((t) => translator.translate(t));
+        const controller = new AbortController();
+        const reason = new Error("stop waiting");
+        const waitingCall = translator.translate("late one", {signal: controller.signal});
+        controller.abort(reason);
+        const stopped = await outcome(waitingCall);
+        const other = await createApi("Translator");
+        const queued = Array.from({length: 40}, (_, i) => other.translate(`queued ${i}`));
+        other.destroy();
+        const destroyed = await Promise.all(queued.map(async (p) => (await outcome(p)).name));
+        return {
+          all: all.every((r, i) => r === texts[i]),
+          measured: measured.every((m) => m > 0),
+          busy: (await Promise.all(busy)).length,
+          stopped: stopped.message,
+          destroyed: [...new Set(destroyed)],
+        };
+    """
+    )
+    assert got == {"all": True, "measured": True, "busy": 70, "stopped": "stop waiting", "destroyed": ["AbortError"]}
