@@ -440,12 +440,27 @@
     }
   };
 
+  // What create() says when no model serves the options, naming the languages asked for: what a
+  // small text model usually lacks (the on-device model reads and writes English only).
+  const unsupportedMessage = (spec, wire) => {
+    if (spec.kind === "translator") {
+      return `No model configured in navllm can translate from "${wire.sourceLanguage}" to "${wire.targetLanguage}".`;
+    }
+    let languages = "";
+    for (const key of spec.tags) {
+      const value = wire[key];
+      const list = I.isArray(value) ? value : value === undefined ? [] : [value];
+      for (let i = 0; i < list.length; i++) languages += `${languages ? ", " : ""}"${list[i]}"`;
+    }
+    return `No model configured in navllm can serve these ${spec.name} options${languages ? ` (languages asked for: ${languages})` : ""}.`;
+  };
+
   const open = async (spec, options, choice, activation, progress) => {
     const signal = options.signal;
     const wire = wireOptions(spec, options, choice);
     try {
       const state = await request("task-availability", { options: wire }, { signal });
-      if (state === "unavailable") throw domError("NotSupportedError", `No model configured in navllm can serve these ${spec.name} options.`);
+      if (state === "unavailable") throw domError("NotSupportedError", unsupportedMessage(spec, wire));
       if (state === "downloadable" && !(spec.transient ? activation.transient : activation.sticky)) {
         throw domError("NotAllowedError", `Downloading the ${spec.name} model needs ${spec.transient ? "a user gesture" : "a user gesture on this page first"}.`);
       }

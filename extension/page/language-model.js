@@ -136,6 +136,21 @@
     tools: core.tools,
   });
 
+  // What create() says when no model serves the options, naming what was asked for beyond
+  // text: image or audio input on a text-only model (the on-device one) is the usual reason.
+  const unsupportedMessage = (core) => {
+    let asked = "";
+    const add = (what) => (asked += `${asked ? ", " : ""}${what}`);
+    for (const [expected, way] of [[core.expectedInputs, "input"], [core.expectedOutputs, "output"]]) {
+      for (let i = 0; i < (expected?.length ?? 0); i++) {
+        if (expected[i].type !== "text") add(`${expected[i].type} ${way}`);
+        const languages = expected[i].languages;
+        for (let j = 0; j < (languages?.length ?? 0); j++) add(`language "${languages[j]}" (${way})`);
+      }
+    }
+    return `No model configured in navllm can serve these options${asked ? ` (asked for: ${asked})` : ""}.`;
+  };
+
   // ---- Permissions policy ----------------------------------------------------------------
 
   // What a frame may use is permissions-policy.js's to say (see there for what a page script
@@ -258,7 +273,7 @@
     static async #open(core, initialMessages, signal, progress) {
       const body = { options: wireOptions(core) };
       const state = await request("availability", body);
-      if (state === "unavailable") throw domError("NotSupportedError", "No model configured in navllm can serve these options.");
+      if (state === "unavailable") throw domError("NotSupportedError", unsupportedMessage(core));
       if (state === "downloadable" && sticky && !I.apply(sticky, userActivation, [])) {
         throw domError("NotAllowedError", "Downloading the model needs a user gesture on this page first.");
       }

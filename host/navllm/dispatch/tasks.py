@@ -172,7 +172,11 @@ class TaskHandlers:
             await self.gate.admit(req.caller, action, self.router.by_name([session.provider]))
             used = await _usage(task, req.input, req.context)
             if used > task.quota:
-                raise quota_exceeded(f"the input needs {used} of the {task.quota} this task can take", requested=used, quota=task.quota)
+                raise quota_exceeded(
+                    f"the input is {used} tokens long, more than the {task.quota} this {task.options.kind} can take (its inputQuota): shorten it",
+                    requested=used,
+                    quota=task.quota,
+                )
             started = time.monotonic()
             reply: list[str] = []
             usage: list[Usage] = []
