@@ -7,10 +7,24 @@
   const own = ns.own;
   const { defineTask, member, frozenList } = ns.aiModel;
 
+  // A detected language as its canonical BCP 47 tag, as results must be: the model's labels
+  // include deprecated ones ("tl" is "fil", "iw" is "he"). A label that is no tag stays as it is.
+  const canonicalLocales = Intl.getCanonicalLocales;
+  const canonical = (tag) => {
+    try {
+      return canonicalLocales(tag)[0] ?? tag;
+    } catch {
+      return tag;
+    }
+  };
+
   // Fresh LanguageDetectionResult dictionaries from the host's list (own data properties only).
   const results = (data) => {
     if (!I.isArray(data)) return [{ detectedLanguage: "und", confidence: 1 }];
-    return data.map((item) => ({ detectedLanguage: I.String(own(item, "detectedLanguage") ?? "und"), confidence: Number(own(item, "confidence") ?? 0) }));
+    return data.map((item) => ({
+      detectedLanguage: canonical(I.String(own(item, "detectedLanguage") ?? "und")),
+      confidence: Number(own(item, "confidence") ?? 0),
+    }));
   };
 
   defineTask({

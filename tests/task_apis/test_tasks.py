@@ -567,3 +567,17 @@ def _many_calls(ready):
         };
     """
     )
+
+
+def test_detected_languages_are_canonical_tags(ready):
+    """detect() names languages by canonical BCP 47 tags, though the model's labels include
+    deprecated ones (Tagalog is "tl" to the model, "fil" canonically)."""
+    got = ready.run(
+        """
+        const detector = await createApi("LanguageDetector");
+        const results = await detector.detect("Magandang umaga po. Kumusta ka na? Salamat sa iyong tulong kahapon.");
+        return {first: results[0].detectedLanguage,
+                nonCanonical: results.map((r) => r.detectedLanguage).filter((t) => Intl.getCanonicalLocales(t)[0] !== t)};
+    """
+    )
+    assert got == {"first": "fil", "nonCanonical": []}
