@@ -177,3 +177,18 @@ async def test_tasks_are_evicted_with_the_sessions_of_their_origin(echo_host: Ta
     for _ in range(64):  # the session table keeps 64 per origin; the least recently used idle one goes
         await echo_host.create(kind="language-detector")
     assert (await echo_host.call("task-run", task=first, input="hi"))["error"]["name"] == "InvalidStateError"
+
+
+async def test_the_detectors_availability_is_that_of_the_provider_create_takes(navllm_home):
+    """With the echo backend leading a chain that also has the local model, the detector is
+    "downloadable" until created, as echo's is: another provider's "available" does not hide the
+    user activation create() will need (create() takes the first provider that fits)."""
+    write_settings(navllm_home, echoEnabled=True, providers=[{"name": "local", "kind": "local"}])
+    host = TaskHost()
+    try:
+        await host.grant(providers=("echo", "local"))
+        assert await host.ok("task-availability", options={"kind": "language-detector"}) == "downloadable"
+        assert (await host.create(kind="language-detector"))["provider"] == "echo"
+        assert await host.ok("task-availability", options={"kind": "language-detector"}) == "available"
+    finally:
+        await host.close()

@@ -99,6 +99,8 @@ class TaskHandlers:
             state = "available" if options.kind == "language-detector" else await provider.availability(_core(options))
             if kind == "echo" and state == "available" and options.kind in _DOWNLOADED_ON_CREATE and _key(options) not in self._created:
                 state = "downloadable"
+            if options.kind == "language-detector":
+                return state  # create() takes the first provider that fits: its state is the answer
             best = max(best, state, key=ORDER.index)
         return best
 
