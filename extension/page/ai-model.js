@@ -620,5 +620,5 @@
   ns.tasks = tasks;
   // LanguageModel's create() reports its progress through the same monitor.
   const newMonitor = () => new CreateMonitor(monitorToken);
-  ns.aiModel = freeze({ __proto__: null, defineTask, member, frozenList, orNull, domString, newMonitor, progressReporter });
+  ns.aiModel = freeze({ __proto__: null, defineTask, member, frozenList, orNull, domString, newMonitor, progressReporter, requireActive });
 })();

@@ -19,7 +19,7 @@
     messages, encodeMessages, responseConstraint, toolCallPart,
     LanguageModelToolCall, LanguageModelToolSuccess, LanguageModelToolError,
   } = ns.promptInput;
-  const { newMonitor, progressReporter } = ns.aiModel;
+  const { newMonitor, progressReporter, requireActive } = ns.aiModel;
   const canonicalLocales = Intl.getCanonicalLocales;
   const stringify = JSON.stringify;
   const parseJSON = JSON.parse;
@@ -156,18 +156,6 @@
   // What a frame may use is permissions-policy.js's to say (see there for what a page script
   // can know of the policy, and what navllm does where it cannot).
   const policyAllows = () => ns.permissionsPolicy.allows("language-model");
-
-  const fullyActive = () => {
-    try {
-      return globalThis.document?.defaultView === globalThis;
-    } catch {
-      return false;
-    }
-  };
-
-  const requireActive = () => {
-    if (!fullyActive()) throw domError("InvalidStateError", "The document is not fully active.");
-  };
 
   // ---- Sessions ------------------------------------------------------------------------------
 
