@@ -12,7 +12,7 @@ from __future__ import annotations
 import time
 
 from navllm.devtools.browsers import Chromium, Firefox, Tab
-from tests.task_apis.conftest import PAGES
+from tests.task_apis.conftest import PAGE, PAGES, activate
 
 PLAYGROUND = "task-apis/playground.html"
 
@@ -58,6 +58,12 @@ def wait_text(page: Tab, selector: str, unlike: str = "", deadline: float = 20.0
 
 
 def test_a_playground_page_works_and_says_what_it_cannot_do(tab, site):
+    # The playground creates its detector at load, as published ones do: that needs the detector
+    # "available" (with the echo backend, "downloadable" until created once, with a user's click).
+    first = tab.goto(site.url(PAGE))
+    activate(first)
+    assert first.run("return (await LanguageDetector.create()) instanceof LanguageDetector")
+    assert first.run("return await LanguageDetector.availability()") == "available"
     site.add(PLAYGROUND, (PAGES / "playground.html").read_text())
     page = tab.goto(site.url(PLAYGROUND))
     wait_text(page, "body", deadline=10)
