@@ -67,7 +67,12 @@ def test_a_playground_page_works_and_says_what_it_cannot_do(tab, site):
     site.add(PLAYGROUND, (PAGES / "playground.html").read_text())
     page = tab.goto(site.url(PLAYGROUND))
     wait_text(page, "body", deadline=10)
-    page.run("while (!document.body.dataset.ready) await new Promise((r) => setTimeout(r, 20)); return true;")
+    started = page.run(
+        "const end = performance.now() + 20000;"
+        "while (!document.body.dataset.ready && !window.errors.length && performance.now() < end) await new Promise((r) => setTimeout(r, 20));"
+        "return {ready: Boolean(document.body.dataset.ready), errors: window.errors};"
+    )
+    assert started == {"ready": True, "errors": []}
 
     # The detector labels the default greeting as English, not "und" (it used to be "und 1.000").
     language, confidence = wait_text(page, "#detected", unlike="not sure").split()
