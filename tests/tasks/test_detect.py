@@ -51,10 +51,10 @@ def test_ranking_edges():
     certain = detect.ranking([("en", 1.0)])
     assert certain[0]["detectedLanguage"] == "en" and 0 < certain[-1]["confidence"] < certain[0]["confidence"]
     assert math.fsum(r["confidence"] for r in certain) <= 1
-    # What the scores leave of 1 is "und"'s; a language less likely than "und" is omitted.
-    spread = detect.ranking([("en", 0.5), ("fr", 0.3), ("de", 0.0005), ("it", 0.0004)])
+    # What the scores leave of 1 is "und"'s, and so is the noise (under 1%) left out.
+    spread = detect.ranking([("en", 0.5), ("fr", 0.3), ("de", 0.009), ("it", 0.0004)])
     assert [r["detectedLanguage"] for r in spread] == ["en", "fr", "und"]
-    assert spread[-1]["confidence"] == pytest.approx(0.1991)
+    assert spread[-1]["confidence"] == pytest.approx(0.2)
     assert detect.ranking([]) == [{"detectedLanguage": "und", "confidence": 1.0}]
 
 
@@ -71,6 +71,17 @@ def test_a_flat_spread_still_names_the_likeliest_language():
         assert detect.detect(greeting)[0]["detectedLanguage"] == "en", greeting
 
 
+@pytest.mark.parametrize("text", ["this string is in English", "Ceci est une phrase en français.", "日本語 and English mixed, 中文也有"])
+def test_a_clear_answer_sums_to_exactly_one_as_a_page_adds_it(text):
+    # Added in order in double precision, as JavaScript does: "und" holds what was left out.
+    results = detect.detect(text)
+    added = 0.0
+    for r in results:
+        added += r["confidence"]
+    assert added == 1.0, results
+    assert all(r["confidence"] >= 0.01 for r in results[:-1])
+
+
 def test_blank_text_is_undetermined():
     assert detect.detect(" \n\t") == [{"detectedLanguage": "und", "confidence": 1.0}]
 
@@ -78,7 +89,7 @@ def test_blank_text_is_undetermined():
 def test_wikipedia_codes_are_spelled_the_bcp47_way(monkeypatch):
     class Model:
         def detect(self, text, **kwargs):
-            return [{"lang": "sh", "score": 0.6}, {"lang": "als", "score": 0.39}, {"lang": "en", "score": 0.01}]
+            return [{"lang": "sh", "score": 0.59}, {"lang": "als", "score": 0.39}, {"lang": "en", "score": 0.02}]
 
     monkeypatch.setattr(detect, "_detector", Model)
     assert [r["detectedLanguage"] for r in detect.detect("Dobar dan")] == ["sr-Latn", "gsw", "en", "und"]

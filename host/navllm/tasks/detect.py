@@ -13,6 +13,7 @@ from typing import Any
 
 MODEL = "fasttext-lid.176"
 CUT = 0.99
+NOISE = 0.01  # less likely than this, a language is noise (the specification's note)
 UND_FLOOR = 1e-4  # "und" is never zero: the model is never certain
 MAX_CHARS = 20_000  # enough text to tell the language; bounds the time a huge input takes
 
@@ -58,10 +59,10 @@ def detect(text: str) -> list[dict[str, Any]]:
 def ranking(scores: list[tuple[str, float]]) -> list[dict[str, Any]]:
     """The specification's post-processing: ``unknown`` (the confidence that the text is in no
     language the model knows) is what the scores leave of 1, at least UND_FLOOR; languages are
-    kept, best first, while each is at least ``unknown`` and until their cumulative confidence
-    reaches CUT; "und" ends the list with ``unknown``. Languages dropped are simply omitted (the
-    sum may be below 1): a flat spread over many languages still names the likeliest ones, as a
-    browser does, rather than calling the text undetermined."""
+    kept, best first, while each is at least ``unknown`` and NOISE (the specification's note: less
+    than 1% likely is noise) and until their cumulative confidence reaches CUT; "und" ends the list.
+    A flat spread over many languages still names the likeliest ones rather than calling the text
+    undetermined."""
     ranked = sorted(((t, s) for t, s in scores if s > 0), key=lambda s: -s[1])
     total = math.fsum(s for _, s in ranked)
     unknown = max(UND_FLOOR, 1.0 - total)
@@ -70,12 +71,24 @@ def ranking(scores: list[tuple[str, float]]) -> list[dict[str, Any]]:
     cumulative = 0.0
     for tag, raw in ranked:
         score = raw * scale
-        if score < unknown:
+        if score < max(unknown, NOISE):
             break
         kept.append((tag, score))
         cumulative += score
         if cumulative >= CUT:
             break
-    while kept and math.fsum(s for _, s in kept) + unknown > 1.0:  # floating point: the page's sum must not pass 1
+    return [*({"detectedLanguage": t, "confidence": s} for t, s in kept), {"detectedLanguage": "und", "confidence": _und(kept, unknown)}]
+
+
+def _und(kept: list[tuple[str, float]], unknown: float) -> float:
+    """"und"'s confidence. Where it still ranks below every language kept, "und" also takes the
+    noise left out, so the confidences sum to exactly 1 as a page adds them up (in order, in
+    double precision); after a flat spread it stays ``unknown`` and the sum is less than 1."""
+    added = 0.0
+    for _, score in kept:
+        added += score
+    if kept and unknown <= 1.0 - added <= kept[-1][1]:
+        unknown = 1.0 - added
+    while added + unknown > 1.0:  # rounding: the page's sum must never pass 1
         unknown = math.nextafter(unknown, 0.0)
-    return [*({"detectedLanguage": t, "confidence": s} for t, s in kept), {"detectedLanguage": "und", "confidence": unknown}]
+    return unknown
