@@ -42,8 +42,9 @@ class Runner:
         self.total += len(ids)
         input_ids = np.array([ids], np.int64)
         mask = np.ones((1, self.total), np.int64)
+        keep = np.array([1], np.int64)  # logits for the last position only
         if not self.shared:
-            feeds = {"input_ids": input_ids, "attention_mask": mask}
+            feeds = {"input_ids": input_ids, "attention_mask": mask, "logits_to_keep": keep}
             feeds.update({f"past_key_values.{n}": a for n, a in self.cache.items()})
             outs = dict(zip([o.name for o in self.session.get_outputs()], self.session.run(None, feeds), strict=True))
             self.cache = {n: outs[f"present.{n}"] for n in self.names}
@@ -51,6 +52,7 @@ class Runner:
         binding = self.session.io_binding()
         binding.bind_cpu_input("input_ids", input_ids)
         binding.bind_cpu_input("attention_mask", mask)
+        binding.bind_cpu_input("logits_to_keep", keep)
         binding.bind_output("logits")  # first bound, so first in copy_outputs_to_cpu()
         for n, buf in self.cache.items():
             binding.bind_ortvalue_input(f"past_key_values.{n}", buf)

@@ -137,7 +137,8 @@ def test_folder_metadata_and_graph_io_follow_the_contract(smollm2_onnx, smollm2_
     outputs = {o.name: (o.type, o.shape) for o in session.get_outputs()}
     assert inputs.pop("input_ids") == ("tensor(int64)", [1, "sequence_length"])
     assert inputs.pop("attention_mask") == ("tensor(int64)", [1, "total_sequence_length"])
-    assert outputs.pop("logits") == ("tensor(float)", [1, 1, 49152])
+    assert inputs.pop("logits_to_keep") == ("tensor(int64)", [1])
+    assert outputs.pop("logits") == ("tensor(float)", [1, "logits_length", 49152])
     for i in range(30):
         for kv in ("key", "value"):
             assert inputs.pop(f"past_key_values.{i}.{kv}") == ("tensor(float)", [1, 3, "past_sequence_length", 64])

@@ -41,6 +41,9 @@ class NoEnd:
     def advance(self, token):
         self.seen.append(token)
 
+    def valid_prefix(self, tokens):
+        return next((i for i, t in enumerate(tokens) if not self.allowed[t]), len(tokens))
+
 
 class Constrained(LocalConversation):
     """A conversation whose generations all run under one test constraint, through the sampler hook."""

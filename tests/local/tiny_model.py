@@ -1,7 +1,7 @@
 """A tiny random-weight model folder with the converter's exact output contract.
 
 Same graph inputs/outputs as a converted GGUF (GroupQueryAttention with rotary in shared-buffer
-mode, last-position logits), a byte-level BPE tokenizer with ChatML specials, and a
+mode, logits for the last ``logits_to_keep`` positions), a byte-level BPE tokenizer with ChatML specials, and a
 ``navllm-model.json``; small enough to build in well under a second. The weights are random, so
 tests on it check mechanics (caching, cloning, streaming), never what the text says.
 """
@@ -42,7 +42,7 @@ def build_tokenizer():
     return tok
 
 
-def _graph(vocab: int, seed: int) -> onnx.ModelProto:
+def _graph(vocab: int, seed: int, logits_to_keep: bool) -> onnx.ModelProto:
     rng = np.random.default_rng(seed)
     inits, nodes = [], []
 
@@ -77,7 +77,10 @@ def _graph(vocab: int, seed: int) -> onnx.ModelProto:
         helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, "S"]),
         helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [1, "T"]),
     ]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 1, vocab])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, "L", vocab])]
+    if logits_to_keep:
+        inputs.append(helper.make_tensor_value_info("logits_to_keep", TensorProto.INT64, [1]))
+        nodes.append(helper.make_node("Neg", ["logits_to_keep"], ["tail_start"]))
     for i in range(LAYERS):
         p = f"l{i}_"
         nodes += [
@@ -113,7 +116,7 @@ def _graph(vocab: int, seed: int) -> onnx.ModelProto:
             inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", TensorProto.FLOAT, [1, KV_HEADS, "P", HEAD_DIM]))
             outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, [1, KV_HEADS, "T", HEAD_DIM]))
     nodes += [
-        helper.make_node("Slice", [h, "last", "big", "axes1"], ["h_last"]),
+        helper.make_node("Slice", [h, "tail_start" if logits_to_keep else "last", "big", "axes1"], ["h_last"]),
         helper.make_node("MatMul", ["h_last", weight("lm_head", (HIDDEN, vocab), scale=1.0)], ["logits"]),
     ]
     graph = helper.make_graph(nodes, "tiny", inputs, outputs, inits)
@@ -121,12 +124,13 @@ def _graph(vocab: int, seed: int) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=opsets, ir_version=10)
 
 
-def build(folder: Path, seed: int = 0) -> Path:
+def build(folder: Path, seed: int = 0, logits_to_keep: bool = True) -> Path:
+    """``logits_to_keep=False`` builds the graph converters wrote before that input (last position only)."""
     folder.mkdir(parents=True, exist_ok=True)
     tok = build_tokenizer()
     tok.save(str(folder / "tokenizer.json"))
     vocab = tok.get_vocab_size()
-    onnx.save(_graph(vocab, seed), str(folder / "model.onnx"))
+    onnx.save(_graph(vocab, seed, logits_to_keep), str(folder / "model.onnx"))
     eos = tok.token_to_id("<|im_end|>")
     meta = {
         "format": 1,

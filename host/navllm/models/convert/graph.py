@@ -3,7 +3,7 @@
 Per layer: SkipSimplifiedLayerNormalization → QKV MatMulNBits (fused when the three share a format)
 → GroupQueryAttention (KV cache, in-op rotary) → output MatMulNBits → skip-norm → gate+up fused
 MatMulNBits → SiLU·up → down MatMulNBits. The embedding is GatherBlockQuantized over the same bytes
-the (tied) lm_head reads, and the head only sees the last position.
+the (tied) lm_head reads, and the head only sees the last ``logits_to_keep`` positions.
 """
 
 from __future__ import annotations
@@ -204,8 +204,11 @@ def build(
         helper.make_tensor_value_info(input_ids, TensorProto.INT64, [1, "sequence_length"]),
         helper.make_tensor_value_info(mask, TensorProto.INT64, [1, "total_sequence_length"]),
     ]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, 1, spec.vocab])]
-    g._names.update([input_ids, mask, "logits"])
+    # How many final positions get logits: 1 while decoding, more to verify drafted tokens.
+    keep = "logits_to_keep"
+    inputs.append(helper.make_tensor_value_info(keep, TensorProto.INT64, [1]))
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, "logits_length", spec.vocab])]
+    g._names.update([input_ids, mask, keep, "logits"])
 
     # GroupQueryAttention's lengths, from the all-ones mask: seqlens_k = T - 1, total = T.
     total64 = g.op("ReduceSum", [mask, g.const([1])], "mask/sum", keepdims=0)
@@ -288,13 +291,13 @@ def build(
             )
         progress((i + 1) / spec.layers)
 
-    # Only the last position reaches the final norm and the head.
-    last = g.const([-1])
+    # Only the last ``logits_to_keep`` positions reach the final norm and the head.
+    start, end, axis = g.op("Neg", [keep], "tail/start"), g.const([np.iinfo(np.int64).max]), g.const([1])
     final = g.op(
         "SkipSimplifiedLayerNormalization",
         [
-            g.op("Gather", [hidden, last], "last/hidden", axis=1),
-            g.op("Gather", [residual, last], "last/residual", axis=1),
+            g.op("Slice", [hidden, start, end, axis], "tail/hidden"),
+            g.op("Slice", [residual, start, end, axis], "tail/residual"),
             norm_weight("output_norm.weight"),
         ],
         "output_norm",

@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 META_FILE = "navllm-model.json"
 FORMAT = 1
+LOGITS_TO_KEEP = "logits_to_keep"  # the graph input that selects how many final positions get logits
 
 
 @dataclass(frozen=True)
@@ -70,43 +71,52 @@ class LoadedModel:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        from .prepared import open_session
+
         self.folder = folder
         self.info = ModelInfo.read(folder)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
-        options = ort.SessionOptions()
-        # 0 lets onnxruntime use one thread per physical core.
-        options.intra_op_num_threads = threads or 0
-        options.inter_op_num_threads = 1
-        options.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-        # Prepacked weights are what makes MatMulNBits fast (6 tok/s without); keep them on.
-        options.add_session_config_entry("session.disable_prepacking", "0")
-        try:
-            self.session = ort.InferenceSession(str(folder / "model.onnx"), options, providers=["CPUExecutionProvider"])
-        except Exception as exc:  # onnxruntime raises its own untyped errors for bad files
-            raise NavError(ErrorName.OPERATION, f"cannot load {folder / 'model.onnx'}: {exc}") from None
+        self.session = open_session(folder, threads)
         self._ort = ort
+        self._inputs = {i.name for i in self.session.get_inputs()}
         self.forwarded = 0  # tokens fed through the graph since load (prefill reuse is observable)
 
     def cache_shape(self, limit: int) -> CacheShape:
         info = self.info
         return CacheShape(layers=info.layers, kv_heads=info.kv_heads, head_dim=info.head_dim, limit=min(limit, info.context_length))
 
+    @property
+    def verifies_drafts(self) -> bool:
+        """True when the graph can return logits for several final positions (``logits_to_keep``);
+        graphs converted before it return the last position only, and decode without drafts."""
+        return LOGITS_TO_KEEP in self._inputs
+
     def forward(self, ids: list[int], cache: KVCache, binding: Binding, run_options: ort.RunOptions | None = None) -> np.ndarray:
         """Run ``ids`` after the cached positions; append them to the cache; return the last logits."""
+        last: np.ndarray = self.forward_tail(ids, cache, binding, 1, run_options)[-1]
+        return last
+
+    def forward_tail(
+        self, ids: list[int], cache: KVCache, binding: Binding, keep: int, run_options: ort.RunOptions | None = None
+    ) -> np.ndarray:
+        """As ``forward``, returning the logits of the last ``keep`` of ``ids``: [keep, vocab]
+        (row i predicts the token after ``ids[len(ids) - keep + i]``)."""
         import numpy as np
 
+        if not 1 <= keep <= len(ids) or (keep > 1 and not self.verifies_drafts):
+            raise ValueError(f"cannot return the logits of {keep} of {len(ids)} positions on this graph")
         past = len(cache)
         total = past + len(ids)
         cache.reserve(total)
         binding.rebind(cache)
+        binding.keep(keep)
         io = binding.io
         io.bind_cpu_input("input_ids", np.asarray([ids], dtype=np.int64))
         io.bind_cpu_input("attention_mask", np.ones((1, total), dtype=np.int64))
         self.session.run_with_iobinding(io, run_options)
         cache.tokens.extend(ids)
         self.forwarded += len(ids)
-        logits: np.ndarray = binding.logits[0, -1]
+        logits: np.ndarray = binding.logits[0]
         return logits
 
     def new_binding(self) -> Binding:
@@ -117,13 +127,34 @@ class Binding:
     """The IOBinding of one KV cache: its buffers double as past and present, logits land in place."""
 
     def __init__(self, model: LoadedModel):
-        import numpy as np
-
         self._model = model
         self.io = model.session.io_binding()
-        self.logits = np.zeros((1, 1, model.info.vocab_size), dtype=np.float32)
-        self.io.bind_ortvalue_output("logits", model._ort.OrtValue.ortvalue_from_numpy(self.logits))
+        self._logits: dict[int, tuple[np.ndarray, ort.OrtValue, ort.OrtValue | None]] = {}
+        self._kept = 0
+        self.keep(1)
         self._bound: tuple[KVCache, int] | None = None
+
+    @property
+    def logits(self) -> np.ndarray:
+        """The last run's logits: [1, keep, vocab]."""
+        return self._logits[self._kept][0]
+
+    def keep(self, count: int) -> None:
+        """Bind the logits of the last ``count`` positions (buffers kept per count, rebound only on change)."""
+        if count == self._kept:
+            return
+        if count not in self._logits:
+            import numpy as np
+
+            from_numpy = self._model._ort.OrtValue.ortvalue_from_numpy
+            logits = np.zeros((1, count, self._model.info.vocab_size), dtype=np.float32)
+            wanted = from_numpy(np.array([count], dtype=np.int64)) if self._model.verifies_drafts else None
+            self._logits[count] = (logits, from_numpy(logits), wanted)
+        _, output, wanted = self._logits[count]
+        self.io.bind_ortvalue_output("logits", output)
+        if wanted is not None:
+            self.io.bind_ortvalue_input(LOGITS_TO_KEEP, wanted)
+        self._kept = count
 
     def rebind(self, cache: KVCache) -> None:
         if self._bound is not None and self._bound[0] is cache and self._bound[1] == cache.generation:

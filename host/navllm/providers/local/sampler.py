@@ -21,11 +21,15 @@ class TokenConstraint(Protocol):
     ``mask`` returns a bool array over the vocabulary (True = allowed) or None when every token
     is allowed at this step; ``advance`` is called with each token the sampler picked (in order,
     exactly once). The engine stops when the constraint allows only end-of-sequence ids.
+    ``valid_prefix`` tells how many of some drafted tokens would be allowed one after the other
+    from the current state, leaving the state as it was (the engine drafts no further than that).
     """
 
     def mask(self, tokens: Sequence[int]) -> np.ndarray | None: ...
 
     def advance(self, token: int) -> None: ...
+
+    def valid_prefix(self, tokens: Sequence[int]) -> int: ...
 
 
 @dataclass(frozen=True)
@@ -54,6 +58,44 @@ class Sampler:
         """Pick a token id from 1-D ``logits``; ``previous`` feeds the repetition penalty."""
         import numpy as np
 
+        if self.config.greedy:
+            return int(np.argmax(self._scores(logits, previous, allowed)))
+        candidates, probs = self.distribution(logits, previous, allowed)
+        return int(candidates[self._rng.choice(len(candidates), p=probs)])
+
+    def verify(self, logits: np.ndarray, draft: int, previous: Sequence[int] = (), allowed: np.ndarray | None = None) -> int:
+        """The token at a position where ``draft`` was guessed: greedy, the argmax; sampled, the
+        speculative rejection rule for a deterministic guess — keep ``draft`` with its probability
+        p(draft), else sample from p without it — so tokens follow exactly ``sample``'s distribution."""
+        import numpy as np
+
+        if self.config.greedy:
+            return self.sample(logits, previous, allowed)
+        candidates, probs = self.distribution(logits, previous, allowed)
+        guessed = candidates == draft
+        if self._rng.random() < probs[guessed].sum():
+            return draft
+        rest = np.where(guessed, 0.0, probs)
+        if rest.sum() <= 0.0:  # p(draft) rounds to 1 yet the draw missed it: nothing else to pick
+            return draft
+        return int(candidates[self._rng.choice(len(candidates), p=rest / rest.sum())])
+
+    def distribution(
+        self, logits: np.ndarray, previous: Sequence[int] = (), allowed: np.ndarray | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
+        """The ids a sampled pick chooses from and their probabilities (temperature, top-k, top-p)."""
+        config = self.config
+        scores = self._scores(logits, previous, allowed)
+        candidates = self._top_k(scores, config.top_k)
+        probs = _softmax(scores[candidates] / config.temperature)
+        if config.top_p is not None and config.top_p < 1.0:
+            candidates, probs = _top_p(candidates, probs, config.top_p)
+        return candidates, probs
+
+    def _scores(self, logits: np.ndarray, previous: Sequence[int], allowed: np.ndarray | None) -> np.ndarray:
+        """``logits`` with the repetition penalty over ``previous`` and the constraint's mask applied."""
+        import numpy as np
+
         config = self.config
         scores = logits.astype(np.float32, copy=True)
         if config.repetition_penalty not in (None, 1.0) and len(previous):
@@ -65,13 +107,7 @@ class Sampler:
             if not allowed.any():
                 raise ValueError("the constraint allows no token")
             scores[~allowed] = -np.inf
-        if config.greedy:
-            return int(np.argmax(scores))
-        candidates = self._top_k(scores, config.top_k)
-        probs = _softmax(scores[candidates] / config.temperature)
-        if config.top_p is not None and config.top_p < 1.0:
-            candidates, probs = _top_p(candidates, probs, config.top_p)
-        return int(candidates[self._rng.choice(len(candidates), p=probs)])
+        return scores
 
     @staticmethod
     def _top_k(scores: np.ndarray, k: int | None) -> np.ndarray:

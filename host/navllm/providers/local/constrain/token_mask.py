@@ -113,6 +113,16 @@ class GrammarConstraint:
         if not self._matcher.consume_token(token):
             raise NavError(ErrorName.OPERATION, f"constrained decoding rejected token {token}: {self._matcher.get_error()}")
 
+    def valid_prefix(self, tokens: Sequence[int]) -> int:
+        """How many of ``tokens`` the grammar takes in a row from here; the matcher advances over
+        them speculatively and rolls back, so its state is unchanged."""
+        taken = self._matcher.try_consume_tokens(list(tokens))
+        if taken and not self._matcher.rollback(taken):
+            raise NavError(
+                ErrorName.OPERATION, f"constrained decoding could not roll back {taken} drafted tokens: {self._matcher.get_error()}"
+            )
+        return taken
+
     def prefill(self, text: str) -> None:
         tokens = self.vocabulary.tokenizer.tokenize_str(text)
         if self._matcher.try_consume_tokens(tokens) != len(tokens):
