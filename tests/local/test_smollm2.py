@@ -85,7 +85,7 @@ def test_a_page_gets_the_answer_through_the_host(installed):
         created = host.call("create", options={"sampling": {"temperature": 0}})
         assert created["type"] == "done", created
         info = created["data"]
-        assert info["provider"] == "local" and info["contextWindow"] == 2048
+        assert info["provider"] == "local" and info["contextWindow"] == 8192  # the context SmolLM2 was trained for
         rid = host.request("prompt", session=info["session"], input=[{"role": "user", "content": [{"type": "text", "value": QUESTION}]}])
         replies = host.until_done(rid)
         assert replies[-1]["type"] == "done", replies[-1]
@@ -93,5 +93,9 @@ def test_a_page_gets_the_answer_through_the_host(installed):
         assert "Paris" in text
         assert sum(r["type"] == "chunk" for r in replies) > 1  # streamed, not one block
         assert replies[-1]["data"]["contextUsage"] > 0
+        # The admin's status shows what the session's KV cache holds, by origin.
+        memory = host.call("status", ADMIN)["data"]["sessionMemory"]
+        assert memory["bytes"] > 0 and memory["budget"] >= memory["bytes"]
+        assert memory["origins"] == [{"origin": PAGE["origin"], "bytes": memory["bytes"]}]
     finally:
         host.close()

@@ -12,6 +12,7 @@ import asyncio
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from ..protocol.common import Caller, Constraint, Message
 from ..protocol.errors import ErrorName, NavError, quota_exceeded
@@ -230,3 +231,11 @@ class SessionTable:
 
     def __len__(self) -> int:
         return len(self._live)
+
+    def memory(self) -> dict[str, Any]:
+        """What live sessions hold on this machine, in bytes: in all, and per origin, most first."""
+        by_origin: dict[str, int] = {}
+        for session in self._live.values():
+            by_origin[session.owner[0]] = by_origin.get(session.owner[0], 0) + session.conversation.memory_bytes
+        ranked = sorted(((o, b) for o, b in by_origin.items() if b), key=lambda item: -item[1])
+        return {"bytes": sum(by_origin.values()), "origins": [{"origin": o, "bytes": b} for o, b in ranked]}

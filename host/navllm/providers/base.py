@@ -78,6 +78,11 @@ class Conversation(ABC):
     def clone(self) -> Conversation:
         """An independent copy that shares nothing mutable (the local engine copies its KV cache)."""
 
+    @property
+    def memory_bytes(self) -> int:
+        """What the conversation holds on this machine (the local engine's KV cache)."""
+        return 0
+
     async def close(self) -> None:  # noqa: B027 - most conversations hold nothing to release
         """Release per-session resources."""
 

@@ -29,6 +29,10 @@ class FallbackConversation(Conversation):
         self.served_by = provider.name
 
     @property
+    def memory_bytes(self) -> int:
+        return sum(c.memory_bytes for c in self._opened.values())
+
+    @property
     def primary(self) -> Conversation:
         return self._opened[self._order[0].name]
 

@@ -9,6 +9,12 @@ const check = (state, text, action) =>
     h("span", {}, h("span", { class: "sr-only" }, { ok: "OK: ", warn: "Needs attention: ", bad: "Problem: " }[state]), text, action ? [" ", action] : null),
   );
 
+const mib = (bytes) => `${(bytes / 2 ** 20).toFixed(bytes < 10 * 2 ** 20 ? 1 : 0)} MiB`;
+
+// The local model's KV caches: in all, against what is kept for idle sessions, and the sites holding most.
+const sessionMemory = (m) => (m ? `${mib(m.bytes)} (idle sessions beyond ${mib(m.budget)} are trimmed)` : "—");
+const sessionMemoryDetail = (m) => (m?.origins ?? []).slice(0, 5).map((o) => `${o.origin}: ${mib(o.bytes)}`).join("\n");
+
 export default {
   id: "status",
   title: "Status",
@@ -106,6 +112,7 @@ export default {
           h("dt", {}, "Extension"), h("dd", {}, api.runtime.getManifest().version),
           h("dt", {}, "Host"), h("dd", {}, status.host),
           h("dt", {}, "Active sessions"), h("dd", {}, String(status.sessions)),
+          h("dt", {}, "Session memory"), h("dd", { id: "session-memory", title: sessionMemoryDetail(status.sessionMemory) }, sessionMemory(status.sessionMemory)),
           h("dt", {}, "Settings"), h("dd", { class: "mono" }, status.configDir),
           h("dt", {}, "Data"), h("dd", { class: "mono" }, status.dataDir),
         ),

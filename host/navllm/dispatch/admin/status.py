@@ -9,6 +9,7 @@ from ... import PROTOCOL_VERSION, __version__
 from ... import settings as settings_store
 from ...paths import config_dir, data_dir
 from ...protocol.admin.status import Doctor, GetSettings, SetSettings, Status
+from ...providers.local import memory
 from ...providers.router import Router
 from ...settings import LiveSettings
 from ..dispatcher import Handler
@@ -33,6 +34,7 @@ class StatusAdmin:
             "configDir": str(config_dir()),
             "providers": self.router.capabilities()["providers"],
             "sessions": len(self.sessions),
+            "sessionMemory": {**self.sessions.memory(), "budget": memory.budget.limit},
         }
 
     async def doctor(self, req: Doctor, out: Responder) -> list[dict[str, Any]]:

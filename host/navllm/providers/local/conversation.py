@@ -29,6 +29,7 @@ from ..base import Chunk, Conversation, Generation, Usage
 from . import constrain
 from .engine import Job, engine_for
 from .kv_cache import KVCache
+from .memory import budget
 from .sampler import Sampler, SamplerConfig
 
 if TYPE_CHECKING:
@@ -58,6 +59,21 @@ class LocalConversation(Conversation):
         self._template = ChatTemplate(info.chat_template, bos, tok.id_to_token(info.eos_token_ids[0]))
         self._encoded: dict[tuple[tuple[tuple[str, str], ...], str | None], list[int]] = {}  # the last few encodings, by what they render
         self._encoded_lock = threading.Lock()  # measure and generate encode on worker threads
+        self._generating = 0
+        budget.touch(self)
+
+    @property
+    def memory_bytes(self) -> int:
+        return self._cache.nbytes
+
+    @property
+    def busy(self) -> bool:
+        return self._generating > 0
+
+    def drop_cache(self) -> None:
+        """Free the KV memory (the next prompt prefills the whole history again)."""
+        self._cache.release()
+        self._binding = self._loaded.new_binding()  # the old binding still references the old buffers
 
     @property
     def cached_tokens(self) -> list[int]:
@@ -122,18 +138,28 @@ class LocalConversation(Conversation):
             stop=list(request.sampling.stop),
             constraint=decoder.constraint if decoder else None,
         )
-        # aclosing: when our consumer stops early, the engine's stream is closed (and the worker
-        # stopped) right away, not whenever the garbage collector finalizes it.
-        async with aclosing(engine_for(self._loaded).generate(job, self._cache, self._binding)) as stream:
-            async for item in stream:
-                if decoder is None:
-                    yield item
-                    continue
-                for chunk in [*decoder.end(), item] if isinstance(item, Usage) else decoder.feed(item):
-                    yield chunk
+        budget.touch(self)
+        budget.settle(
+            keep=self, extra=max(0, self._cache.bytes_for(min(len(ids) + job.max_tokens, self.context_window)) - self.memory_bytes)
+        )
+        self._generating += 1
+        try:
+            # aclosing: when our consumer stops early, the engine's stream is closed (and the worker
+            # stopped) right away, not whenever the garbage collector finalizes it.
+            async with aclosing(engine_for(self._loaded).generate(job, self._cache, self._binding)) as stream:
+                async for item in stream:
+                    if decoder is None:
+                        yield item
+                        continue
+                    for chunk in [*decoder.end(), item] if isinstance(item, Usage) else decoder.feed(item):
+                        yield chunk
+        finally:
+            self._generating -= 1
 
     def clone(self) -> LocalConversation:
-        return LocalConversation(self._loaded, self.context_window, self._defaults, cache=self._cache.copy())
+        clone = LocalConversation(self._loaded, self.context_window, self._defaults, cache=self._cache.copy())
+        budget.settle(keep=clone)
+        return clone
 
     async def close(self) -> None:
         self._cache.release()

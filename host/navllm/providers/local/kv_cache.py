@@ -42,6 +42,15 @@ class KVCache:
     def __len__(self) -> int:
         return len(self.tokens)
 
+    @property
+    def nbytes(self) -> int:
+        """Memory the buffers hold now."""
+        return self.bytes_for(self.capacity)
+
+    def bytes_for(self, positions: int) -> int:
+        s = self.shape
+        return 2 * s.layers * s.kv_heads * s.head_dim * 4 * positions  # keys and values, float32
+
     def _allocate(self, capacity: int) -> None:
         import numpy as np
 

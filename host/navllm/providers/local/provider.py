@@ -20,7 +20,6 @@ from .sampler import SamplerConfig
 if TYPE_CHECKING:
     from ...models.store import InstalledModel, ModelStore
 
-DEFAULT_CONTEXT = 2048  # bounds KV memory per session for the small default model
 _ACCEPTS = frozenset({"text", "tool-call", "tool-response"})
 _LANGUAGES = frozenset({"en"})  # the default model, SmolLM2, is trained on English
 LIMITS = SamplingLimits(default_top_k=3, max_top_k=128, default_temperature=0.7, max_temperature=2.0)
@@ -33,7 +32,7 @@ class LocalProvider(Provider):
         self.name = name
         self._model_name = model
         self._threads = threads
-        self._context = context_window or DEFAULT_CONTEXT
+        self._context = context_window  # None: the context the model was trained for (memory.py bounds the total)
 
     @staticmethod
     def _store() -> ModelStore:
@@ -79,7 +78,7 @@ class LocalProvider(Provider):
                 raise NavError(ErrorName.NOT_SUPPORTED, f"no local model named {self._wanted(options)!r} is installed")
             installed = await self._download(progress)
         loaded = await asyncio.to_thread(runtime.load, installed.path, self._threads)
-        return LocalConversation(loaded, self._context, _defaults())
+        return LocalConversation(loaded, self._context or loaded.info.context_length, _defaults())
 
     async def _download(self, progress: ProgressCallback) -> InstalledModel:
         """Pull the default chat model; the store runs one pull however many sessions wait for it."""
