@@ -4,9 +4,21 @@ Both engines run the same 100-token prompt (ids from the model's tokenizer) and 
 tokens greedily with end-of-sequence ignored. Each engine runs in its own fresh process and the
 two alternate, round after round, so shared-CPU noise hits both alike; every process loads the
 model once and generates a few times (the first run counts as cold). Reported: medians across
-rounds of load time, time to first token, prefill and decode tokens/s, peak RSS, disk size, and
+rounds of load time, time to first token, prefill and decode tokens/s, memory, disk size, and
 next-token agreement with an fp32 numpy reference over a fixed text (teacher-forced, one token
 per step, as generation feeds them).
+
+Memory, read from /proc/self/status at the end of the worker: peak RSS (VmHWM: what the process
+ever held resident, load included), RSS at the end, and the anonymous part of it (RssAnon: heap
+that only this process can use and that must be swapped to be reclaimed; the rest of RSS is
+file pages, the memory-mapped weights, which processes share and the kernel can drop). A
+worker's RSS includes the Python interpreter and the libraries it loaded; both engines run in
+the same interpreter, which loads numpy and tokenizers for either.
+
+Our engine loads the graph prepared for this machine (``providers/local/prepared.py``); each
+converted folder is prepared once before the rounds, as the first load of a model does, and that
+first load's time is reported apart (``firstLoadSeconds`` in ``--json``); disk size counts the
+prepared graph.
 
 Our engine runs twice: on the default graph (``navllm``: int8 activations inside MatMulNBits) and
 on one converted with ``--accuracy-level 1`` (``navllm-fp32``: fp32 activations for 4-bit
@@ -101,18 +113,19 @@ def default_gguf(workdir: Path) -> Path:
 # -- workers (each in a fresh process) ------------------------------------------------------------
 
 
-def _peak_rss_mib() -> float:
-    """This process's peak resident memory. On Linux from VmHWM: ``ru_maxrss`` survives exec and
-    would report the parent's peak if that was higher."""
+def _memory_mib() -> dict[str, float | None]:
+    """This process's peak RSS, RSS and anonymous RSS. On Linux from /proc (VmHWM, not
+    ``ru_maxrss``, which survives exec and would report the parent's peak if that was higher);
+    elsewhere the peak alone."""
     try:
         status = Path("/proc/self/status").read_text()
     except OSError:
         import resource
 
         peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
-        return peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024
-    kib = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmHWM:"))
-    return kib / 1024
+        return {"peak_rss_mib": peak / (1024 * 1024) if sys.platform == "darwin" else peak / 1024, "rss_mib": None, "anon_mib": None}
+    kib = {line.split(":")[0]: int(line.split()[1]) for line in status.splitlines() if line.startswith(("VmHWM:", "VmRSS:", "RssAnon:"))}
+    return {"peak_rss_mib": kib["VmHWM"] / 1024, "rss_mib": kib["VmRSS"] / 1024, "anon_mib": kib["RssAnon"] / 1024}
 
 
 class _Runner(Protocol):
@@ -187,7 +200,7 @@ def worker(engine: str, gguf: Path, model_dir: Path | None, threads: int, runs: 
     predictions = [runner.pick(runner.feed(state, text[:split]))]
     predictions += [runner.pick(runner.feed(state, [t])) for t in text[split:-1]]
     result["predictions"] = predictions
-    result["peak_rss_mib"] = _peak_rss_mib()
+    result.update(_memory_mib())
     return result
 
 
@@ -222,14 +235,20 @@ def _has_llama_cpp() -> bool:
 
 def run(gguf: Path | None, threads: int, rounds: int, runs: int, log: Callable[[str], None] = print) -> dict[str, Any]:
     from ..models.convert import convert_gguf
+    from ..providers.local.prepared import open_session
 
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
         work = Path(tmp)
         gguf = gguf or default_gguf(work / "fetch")
         model_dirs = {engine: work / engine for engine in OURS}
+        prepare_s: dict[str, float] = {}
         for engine, level in OURS.items():
             log(f"converting {gguf.name} (accuracy level {level}) …")
             convert_gguf(gguf, model_dirs[engine], accuracy_level=level)
+            log("preparing its graph for this machine …")
+            started = time.perf_counter()
+            open_session(model_dirs[engine], threads)  # as the first load does: every measured load finds it prepared
+            prepare_s[engine] = time.perf_counter() - started
         ids, text = prompt_ids(model_dirs["navllm"])
         engines = [e for e in ENGINES if e in OURS or _has_llama_cpp()]
         if "llama.cpp" not in engines:
@@ -254,13 +273,14 @@ def run(gguf: Path | None, threads: int, rounds: int, runs: int, log: Callable[[
             "runsPerProcess": runs,
             "promptTokens": len(ids),
             "generatedTokens": GENERATED,
+            "firstLoadSeconds": prepare_s,
         },
         "engines": report,
     }
     if "llama.cpp" in report:
         theirs = report["llama.cpp"]
-        keys = ("load_s", "ttft_ms", "cold_ttft_ms", "prefill_tps", "decode_tps", "peak_rss_mib", "disk_mb")
-        result["ratios"] = {e: {k: report[e][k] / theirs[k] for k in keys} for e in OURS}
+        keys = ("load_s", "ttft_ms", "cold_ttft_ms", "prefill_tps", "decode_tps", "peak_rss_mib", "rss_mib", "anon_mib", "disk_mb")
+        result["ratios"] = {e: {k: report[e][k] / theirs[k] for k in keys if report[e][k] and theirs[k]} for e in OURS}
     return result
 
 
@@ -276,9 +296,16 @@ def _summary(processes: list[dict[str, Any]], reference: list[int], disk_bytes: 
         "decode_tps": med(r["decode_tps"] for r in warm),
         "decode_tps_best": max(r["decode_tps"] for r in warm),
         "peak_rss_mib": med(p["peak_rss_mib"] for p in processes),
+        "rss_mib": _median_or_none([p["rss_mib"] for p in processes]),
+        "anon_mib": _median_or_none([p["anon_mib"] for p in processes]),
         "disk_mb": disk_bytes / 1e6,
         "agreement": med(agreement),
     }
+
+
+def _median_or_none(values: list[float | None]) -> float | None:
+    known = [v for v in values if v is not None]
+    return statistics.median(known) if known else None
 
 
 def table(result: dict[str, Any]) -> str:
@@ -289,12 +316,14 @@ def table(result: dict[str, Any]) -> str:
         ("prefill tok/s", "prefill_tps", "{:.0f}"),
         ("decode tok/s", "decode_tps", "{:.1f}"),
         ("peak RSS MiB", "peak_rss_mib", "{:.0f}"),
+        ("RSS MiB", "rss_mib", "{:.0f}"),
+        ("anon MiB", "anon_mib", "{:.0f}"),
         ("disk MB", "disk_mb", "{:.0f}"),
         ("agreement", "agreement", "{:.3f}"),
     ]
     rows = [["engine", *(c[0] for c in columns)]]
     for engine, figures in result["engines"].items():
-        rows.append([engine, *(fmt.format(figures[key]) for _, key, fmt in columns)])
+        rows.append([engine, *("–" if figures[key] is None else fmt.format(figures[key]) for _, key, fmt in columns)])
     for engine, ratios in result.get("ratios", {}).items():
         rows.append([f"{engine} / llama.cpp", *(f"{ratios[key]:.2f}x" if key in ratios else "" for _, key, _ in columns)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
