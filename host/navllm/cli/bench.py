@@ -16,10 +16,12 @@ def register(commands: Commands) -> None:
     add_arguments(local)
     local.set_defaults(run=run_local)
     from ..bench.relay import register as register_relay
+    from ..bench.speculative import register as register_speculative
     from ..bench.tasks import register as register_tasks
 
     register_relay(sub)
     register_tasks(sub)
+    register_speculative(sub)
 
 
 def run_local(args: argparse.Namespace) -> int:
