@@ -2,26 +2,42 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from .dispatch.admin import admin_handlers
 from .dispatch.dispatcher import Handler
 from .dispatch.page import PageHandlers
 from .dispatch.sessions import SessionTable
 from .dispatch.tasks import TaskHandlers
 from .install.doctor import sweep_temps
-from .policy.gate import open_gate
+from .policy.gate import PolicyGate, open_gate
 from .providers.router import Router
 from .settings import LiveSettings
 
 
-def handlers() -> dict[type, Handler]:
-    """Every request type the host answers, mapped to its handler."""
+@dataclass(frozen=True)
+class Core:
+    """The services one process runs with: the native host and ``navllm serve`` each build one."""
+
+    settings: LiveSettings
+    gate: PolicyGate
+    router: Router
+    sessions: SessionTable
+
+    def handlers(self) -> dict[type, Handler]:
+        """Every request type the host answers, mapped to its handler."""
+        return {
+            **PageHandlers(self.gate, self.router, self.sessions).table(),
+            **TaskHandlers(self.gate, self.router, self.sessions).table(),
+            **admin_handlers(self.settings, self.gate, self.router, self.sessions),
+        }
+
+
+def core() -> Core:
     sweep_temps()  # temp files a killed write left behind
     settings = LiveSettings()
-    router = Router(settings.get)
-    sessions = SessionTable()
-    gate = open_gate(settings.get)
-    return {
-        **PageHandlers(gate, router, sessions).table(),
-        **TaskHandlers(gate, router, sessions).table(),
-        **admin_handlers(settings, gate, router, sessions),
-    }
+    return Core(settings, open_gate(settings.get), Router(settings.get), SessionTable())
+
+
+def handlers() -> dict[type, Handler]:
+    return core().handlers()

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from pydantic.alias_generators import to_camel
@@ -50,6 +50,8 @@ class Settings(_Stored):
     history_enabled: bool = False
     history_retention_days: int = Field(default=30, ge=1, le=3650)
     replace_native_prompt_api: bool = False
+    # Web origins whose pages may call ``navllm serve`` from a browser (CORS); every other Origin is refused.
+    serve_allowed_origins: list[Annotated[str, Field(max_length=2048)]] = Field(default_factory=list, max_length=64)
     providers: list[ProviderConfig] = Field(default_factory=lambda: [ProviderConfig(name="local", kind="local", label="On this device")])
 
     def provider_tuning(self) -> tuple[int | None, int]:

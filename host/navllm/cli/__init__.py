@@ -18,9 +18,41 @@ def parser() -> argparse.ArgumentParser:
     root.add_argument("--version", action="version", version=f"navllm {__version__}")
     commands = root.add_subparsers(dest="command", required=True, metavar="COMMAND")
     # Each group module imports what its commands need only when they run, so this stays quick.
-    from . import bench, convert, demo, doctor, extension, grants, install, keys, models, protocol, providers, settings, usage
+    from . import (
+        bench,
+        convert,
+        demo,
+        doctor,
+        extension,
+        grants,
+        install,
+        keys,
+        models,
+        protocol,
+        providers,
+        serve,
+        settings,
+        tokens,
+        usage,
+    )
 
-    for group in (protocol, settings, install, extension, demo, models, convert, providers, keys, bench, grants, usage, doctor):
+    for group in (
+        protocol,
+        settings,
+        install,
+        extension,
+        demo,
+        models,
+        convert,
+        providers,
+        keys,
+        bench,
+        grants,
+        usage,
+        serve,
+        tokens,
+        doctor,
+    ):
         group.register(commands)
     return root
 

@@ -31,6 +31,12 @@ class Limits:
     queued_admin: int = 64  # extension-page requests in flight, apart from the pages'
 
 
+# Who may speak on a port: the browser's port carries pages and the extension; ``navllm serve``
+# builds its own app callers from the token it checked, and only those.
+BROWSER_CALLERS = frozenset({"page", "extension"})
+APP_CALLERS = frozenset({"app"})
+
+
 class Dispatcher:
     """Owns the in-flight requests of one port.
 
@@ -40,8 +46,15 @@ class Dispatcher:
     bound of their own, so settings stay responsive under load. ``cancel`` is never refused.
     """
 
-    def __init__(self, send: Callable[[Reply], None], handlers: dict[type[Envelope], Handler], limits: Limits = Limits()):
+    def __init__(
+        self,
+        send: Callable[[Reply], None],
+        handlers: dict[type[Envelope], Handler],
+        limits: Limits = Limits(),
+        callers: frozenset[str] = BROWSER_CALLERS,
+    ):
         self._send = send
+        self._callers = callers
         self._handlers = handlers
         self._limits = limits
         self._overall = asyncio.Semaphore(limits.overall)
@@ -65,6 +78,9 @@ class Dispatcher:
         """Run one already validated request; never raises."""
         if request.id in self._inflight:
             self.refuse(request.id, NavError(ErrorName.INVALID_STATE, f"request id {request.id!r} is already in flight"))
+            return
+        if request.caller.kind not in self._callers:
+            self.refuse(request.id, NavError(ErrorName.NOT_ALLOWED, f"{request.caller.kind} callers cannot reach this port"))
             return
         if isinstance(request, Cancel):
             self._cancel(request)

@@ -168,7 +168,14 @@ class PageHandlers:
             answer = Message(role="assistant", content=[*(TextPart(value=t) for t in texts), *calls])
             turn = [*(m for m in req.input if not m.prefix), answer]
             session.keep(turn, await session.measure([*session.history, *turn]))
-            return {"contextUsage": session.usage, "contextWindow": session.conversation.context_window, "provider": _served_by(session)}
+            done: dict[str, Any] = {
+                "contextUsage": session.usage,
+                "contextWindow": session.conversation.context_window,
+                "provider": _served_by(session),
+            }
+            if usage is not None:
+                done["usage"] = {"inputTokens": usage.input_tokens, "outputTokens": usage.output_tokens}
+            return done
 
     def _record(
         self,
@@ -228,7 +235,7 @@ class PageHandlers:
 
     async def embed(self, req: Embed, out: Responder) -> list[list[float]]:
         started = time.monotonic()
-        providers = await self._admitted(req.caller, "embed", None)
+        providers = await self._admitted(req.caller, "embed", ModelChoice(provider=req.provider))
         vectors = await providers[0].embed(req.texts, req.model)
         self.gate.record(
             UsageRecord(

@@ -122,6 +122,24 @@ def m003_usage_day(db: sqlite3.Connection) -> None:
     )
 
 
+@migration
+def m004_app_tokens(db: sqlite3.Connection) -> None:
+    """Apps the user gave a token for ``navllm serve``: the token's SHA-256 only, never the token."""
+    _run(
+        db,
+        """
+        CREATE TABLE app_tokens (
+            name TEXT PRIMARY KEY,
+            token_sha256 BLOB NOT NULL UNIQUE,
+            providers TEXT NOT NULL DEFAULT '[]',
+            created_at REAL NOT NULL,
+            expires_at REAL,
+            last_used_at REAL
+        );
+        """,
+    )
+
+
 def db_path() -> Path:
     from ..paths import data_dir
 

@@ -3,7 +3,9 @@
 Order of checks: the origin must be eligible (secure, not opaque); a cross-origin frame must
 have been delegated by its top-level origin; an embargo or a denial refuses; a grant (persistent
 or "allow once") must cover a provider, else the user is asked; then the quotas are charged.
-Extension pages (the user's own settings and chat) skip the prompt.
+Extension pages (the user's own settings and chat) skip the prompt. An app (``navllm serve``)
+holds its grant in its token: the token's scope must cover a provider, and its quotas are
+charged as a site's are; once the token is revoked or expired, the app is refused.
 """
 
 from __future__ import annotations
@@ -16,12 +18,13 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..protocol.common import Caller
+from ..protocol.common import APP_PREFIX, Caller
 from ..protocol.errors import NavError, not_allowed
 from ..protocol.replies import PermissionAsk
 from ..providers.base import Provider
 from ..settings import Settings
 from . import Action, PermissionNeeded, UsageRecord
+from .apps import Apps
 from .grants import LOCAL, Grants, OnceGrants, covers
 from .origins import eligible, normalise
 from .quotas import Quotas
@@ -44,6 +47,10 @@ class Store:
     @cached_property
     def grants(self) -> Grants:
         return Grants(self.db)
+
+    @cached_property
+    def apps(self) -> Apps:
+        return Apps(self.db)
 
     @cached_property
     def quotas(self) -> Quotas:
@@ -116,8 +123,15 @@ class PolicyGate:
             raise not_allowed(f"{origin} is embedded in {top}, which has not let its frames use navllm")
         return origin, top
 
+    def app_scope(self, caller: Caller) -> tuple[str, ...]:
+        """The providers an app's token lets it use; NotAllowedError once the token is revoked or expired."""
+        app = self.persistent.apps.get(caller.origin.removeprefix(APP_PREFIX), self.now())
+        if app is None:
+            raise not_allowed("this app's token was revoked or has expired; `navllm tokens create` makes a new one")
+        return app.providers
+
     def eligible(self, caller: Caller) -> bool:
-        if caller.is_admin:
+        if caller.is_admin or caller.is_app:
             return True
         try:
             self.frame_of(caller)
@@ -132,6 +146,9 @@ class PolicyGate:
         if caller.is_admin:
             return providers
         try:
+            if caller.is_app:
+                app_scope = self.app_scope(caller)
+                return [p for p in providers if covers(app_scope, p.name, p.remote)]
             origin, top = self.frame_of(caller)
         except NavError:
             return []
@@ -151,6 +168,8 @@ class PolicyGate:
     async def admit(self, caller: Caller, action: Action, candidates: list[Provider]) -> list[Provider]:
         if caller.is_admin:
             return candidates
+        if caller.is_app:
+            return self._admit_app(caller, candidates)
 
         origin, top = self.frame_of(caller)
         store = self.store(caller.incognito)
@@ -183,11 +202,20 @@ class PolicyGate:
         store.quotas.admit(origin, now)
         return allowed
 
+    def _admit_app(self, caller: Caller, candidates: list[Provider]) -> list[Provider]:
+        app_scope = self.app_scope(caller)
+        allowed = [p for p in candidates if covers(app_scope, p.name, p.remote)]
+        if not allowed:
+            names = ", ".join(p.name for p in candidates)
+            raise not_allowed(f"this app's token does not cover {names}; its scope is {', '.join(app_scope)}")
+        self.persistent.quotas.admit(caller.origin, self.now())
+        return allowed
+
     def record(self, record: UsageRecord) -> None:
         caller = record.caller
         now = self.now()
         top: str | None
-        if caller.is_admin:
+        if caller.is_admin or caller.is_app:
             origin = top = caller.origin
         else:
             origin = normalise(caller.origin) or caller.origin

@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from pydantic.alias_generators import to_camel
 from pydantic_core import PydanticSerializationError
 
@@ -34,10 +34,14 @@ class Model(BaseModel):
 Origin = Annotated[str, Field(max_length=2048)]
 
 
-class Caller(Model):
-    """Who is asking. Set only by the extension background, from the browser's own sender data."""
+APP_PREFIX = "app:"  # the origin of an app the user gave a token (``navllm tokens``): ``app:NAME``
 
-    kind: Literal["page", "extension"]
+
+class Caller(Model):
+    """Who is asking. Set only by the extension background, from the browser's own sender data,
+    or by ``navllm serve`` for an app whose token it checked (kind ``app``, origin ``app:NAME``)."""
+
+    kind: Literal["page", "extension", "app"]
     origin: Origin
     top_origin: Origin | None = None
     tab_id: int | None = None
@@ -45,9 +49,20 @@ class Caller(Model):
     document_id: str | None = Field(default=None, max_length=128)
     incognito: bool = False
 
+    @model_validator(mode="after")
+    def _app_origins_are_apps_only(self) -> Caller:
+        """``app:`` origins belong to apps alone, so no page or extension caller can pass for one."""
+        if (self.kind == "app") != self.origin.startswith(APP_PREFIX) or (self.kind == "app" and self.top_origin is not None):
+            raise ValueError(f"an {APP_PREFIX!r} origin is an app's, and an app caller has only that origin")
+        return self
+
     @property
     def is_admin(self) -> bool:
         return self.kind == "extension"
+
+    @property
+    def is_app(self) -> bool:
+        return self.kind == "app"
 
 
 Text = Annotated[str, Field(max_length=4 * 1024 * 1024)]

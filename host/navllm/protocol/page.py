@@ -126,6 +126,7 @@ class Destroy(SessionRequest):
 class Embed(Envelope):
     type: Literal["embed"] = "embed"
     texts: list[str] = Field(min_length=1, max_length=1024)
+    provider: Name | None = Field(default=None, max_length=64)
     model: Name | None = Field(default=None, max_length=256)
 
 

@@ -1,0 +1,128 @@
+"""The daemon's HTTP server: the application, its error handling, and its life from bind to stop.
+
+aiohttp serves it: a maintained asyncio HTTP server (and client) in one dependency, whose
+streaming responses carry Server-Sent Events; the host is asyncio already. It listens on the
+loopback addresses only (127.0.0.1, and ::1 where there is one) and logs no request line of its
+own making (no query string, no header), so nothing secret lands in a log.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import signal
+import sys
+from collections.abc import Callable
+from contextlib import suppress
+
+from aiohttp import web
+
+from .. import app as composition
+from ..wire.framing import DEFAULT_INPUT_CAP
+from .auth import CORE, LISTENING, Handler, Listening, authenticate, cors_headers, guard
+from .errors import ApiError
+from .openai_api import RELAY, add_routes
+from .relay import Relay
+from .state import DEFAULT_PORT, DaemonLock
+
+log = logging.getLogger(__name__)
+MAX_BODY = DEFAULT_INPUT_CAP  # what the native host takes in one frame
+SHUTDOWN_GRACE = 2.0  # seconds open streams get to end on a stop
+
+
+@web.middleware
+async def openai_errors(request: web.Request, handler: Handler) -> web.StreamResponse:
+    """Every failure in OpenAI's shape, each request on its own: one bad request costs only itself."""
+    try:
+        return await handler(request)
+    except ApiError as err:
+        return err.response()
+    except web.HTTPException as exc:  # aiohttp's own: no such route (404), wrong method (405), body too large (413)
+        if exc.status < 400:
+            raise
+        return ApiError(exc.status, exc.reason, "invalid_request_error", code=exc.reason.lower().replace(" ", "_")).response()
+    except (asyncio.CancelledError, ConnectionError):
+        raise  # the app went away
+    except Exception:
+        log.exception("%s %s failed", request.method, request.path)
+        return ApiError(500, "navllm serve hit an internal error; see its log", "server_error").response()
+
+
+def make_app(core: composition.Core, relay: Relay, listening: Listening) -> web.Application:
+    app = web.Application(middlewares=[openai_errors, guard, authenticate], client_max_size=MAX_BODY)
+    app[CORE] = core
+    app[RELAY] = relay
+    app[LISTENING] = listening
+    app.on_response_prepare.append(cors_headers)
+    add_routes(app)
+    return app
+
+
+async def serve(port: int, ready: Callable[[int], None], stop: asyncio.Event) -> None:
+    """Listen on ``port`` (0: any free one) until ``stop`` is set; ``ready`` gets the port bound."""
+    core = composition.core()
+    relay = Relay(core)
+    listening = Listening()
+    # handler_cancellation: a request whose app disconnects is cancelled, which stops its generation.
+    runner = web.AppRunner(make_app(core, relay, listening), access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE)
+    await runner.setup()
+    try:
+        await web.TCPSite(runner, "127.0.0.1", port, reuse_address=False).start()
+        listening.port = _bound_port(runner)
+        with suppress(OSError):  # no IPv6 loopback here, or its port is taken: IPv4 serves alone
+            await web.TCPSite(runner, "::1", listening.port, reuse_address=False).start()
+        ready(listening.port)
+        await stop.wait()
+    finally:
+        await runner.cleanup()
+        await relay.close()
+        core.gate.close()
+
+
+def _bound_port(runner: web.AppRunner) -> int:
+    address = runner.addresses[0]
+    port: int = address[1]
+    return port
+
+
+def run(port: int = DEFAULT_PORT) -> int:
+    """``navllm serve``: the daemon in the foreground until Ctrl-C or SIGTERM; the exit status."""
+    lock = DaemonLock()
+    lock.acquire()
+    _log_to_file()
+    try:
+        return asyncio.run(_main(port, lock))
+    finally:
+        lock.release()
+
+
+async def _main(port: int, lock: DaemonLock) -> int:
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        with suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
+            loop.add_signal_handler(sig, stop.set)
+
+    def ready(bound: int) -> None:
+        lock.publish(bound)
+        log.info("listening on 127.0.0.1:%d", bound)
+        print(f"navllm serve: listening on http://127.0.0.1:{bound}/v1 (Ctrl-C stops it)", flush=True)
+
+    try:
+        await serve(port, ready, stop)
+    except OSError as exc:
+        print(f"navllm serve: cannot listen on port {port}: {exc.strerror}", file=sys.stderr)
+        return 1
+    print("navllm serve: stopped", flush=True)
+    return 0
+
+
+def _log_to_file() -> None:
+    from ..paths import log_dir
+
+    path = log_dir() / "daemon.log"
+    handler = logging.FileHandler(path, encoding="utf-8")
+    os.chmod(path, 0o600)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=os.environ.get("NAVLLM_LOG_LEVEL", "INFO"), handlers=[handler])

@@ -1,0 +1,78 @@
+"""One daemon per user: a lock held for the process's life, and a state file saying where it listens.
+
+The lock is an OS file lock (``flock``; ``msvcrt.locking`` on Windows), so it is released when the
+process ends however it ends: a killed daemon leaves no lock behind. The state file (0600) names
+the pid and port, for clients, for a second ``navllm serve`` to say who holds the lock, and later
+for the native host.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import IO, Any
+
+from ..atomic import write_atomic
+from ..paths import data_dir
+from ..protocol.errors import ErrorName, NavError
+
+DEFAULT_PORT = 11480  # beside Ollama's 11434; nothing well known uses it
+LOCK_NAME = "daemon.lock"
+STATE_NAME = "daemon.json"
+
+
+def state_path() -> Path:
+    return data_dir() / STATE_NAME
+
+
+def read_state() -> dict[str, Any] | None:
+    """What the running daemon wrote about itself, or None."""
+    try:
+        state = json.loads(state_path().read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None
+    return state if isinstance(state, dict) else None
+
+
+class DaemonLock:
+    """Held while this process is the user's daemon."""
+
+    def __init__(self) -> None:
+        self._file: IO[bytes] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or NavError naming the process and port that hold it."""
+        handle = open(data_dir() / LOCK_NAME, "a+b")  # noqa: SIM115 - held open for the process's life
+        try:
+            _lock(handle)
+        except OSError:
+            handle.close()
+            state = read_state() or {}
+            where = f" (pid {state.get('pid')}, port {state.get('port')})" if state else ""
+            raise NavError(ErrorName.INVALID_STATE, f"navllm serve is already running{where}; one daemon per user") from None
+        self._file = handle
+
+    def publish(self, port: int) -> None:
+        """Say where this daemon listens (only the lock holder writes the state file)."""
+        write_atomic(state_path(), json.dumps({"pid": os.getpid(), "port": port}).encode())
+
+    def release(self) -> None:
+        if self._file is None:
+            return
+        state_path().unlink(missing_ok=True)
+        self._file.close()  # closing drops the lock
+        self._file = None
+
+
+def _lock(handle: IO[bytes]) -> None:
+    if sys.platform == "win32":
+        import msvcrt
+
+        handle.seek(0)
+        msvcrt.locking(handle.fileno(), msvcrt.LK_NBLCK, 1)
+    else:
+        import fcntl
+
+        fcntl.flock(handle.fileno(), fcntl.LOCK_EX | fcntl.LOCK_NB)
