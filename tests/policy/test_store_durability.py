@@ -68,9 +68,10 @@ def test_sigkill_during_writes_loses_nothing_acknowledged(tmp_path):
     assert len(acknowledged) == WRITES
 
 
-def test_migrating_from_the_previous_schema_keeps_all_data(tmp_path):
+def test_migrating_from_an_earlier_schema_keeps_all_data(tmp_path):
+    """From before m003 (the usage day it fills in), through every migration since."""
     path = tmp_path / "navllm.db"
-    previous = MIGRATIONS[:-1]
+    previous = MIGRATIONS[: [name for name, _ in MIGRATIONS].index("m003_usage_day")]
     db = connect(path, previous)
     Grants(db).set("https://a.example", "https://a.example", "granted", ["local", "openai"], 2_000_000_000.0, 1.0)
     Grants(db).set("https://w.example", "https://a.example", "denied", [], None, 2.0)

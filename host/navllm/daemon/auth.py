@@ -40,7 +40,7 @@ class Listening:
 
 CORE = web.AppKey("core", Core)
 LISTENING = web.AppKey("listening", Listening)
-CALLER = "navllm.caller"  # request key: the app's caller, set once its token is checked
+CALLER = web.RequestKey("caller", Caller)  # the app's caller, set once its token is checked
 
 
 def allowed_origin(request: web.Request) -> str | None:
@@ -112,5 +112,4 @@ async def authenticate(request: web.Request, handler: Handler) -> web.StreamResp
 
 
 def caller(request: web.Request) -> Caller:
-    found: Caller = request[CALLER]
-    return found
+    return request[CALLER]
