@@ -152,3 +152,24 @@ def test_openai_errors_for_bad_fields(server: Server):
         client.chat.completions.create(model="echo", messages=[{"role": "user", "content": "hi"}, {"role": "system", "content": "late"}])
     with pytest.raises(openai.BadRequestError):  # echo computes no embeddings
         client.embeddings.create(model="echo", input="hi")
+
+
+def test_embeddings_come_from_the_provider_the_model_names(server: Server, monkeypatch):
+    """Echo computes none; given one here, the route's shape and the provider it asks are checked."""
+    from navllm.providers.echo import EchoProvider
+
+    asked: list = []
+
+    async def embed(self, texts: list[str], model: str | None) -> list[list[float]]:
+        asked.append((self.name, texts, model))
+        return [[float(len(t)), 1.0] for t in texts]
+
+    monkeypatch.setattr(EchoProvider, "embed", embed)
+    token = make_token("editor")
+    reply = server.client(token).embeddings.create(model="echo/tiny", input=["a", "bcd"])  # the SDK asks for base64
+    assert [d.embedding for d in reply.data] == [[1.0, 1.0], [3.0, 1.0]]
+    assert [d.index for d in reply.data] == [0, 1]
+    assert asked == [("echo", ["a", "bcd"], "tiny")]
+    plain = server.raw("POST", "/v1/embeddings", json.dumps({"model": "echo", "input": "ab"}).encode(), Authorization=f"Bearer {token}")
+    assert plain.json()["data"][0]["embedding"] == [2.0, 1.0]
+    assert [r["action"] for r in Usage(connect()).rows()] == ["embed", "embed"]

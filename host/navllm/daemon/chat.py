@@ -133,7 +133,7 @@ class CompletionRequest(Generating):
 class EmbeddingRequest(_Body):
     model: str | None = None
     input: str | list[str]
-    encoding_format: Literal["float"] = "float"
+    encoding_format: Literal["float", "base64"] = "float"  # base64: little-endian float32s, what OpenAI's SDKs ask for
 
 
 @dataclass(frozen=True)

@@ -7,8 +7,10 @@ provider lists; ``GET /v1/models`` lists those the token may use.
 
 from __future__ import annotations
 
+import base64
 import json
 import secrets
+import struct
 import time
 from collections.abc import AsyncGenerator
 from contextlib import aclosing
@@ -98,7 +100,8 @@ async def embeddings(request: web.Request) -> web.Response:
         vectors = await request.app[RELAY].call(embed)
     except NavError as err:
         raise from_host(err) from None
-    data = [{"object": "embedding", "index": i, "embedding": v} for i, v in enumerate(vectors)]
+    encode = _base64_floats if body.encoding_format == "base64" else list
+    data = [{"object": "embedding", "index": i, "embedding": encode(v)} for i, v in enumerate(vectors)]
     return web.json_response(
         {"object": "list", "data": data, "model": body.model or "", "usage": {"prompt_tokens": 0, "total_tokens": 0}}, dumps=dumps
     )
@@ -246,6 +249,10 @@ def _usage(end: Finished) -> dict[str, int]:
 
 def _tool_call(call: ToolCallPart) -> dict[str, Any]:
     return {"id": call.call_id, "type": "function", "function": {"name": call.name, "arguments": json.dumps(call.arguments)}}
+
+
+def _base64_floats(vector: list[float]) -> str:
+    return base64.b64encode(struct.pack(f"<{len(vector)}f", *vector)).decode("ascii")
 
 
 def _id(prefix: str) -> str:
