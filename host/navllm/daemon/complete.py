@@ -23,7 +23,6 @@ class Finished:
     """The end of a reply: who served it and what it cost."""
 
     provider: str
-    model: str
     input_tokens: int
     output_tokens: int
 
@@ -35,8 +34,7 @@ async def complete(relay: Relay, caller: Caller, ask: Ask) -> AsyncGenerator[Pie
     """Text deltas and tool calls as they come, then one ``Finished``. Closing it early (the app
     went away) cancels the prompt. Use it under ``contextlib.aclosing``."""
     create = checked(CreateSession, id=request_id(), caller=caller, options=ask.options, initial_prompts=ask.initial)
-    created: dict[str, Any] = await relay.call(create)
-    session = created["session"]
+    session: str = (await relay.call(create))["session"]
     try:
         prompt = checked(Prompt, id=request_id(), caller=caller, session=session, input=ask.input, response_constraint=ask.constraint)
         done: dict[str, Any] = {}
@@ -50,6 +48,6 @@ async def complete(relay: Relay, caller: Caller, ask: Ask) -> AsyncGenerator[Pie
                 elif isinstance(reply, TERMINAL):
                     done = outcome(reply)
         usage = done.get("usage") or {}
-        yield Finished(done["provider"], created["model"], usage.get("inputTokens", 0), usage.get("outputTokens", 0))
+        yield Finished(done["provider"], usage.get("inputTokens", 0), usage.get("outputTokens", 0))
     finally:
         relay.send(Destroy(id=request_id(), caller=caller, session=session))

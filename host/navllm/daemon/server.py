@@ -42,8 +42,8 @@ async def openai_errors(request: web.Request, handler: Handler) -> web.StreamRes
         if exc.status < 400:
             raise
         return ApiError(exc.status, exc.reason, "invalid_request_error", code=exc.reason.lower().replace(" ", "_")).response()
-    except (asyncio.CancelledError, ConnectionError):
-        raise  # the app went away
+    except ConnectionError:
+        raise  # the app went away: there is no one to answer
     except Exception:
         log.exception("%s %s failed", request.method, request.path)
         return ApiError(500, "navllm serve hit an internal error; see its log", "server_error").response()
