@@ -10,7 +10,9 @@ distribution exact), a guess it agrees with is kept and the next row is already 
 the first disagreement ends the round: the cache is cut back to the tokens kept (its stale
 positions are simply overwritten) and the sampler's token is fed with new guesses. Masks,
 stop sequences, the token budget and cancellation see one token at a time, as without guesses.
-Graphs converted before ``logits_to_keep`` existed decode without guesses.
+Graphs converted before ``logits_to_keep`` existed decode without guesses. The rows come from
+onnxruntime's several-row kernels: with int8 activations (the shipped graph) they round unlike its
+one-row kernel, so a greedy reply can part from the unspeculated one at a near-tie.
 
 Each model has one worker thread, so generations on a model run one at a time and the others
 queue in order. The async side streams text as the worker produces it; when the consumer goes

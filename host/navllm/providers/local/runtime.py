@@ -127,30 +127,36 @@ class Binding:
     """The IOBinding of one KV cache: its buffers double as past and present, logits land in place."""
 
     def __init__(self, model: LoadedModel):
+        import numpy as np
+
         self._model = model
         self.io = model.session.io_binding()
-        self._logits: dict[int, tuple[np.ndarray, ort.OrtValue, ort.OrtValue | None]] = {}
+        # One logits buffer, as many rows as the most ever kept; each count binds a view of it.
+        self._rows = np.zeros((1, 1, model.info.vocab_size), dtype=np.float32)
+        self._views: dict[int, tuple[ort.OrtValue, ort.OrtValue | None]] = {}
         self._kept = 0
         self.keep(1)
         self._bound: tuple[KVCache, int] | None = None
 
     @property
     def logits(self) -> np.ndarray:
-        """The last run's logits: [1, keep, vocab]."""
-        return self._logits[self._kept][0]
+        """The last run's logits: [1, kept, vocab]."""
+        return self._rows[:, : self._kept]
 
     def keep(self, count: int) -> None:
-        """Bind the logits of the last ``count`` positions (buffers kept per count, rebound only on change)."""
+        """Bind the logits of the last ``count`` positions (rebound only when the count changes)."""
         if count == self._kept:
             return
-        if count not in self._logits:
-            import numpy as np
+        import numpy as np
 
-            from_numpy = self._model._ort.OrtValue.ortvalue_from_numpy
-            logits = np.zeros((1, count, self._model.info.vocab_size), dtype=np.float32)
+        from_numpy = self._model._ort.OrtValue.ortvalue_from_numpy
+        if count > self._rows.shape[1]:
+            self._rows = np.zeros((1, count, self._model.info.vocab_size), dtype=np.float32)
+            self._views.clear()
+        if count not in self._views:
             wanted = from_numpy(np.array([count], dtype=np.int64)) if self._model.verifies_drafts else None
-            self._logits[count] = (logits, from_numpy(logits), wanted)
-        _, output, wanted = self._logits[count]
+            self._views[count] = (from_numpy(self._rows[:, :count]), wanted)
+        output, wanted = self._views[count]
         self.io.bind_ortvalue_output("logits", output)
         if wanted is not None:
             self.io.bind_ortvalue_input(LOGITS_TO_KEEP, wanted)
