@@ -81,7 +81,7 @@ def ranking(scores: list[tuple[str, float]]) -> list[dict[str, Any]]:
 
 
 def _und(kept: list[tuple[str, float]], unknown: float) -> float:
-    """"und"'s confidence. Where it still ranks below every language kept, "und" also takes the
+    """ "und"'s confidence. Where it still ranks below every language kept, "und" also takes the
     noise left out, so the confidences sum to exactly 1 as a page adds them up (in order, in
     double precision); after a flat spread it stays ``unknown`` and the sum is less than 1."""
     added = 0.0
