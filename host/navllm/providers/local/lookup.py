@@ -17,7 +17,9 @@ MAX_DRAFT = 8
 
 class PromptLookup:
     """Drafts over a growing token history; ``size`` shrinks after a rejection and grows after
-    a draft accepted whole, so a text that stops repeating its input stops paying for long drafts."""
+    a draft accepted whole. A draft rejected from its first token pauses drafting (size 0): guesses
+    are then only checked against the tokens that follow, at no cost, and the first right one
+    resumes drafting, so free writing that rarely repeats its input pays almost nothing."""
 
     def __init__(self, tokens: list[int]):
         self._tokens = list(tokens)
@@ -25,8 +27,12 @@ class PromptLookup:
         self._follows: dict[int, dict[tuple[int, ...], int]] = {n: {} for n in range(SHORTEST_NGRAM, LONGEST_NGRAM + 1)}
         self._indexed = 0  # n-grams ending before this position are in ``_follows``
         self.size = MAX_DRAFT
+        self._unverified: int | None = None  # the first token guessed while paused
 
     def push(self, token: int) -> None:
+        if self._unverified is not None and token == self._unverified:
+            self.size = 1
+        self._unverified = None
         self._tokens.append(token)
 
     def draft(self, limit: int) -> list[int]:
@@ -38,15 +44,16 @@ class PromptLookup:
                 if end + 1 >= n:
                     follows[tuple(tokens[end + 1 - n : end + 1])] = end + 1
         self._indexed = max(self._indexed, len(tokens) - 1)
-        count = min(limit, self.size)
-        if count <= 0:
+        if limit <= 0:
             return []
         for n in range(LONGEST_NGRAM, SHORTEST_NGRAM - 1, -1):
             start = self._follows[n].get(tuple(tokens[-n:])) if len(tokens) >= n else None
             if start is not None:
-                return tokens[start : start + count]
+                if self.size == 0:
+                    self._unverified = tokens[start]
+                return tokens[start : start + min(limit, self.size)]
         return []
 
     def verified(self, drafted: int, accepted: int) -> None:
         """Adapt the draft size to how much of the last draft the model kept."""
-        self.size = min(MAX_DRAFT, 2 * self.size) if accepted == drafted else max(1, accepted + 1)
+        self.size = min(MAX_DRAFT, 2 * self.size) if accepted == drafted else accepted + 1 if accepted else 0
