@@ -70,6 +70,14 @@ export default [
     },
   },
   {
+    // The page-side client (published apart, for sites): an ES module in a web page, no extension APIs.
+    files: ["extension/client/**/*.js"],
+    languageOptions: {
+      sourceType: "module",
+      globals: globals.browser,
+    },
+  },
+  {
     // The content script: a classic script in the isolated world, with the extension APIs.
     files: ["extension/content/**/*.js"],
     languageOptions: {

@@ -20,8 +20,9 @@ from ..resources import extension_dir
 
 Store = Literal["chrome", "firefox"]
 SUFFIX: dict[Store, str] = {"chrome": ".zip", "firefox": ".xpi"}
-# Folders of extension/ that no browser loads: declarations for page authors, test-driver pages.
-NOT_SHIPPED = ("types", "_test")
+# Folders of extension/ that no browser loads: declarations for page authors, the page-side
+# client (published for sites as its own npm package), test-driver pages.
+NOT_SHIPPED = ("types", "client", "_test")
 EPOCH = (1980, 1, 1, 0, 0, 0)
 
 
