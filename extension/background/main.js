@@ -3,6 +3,7 @@
 import { ADMIN_PORT, onAdminPort } from "./admin.js";
 import { PAGE_PORT, onPagePort } from "./pages.js";
 import { syncNativeReplacement, watchSettings } from "./native-api.js";
+import "./pairing.js"; // the side panel's pairing with navllm serve: its listener registers at start-up
 
 const api = globalThis.browser ?? globalThis.chrome;
 

@@ -1,9 +1,14 @@
-// The one native-messaging port to the host, shared by every page and extension page.
+// The one port to the host, shared by every page and extension page.
 //
 // Requests are multiplexed by id; replies too big for one frame arrive as "part" frames
 // and are reassembled here. The port is opened on first use with a hello handshake. When
 // the host dies, every call in flight ends with an OperationError and the next call
 // reconnects, waiting longer after each connection that died before saying hello.
+//
+// Transports: native messaging first, on every connect. Where it is missing (no host
+// registered, or forbidden as in Snap and Flatpak browsers) and the user paired this browser
+// with navllm serve, the daemon's WebSocket (daemon-port.js, a port of the same shape) is used
+// instead; the next connect after it closes tries native messaging again.
 //
 // Deadlines: a host may be silent for minutes while it prefills a long prompt, so silence
 // alone proves nothing. After silenceMs (30 s) with calls pending and no frame from the host,
@@ -11,6 +16,8 @@
 // the host is wedged: every call ends with OperationError, the port is closed (the browser
 // ends the process) and the next call starts a new host. Tests shorten both through
 // storage.session[TIMING_KEY], which only extension pages and the background can write.
+import { connectDaemon, daemonPort, pairing } from "./daemon-port.js";
+
 const api = globalThis.browser ?? globalThis.chrome;
 
 export const HOST_NAME = "org.navllm.host";
@@ -19,12 +26,17 @@ const TERMINAL = new Set(["done", "error", "permission_required"]);
 const MAX_BACKOFF_MS = 10_000;
 const TIMING = { silenceMs: 30_000, probeMs: 10_000 };
 export const TIMING_KEY = "navllm.timing";
+// How browsers say native messaging cannot start at all, as opposed to a host that started and failed.
+const NATIVE_MISSING = /not found|forbidden|no such native application|failed to start/i;
 
 export const extensionOrigin = new URL(api.runtime.getURL("")).origin;
 export const extensionCaller = Object.freeze({ kind: "extension", origin: extensionOrigin });
 
 let port = null;
+let transport = "none"; // "native" or "daemon" once a port said hello
 let ready = null; // Promise<port> while connecting or connected
+let opening = false; // a connect is choosing its transport: disconnects do not reset `ready`
+let lastReason = ""; // why the last port disconnected
 let failures = 0; // connections in a row that ended before or right after hello
 let lastId = 0;
 const inflight = new Map(); // host request id -> {onUpdate, resolve}
@@ -103,7 +115,9 @@ function onMessage(message) {
 function onDisconnect(which, reason = api.runtime.lastError?.message ?? which.error?.message) {
   if (which !== port) return;
   port = null;
-  ready = null;
+  transport = "none";
+  lastReason = reason ?? "";
+  if (!opening) ready = null;
   failures += 1;
   parts.clear();
   clearTimeout(watchdog);
@@ -136,23 +150,62 @@ const helloMessage = () => ({
   protocol: PROTOCOL,
 });
 
+/** Adopt `opened` as the port and say hello; a port that does not answer is dropped. */
+async function greet(opened) {
+  port = opened;
+  opened.onMessage.addListener(onMessage);
+  opened.onDisconnect.addListener(() => onDisconnect(opened));
+  const answered = await answerWithin(timing.probeMs, post(opened, helloMessage()));
+  const hello = answered === nothing ? errorReply("OperationError", `navllm host did not answer hello within ${timing.probeMs} ms`) : answered;
+  if (hello.type !== "done") drop(opened);
+  return hello;
+}
+
+function connectNative() {
+  try {
+    return api.runtime.connectNative(HOST_NAME);
+  } catch (err) {
+    return { missing: err?.message ?? String(err) }; // Firefox throws where nativeMessaging is unusable
+  }
+}
+
+async function open() {
+  await Promise.all([sleep(backoff(failures)), loadTiming()]);
+  const native = connectNative();
+  let hello = native.missing ? errorReply("OperationError", `navllm host unavailable: ${native.missing}`) : await greet(native);
+  if (hello.type === "done") return (transport = "native");
+  const reason = native.missing ?? lastReason;
+  if (!NATIVE_MISSING.test(reason)) throw hello;
+  const paired = await pairing();
+  if (!paired) throw errorReply("OperationError", `navllm host unavailable: ${reason} This browser is not paired with navllm serve either.`);
+  hello = await greet(connectDaemon(await daemonPort(), paired.token));
+  if (hello.type !== "done") throw hello;
+  return (transport = "daemon");
+}
+
 function connect() {
   ready ??= (async () => {
-    await Promise.all([sleep(backoff(failures)), loadTiming()]);
-    const opened = api.runtime.connectNative(HOST_NAME);
-    port = opened;
-    opened.onMessage.addListener(onMessage);
-    opened.onDisconnect.addListener(() => onDisconnect(opened));
-    const answered = await answerWithin(timing.probeMs, post(opened, helloMessage()));
-    const hello = answered === nothing ? errorReply("OperationError", `navllm host did not answer hello within ${timing.probeMs} ms`) : answered;
-    if (hello.type !== "done") {
-      drop(opened);
-      throw hello;
+    opening = true;
+    try {
+      await open();
+      failures = 0;
+      return port;
+    } catch (failure) {
+      ready = null;
+      throw failure;
+    } finally {
+      opening = false;
     }
-    failures = 0;
-    return opened;
   })();
   return ready;
+}
+
+/** "native", "daemon", or "none" while no port is open. */
+export const transportInUse = () => transport;
+
+/** Close the daemon's socket if it is the transport (the pairing was forgotten, or its port changed). */
+export function closeDaemonTransport(reason) {
+  if (transport === "daemon") drop(port, reason);
 }
 
 /**

@@ -280,9 +280,11 @@ class Chromium(Browser):
         own_data: bool = False,
         extra_args: tuple[str, ...] = (),
         allow_incognito: bool = False,
+        native_host: bool = True,
     ):
         """With ``allow_incognito``, the extension is allowed in incognito windows ("Allow in
-        Incognito", written to the new profile's Preferences before launch)."""
+        Incognito", written to the new profile's Preferences before launch). Without
+        ``native_host``, no host is registered for the profile, as in a Snap or Flatpak browser."""
         super().__init__(tmp, home, own_data)
         from playwright.sync_api import sync_playwright
 
@@ -291,7 +293,8 @@ class Chromium(Browser):
             (udd / "Default").mkdir(parents=True)
             prefs = {"extensions": {"settings": {CHROME_EXTENSION_ID: {"incognito": True}}}}
             (udd / "Default" / "Preferences").write_text(json.dumps(prefs))
-        install_host(self.home, "--user-data-dir", str(udd), env={"HOME": str(self.user_home)})
+        if native_host:
+            install_host(self.home, "--user-data-dir", str(udd), env={"HOME": str(self.user_home)})
         self._playwright = sync_playwright().start()
         args = [
             "--no-sandbox",
@@ -353,14 +356,16 @@ class Firefox(Browser):
     kind = "firefox"
     extension_origin = f"moz-extension://{FIREFOX_UUID}"
 
-    def __init__(self, tmp: Path, home: Path | None = None, own_data: bool = False):
+    def __init__(self, tmp: Path, home: Path | None = None, own_data: bool = False, native_host: bool = True):
+        """Without ``native_host``, no host is registered for the profile, as in a Snap or Flatpak browser."""
         super().__init__(tmp, home, own_data)
         from marionette_driver.addons import Addons
         from marionette_driver.marionette import Marionette
 
         logging.getLogger("mozversion").setLevel(logging.WARNING)  # it prints every build detail at INFO
 
-        install_host(self.home, "--firefox-home", str(self.user_home))
+        if native_host:
+            install_host(self.home, "--firefox-home", str(self.user_home))
         prefs = {
             "extensions.webextensions.uuids": json.dumps({FIREFOX_EXTENSION_ID: FIREFOX_UUID}),
             "privacy.reduceTimerPrecision": False,  # else performance.now() is clamped to 1 ms

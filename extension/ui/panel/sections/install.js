@@ -1,5 +1,6 @@
 // Shown instead of any section when the host program cannot be started.
 import { h } from "../../common/ui.js";
+import { localServiceCard } from "./local-service.js";
 
 const COMMAND = "python3 install.py";
 
@@ -29,6 +30,7 @@ export default {
         h("div", { class: "row" }, h("button", { type: "button", class: "primary", onclick: retry }, "Try again")),
         h("details", {}, h("summary", {}, "What the browser reported"), h("p", { class: "mono" }, error?.message ?? "")),
       ),
+      await localServiceCard({ changed: retry }),
     );
   },
 };

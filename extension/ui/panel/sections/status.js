@@ -1,5 +1,6 @@
 // Status: is the host connected, which versions, and a checklist of what needs attention.
 import { confirmButton, field, h } from "../../common/ui.js";
+import { localServiceCard } from "./local-service.js";
 
 const api = globalThis.browser ?? globalThis.chrome;
 
@@ -28,6 +29,7 @@ export default {
       client.request("vault.status"),
       client.request("storage.check"),
     ]);
+    const localService = await localServiceCard({ changed: redraw });
     const damaged = storage.files.filter((f) => f.damaged);
     const link = (id, text) => h("button", { type: "button", class: "small", onclick: () => go(id) }, text);
     const remote = settings.providers.filter((p) => p.kind === "openai" || p.kind === "anthropic");
@@ -117,6 +119,7 @@ export default {
           h("dt", {}, "Data"), h("dd", { class: "mono" }, status.dataDir),
         ),
       ),
+      localService,
       h("div", { class: "card" }, h("h3", {}, "Checks"), h("ul", { class: "checks", id: "checks" }, checks)),
       h("div", { class: "card" }, h("h3", {}, "Browser registration"), registrations),
       h("div", { class: "card" },
