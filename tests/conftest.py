@@ -18,6 +18,9 @@ CACHE = Path(os.environ.get("NAVLLM_TEST_CACHE", ROOT / ".cache"))
 def navllm_home(tmp_path_factory, monkeypatch) -> Path:
     home = tmp_path_factory.mktemp("navllm-home")
     monkeypatch.setenv("NAVLLM_HOME", str(home))
+    # Hosts relay only to a daemon a test started itself: the default (on-demand) would start one
+    # for every browser test's home. tests/daemon/test_relay.py covers the default.
+    monkeypatch.setenv("NAVLLM_DAEMON", "if-running")
     return home
 
 

@@ -15,30 +15,23 @@ from typing import TYPE_CHECKING
 
 from navllm import PROTOCOL_VERSION, __version__
 from navllm.wire.framing import (
-    PART_CHARS,
-    SAFE_FRAME,
     EndOfStream,
     FrameReader,
     FrameWriter,
     FramingError,
     Malformed,
     Oversized,
-    check_depth,
     decode,
-    encode,
-    recover_id,
+    frames,
 )
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
-    from navllm.dispatch.dispatcher import Dispatcher
+    from navllm.link.websocket import WebSocket
     from navllm.protocol.replies import Reply
     from navllm.wire.channel import Closed, Item
 
 CALLER_ENV = "NAVLLM_ALLOWED_CALLERS"
 STOPPING = "navllm host: stopping, the browser's message stream is unusable"
-UNSERIALIZABLE = "the host could not serialize its reply; see its log"
 CLOSE_GRACE = 0.5  # seconds handlers get to unwind once input has ended
 EXIT_GRACE = 0.9  # seconds from the end of input to a forced exit, whatever the host is doing
 _EXITING = threading.Lock()
@@ -111,11 +104,9 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversiz
     """Serve until input ends; ``first`` is a frame read before the services loaded, or None.
     Returns the exit status."""
     import asyncio
-    import logging
 
     from navllm.wire.channel import Closed, start_reader
 
-    log = logging.getLogger("navllm.host")
     loop = asyncio.get_running_loop()
     stopped: asyncio.Future[Closed] = loop.create_future()
 
@@ -124,13 +115,8 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversiz
             stopped.set_result(closed)
 
     def send(reply: "Reply") -> None:
-        """Write one reply; never raises. One that cannot be serialized becomes an OperationError."""
-        try:
-            body = reply.wire_json()
-        except Exception:
-            log.exception("the reply to %r could not be serialized", reply.id)
-            # Reply ids come from validated requests or are plain ASCII, so this one always encodes.
-            body = encode({"id": reply.id, "type": "error", "error": {"name": "OperationError", "message": UNSERIALIZABLE}})
+        """Write one reply; never raises."""
+        body = reply_body(reply)
         try:
             for frame in frames(reply.id, body):
                 writer.write_bytes(frame)
@@ -151,6 +137,7 @@ async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversiz
     start_reader(reader, loop, deliver, on_end=exit_deadline)
     from navllm.app import handlers
     from navllm.dispatch.dispatcher import Dispatcher
+    from navllm.dispatch.frames import frame_submitter, reply_body
 
     dispatcher = Dispatcher(send, handlers())
     submit = frame_submitter(dispatcher)
@@ -180,55 +167,17 @@ def exit_deadline(closed: "Closed") -> None:
     timer.start()
 
 
-def frame_submitter(dispatcher: "Dispatcher") -> "Callable[[bytes | Oversized], None]":
-    """What hands each frame to ``dispatcher``; it never raises, whatever the frame holds.
+def relay(reader: FrameReader, writer: FrameWriter, link: "WebSocket", first: bytes | Oversized | None) -> int:
+    """Serve as a relay to the user's daemon (``link``) until the browser or the daemon ends; the exit status."""
+    from navllm.link.pump import DAEMON_GONE, Relay
 
-    Well-formed requests are validated straight from their bytes; anything else is decoded and
-    resubmitted so its error names the problem. A frame refused unparsed (too deep, too large,
-    not JSON) is answered to the id ``recover_id`` finds; a bug handling one frame costs that
-    frame an OperationError and nothing more."""
-    import logging
-
-    from pydantic import ValidationError
-
-    from navllm.protocol import parse_frame
-    from navllm.protocol.errors import ErrorName, NavError
-
-    log = logging.getLogger("navllm.host")
-
-    def submit(item: bytes | Oversized) -> None:
-        if isinstance(item, Oversized):
-            refused = NavError(ErrorName.QUOTA_EXCEEDED, str(item), quota=item.cap, requested=item.length)
-            dispatcher.refuse(recover_id(item.head, item.tail), refused)
-            return
-        try:
-            check_depth(item)
-            try:
-                request = parse_frame(item)
-            except ValidationError:
-                dispatcher.submit(decode(item))
-            else:
-                dispatcher.start(request)
-        except Malformed as exc:
-            dispatcher.refuse(recover_id(item), NavError(ErrorName.TYPE, str(exc)))
-        except Exception:
-            log.exception("a frame could not be handled")
-            dispatcher.refuse(recover_id(item), NavError(ErrorName.OPERATION, "the host hit an internal error; see its log"))
-
-    return submit
-
-
-def frames(reply_id: str, body: bytes) -> list[bytes]:
-    """One encoded reply as frames under the browser's limit: itself, or ``part`` frames whose
-    ``body`` strings concatenate to it (JSON escaping can grow text 6x, hence the small step)."""
-    if len(body) <= SAFE_FRAME:
-        return [body]
-    text = body.decode("utf-8")
-    step = PART_CHARS
-    return [
-        encode({"id": reply_id, "type": "part", "more": start + step < len(text), "body": text[start : start + step]})
-        for start in range(0, len(text), step)
-    ]
+    daemon_gone, error = Relay(reader, writer, link).run(first)
+    if error:
+        return stopping(error)
+    if daemon_gone:
+        print(f"navllm host: {DAEMON_GONE}", file=sys.stderr, flush=True)
+        return 1
+    return 0
 
 
 def _input_cap() -> int:
@@ -253,6 +202,11 @@ def main() -> int:
         if isinstance(first, FramingError):
             return stopping(str(first))
         setup_logging()
+        from navllm.link.connect import open_link
+
+        link = open_link()
+        if link is not None:
+            return relay(reader, writer, link, first)
         import asyncio
 
         # Not asyncio.run: closing, it joins the default executor, where a handler's thread may be

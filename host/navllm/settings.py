@@ -52,6 +52,10 @@ class Settings(_Stored):
     replace_native_prompt_api: bool = False
     # Web origins whose pages may call ``navllm serve`` from a browser (CORS); every other Origin is refused.
     serve_allowed_origins: list[Annotated[str, Field(max_length=2048)]] = Field(default_factory=list, max_length=64)
+    # Where ``navllm serve`` listens unless told (0: any free port), and whether the native host relays
+    # to it: on-demand (start it when none runs), if-running, off. Read raw by ``link.connect``.
+    serve_port: int = Field(default=11480, ge=0, le=65535)
+    daemon: Literal["on-demand", "if-running", "off"] = "on-demand"
     providers: list[ProviderConfig] = Field(default_factory=lambda: [ProviderConfig(name="local", kind="local", label="On this device")])
 
     def provider_tuning(self) -> tuple[int | None, int]:

@@ -57,6 +57,7 @@ class Server:
 
     def __init__(self) -> None:
         self.port = 0
+        self.relay_secret = ""
         self._bound = threading.Event()
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stop: asyncio.Event | None = None
@@ -80,8 +81,9 @@ class Server:
             self._failure = exc
             self._bound.set()
 
-    def _ready(self, port: int) -> None:
+    def _ready(self, port: int, relay_secret: str) -> None:
         self.port = port
+        self.relay_secret = relay_secret
         self._bound.set()
 
     def stop(self) -> None:
@@ -139,9 +141,11 @@ def serve_env(home: Path) -> dict[str, str]:
 class DaemonProcess:
     """``navllm serve --port 0`` as the user runs it, in its own process; ``port`` once it listens."""
 
-    def __init__(self, home: Path):
+    def __init__(self, home: Path, *args: str):
         self.home = home
-        self.proc = subprocess.Popen(SERVE, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=serve_env(home), cwd=ROOT)
+        self.proc = subprocess.Popen(
+            [*SERVE, *args], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=serve_env(home), cwd=ROOT
+        )
         self.state = self._wait_for_state()
         self.port: int = self.state["port"]
 
@@ -159,9 +163,9 @@ class DaemonProcess:
     def client(self, token: str) -> openai.OpenAI:
         return openai.OpenAI(base_url=f"http://127.0.0.1:{self.port}/v1", api_key=token, max_retries=0, timeout=300)
 
-    def stop(self, sig: int = signal.SIGTERM) -> tuple[int, str, str]:
-        """Send ``sig``; the exit status and what it printed."""
-        if self.proc.poll() is None:
+    def stop(self, sig: int = signal.SIGTERM, wait_only: bool = False) -> tuple[int, str, str]:
+        """Send ``sig`` (or, ``wait_only``, wait for it to end by itself); the exit status and what it printed."""
+        if self.proc.poll() is None and not wait_only:
             self.proc.send_signal(sig)
         try:
             out, err = self.proc.communicate(timeout=DEADLINE)

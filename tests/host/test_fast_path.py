@@ -11,7 +11,7 @@ import pytest
 
 from navllm.bench.relay import host_only
 from navllm.dispatch.dispatcher import Dispatcher
-from navllm.host import frame_submitter
+from navllm.dispatch.frames import frame_submitter
 from navllm.protocol.common import ToolCallPart
 from navllm.protocol.page import Availability, Params
 from navllm.protocol.replies import Chunk, Done, Error, ErrorBody, PermissionAsk, PermissionRequired

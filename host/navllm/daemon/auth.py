@@ -7,6 +7,9 @@
   (``serveAllowedOrigins``) get through, and get CORS headers. Apps send no Origin.
 - A bearer token the user made (``navllm tokens create``) names the app; the request is then
   made as the caller ``app:NAME``.
+- The browser's routes (``/api/…``: its WebSocket and pairing) are for the navllm extension and
+  the native host: an extension origin or none, never a web page's; they check their own
+  credentials (``daemon/browser.py``, ``daemon/pairing.py``).
 """
 
 from __future__ import annotations
@@ -38,7 +41,10 @@ class Listening:
         return frozenset(f"{name}:{self.port}" for name in LOOPBACK_NAMES)
 
 
+BROWSER_ROUTES = "/api/"
+EXTENSION_SCHEMES = ("chrome-extension://", "moz-extension://")
 CORE = web.AppKey("core", Core)
+RELAY_SECRET = web.AppKey("relay_secret", str)  # what the native host presents, from daemon.json
 LISTENING = web.AppKey("listening", Listening)
 CALLER = web.RequestKey("caller", Caller)  # the app's caller, set once its token is checked
 
@@ -48,6 +54,10 @@ def allowed_origin(request: web.Request) -> str | None:
     origin = request.headers.get("Origin")
     if origin is None:
         return None
+    if request.path.startswith(BROWSER_ROUTES):
+        if origin.startswith(EXTENSION_SCHEMES):
+            return origin
+        raise ApiError(403, "only the navllm extension and its native host may use navllm serve's browser endpoints", "permission_error")
     allowed = {normalise(o) for o in request.app[CORE].settings.get().serve_allowed_origins}
     canonical = normalise(origin)
     if canonical is None or canonical not in allowed:
@@ -100,6 +110,8 @@ async def cors_headers(request: web.Request, response: web.StreamResponse) -> No
 
 @web.middleware
 async def authenticate(request: web.Request, handler: Handler) -> web.StreamResponse:
+    if request.path.startswith(BROWSER_ROUTES):
+        return await handler(request)  # they check the browser's credentials themselves
     scheme, _, token = request.headers.get("Authorization", "").partition(" ")
     if scheme.lower() != "bearer" or not token.strip():
         raise unauthorized("no token: send 'Authorization: Bearer <token>' with a token from `navllm tokens create NAME`")

@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import secrets
 import signal
 import sys
 from collections.abc import Callable
@@ -20,11 +21,14 @@ from aiohttp import web
 
 from .. import app as composition
 from ..wire.framing import DEFAULT_INPUT_CAP
-from .auth import CORE, LISTENING, Handler, Listening, authenticate, cors_headers, guard
+from .auth import CORE, LISTENING, RELAY_SECRET, Handler, Listening, authenticate, cors_headers, guard
+from .browser import browser_socket
 from .errors import ApiError
+from .idle import Activity, stop_when_idle
 from .openai_api import RELAY, add_routes
+from .pairing import PAIRINGS, Pairings, confirm, pair
 from .relay import Relay
-from .state import DEFAULT_PORT, DaemonLock
+from .state import DaemonLock
 
 log = logging.getLogger(__name__)
 MAX_BODY = DEFAULT_INPUT_CAP  # what the native host takes in one frame
@@ -49,32 +53,44 @@ async def openai_errors(request: web.Request, handler: Handler) -> web.StreamRes
         return ApiError(500, "navllm serve hit an internal error; see its log", "server_error").response()
 
 
-def make_app(core: composition.Core, relay: Relay, listening: Listening) -> web.Application:
-    app = web.Application(middlewares=[openai_errors, guard, authenticate], client_max_size=MAX_BODY)
+def make_app(core: composition.Core, relay: Relay, listening: Listening, relay_secret: str, activity: Activity) -> web.Application:
+    app = web.Application(middlewares=[activity.track, openai_errors, guard, authenticate], client_max_size=MAX_BODY)
     app[CORE] = core
     app[RELAY] = relay
     app[LISTENING] = listening
+    app[RELAY_SECRET] = relay_secret
+    app[PAIRINGS] = Pairings()
     app.on_response_prepare.append(cors_headers)
     add_routes(app)
+    app.router.add_get("/api/browser", browser_socket)
+    app.router.add_post("/api/pair", pair)
+    app.router.add_post("/api/pair/confirm", confirm)
     return app
 
 
-async def serve(port: int, ready: Callable[[int], None], stop: asyncio.Event) -> None:
-    """Listen on ``port`` (0: any free one) until ``stop`` is set; ``ready`` gets the port bound."""
+async def serve(port: int, ready: Callable[[int, str], None], stop: asyncio.Event, idle_minutes: float | None = None) -> None:
+    """Listen on ``port`` (0: any free one) until ``stop`` is set (or, with ``idle_minutes``, until
+    unused that long); ``ready`` gets the port bound and the relay secret for the state file."""
     core = composition.core()
     relay = Relay(core)
     listening = Listening()
+    activity = Activity()
+    relay_secret = secrets.token_urlsafe(32)  # 256 random bits, new at every start
+    app = make_app(core, relay, listening, relay_secret, activity)
     # handler_cancellation: a request whose app disconnects is cancelled, which stops its generation.
-    runner = web.AppRunner(make_app(core, relay, listening), access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE)
+    runner = web.AppRunner(app, access_log=None, handler_cancellation=True, shutdown_timeout=SHUTDOWN_GRACE)
     await runner.setup()
     try:
         await web.TCPSite(runner, "127.0.0.1", port, reuse_address=False).start()
         listening.port = _bound_port(runner)
         with suppress(OSError):  # no IPv6 loopback here, or its port is taken: IPv4 serves alone
             await web.TCPSite(runner, "::1", listening.port, reuse_address=False).start()
-        ready(listening.port)
+        ready(listening.port, relay_secret)
+        if idle_minutes is not None:
+            asyncio.get_running_loop().create_task(stop_when_idle(activity, idle_minutes, stop))
         await stop.wait()
     finally:
+        app[PAIRINGS].end()
         await runner.cleanup()
         await relay.close()
         core.gate.close()
@@ -86,31 +102,32 @@ def _bound_port(runner: web.AppRunner) -> int:
     return port
 
 
-def run(port: int = DEFAULT_PORT) -> int:
-    """``navllm serve``: the daemon in the foreground until Ctrl-C or SIGTERM; the exit status."""
+def run(port: int, idle_minutes: float | None = None) -> int:
+    """``navllm serve``: the daemon in the foreground until Ctrl-C, SIGTERM or ``idle_minutes``
+    unused; the exit status."""
     lock = DaemonLock()
     lock.acquire()
     _log_to_file()
     try:
-        return asyncio.run(_main(port, lock))
+        return asyncio.run(_main(port, lock, idle_minutes))
     finally:
         lock.release()
 
 
-async def _main(port: int, lock: DaemonLock) -> int:
+async def _main(port: int, lock: DaemonLock, idle_minutes: float | None) -> int:
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         with suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
             loop.add_signal_handler(sig, stop.set)
 
-    def ready(bound: int) -> None:
-        lock.publish(bound)
+    def ready(bound: int, relay_secret: str) -> None:
+        lock.publish(bound, relay_secret)
         log.info("listening on 127.0.0.1:%d", bound)
         print(f"navllm serve: listening on http://127.0.0.1:{bound}/v1 (Ctrl-C stops it)", flush=True)
 
     try:
-        await serve(port, ready, stop)
+        await serve(port, ready, stop, idle_minutes)
     except OSError as exc:
         print(f"navllm serve: cannot listen on port {port}: {exc.strerror}", file=sys.stderr)
         return 1

@@ -1,9 +1,9 @@
 """One daemon per user: a lock held for the process's life, and a state file saying where it listens.
 
 The lock is an OS file lock (``flock``; ``msvcrt.locking`` on Windows), so it is released when the
-process ends however it ends: a killed daemon leaves no lock behind. The state file (0600) names
-the pid and port, for clients, for a second ``navllm serve`` to say who holds the lock, and later
-for the native host.
+process ends however it ends: a killed daemon leaves no lock behind. The state file (0600,
+``link.state``) names the pid and port, for clients, for a second ``navllm serve`` to say who
+holds the lock, and for the native host, with the relay secret it authenticates with.
 """
 
 from __future__ import annotations
@@ -11,29 +11,15 @@ from __future__ import annotations
 import json
 import os
 import sys
-from pathlib import Path
-from typing import IO, Any
+from typing import IO
 
 from ..atomic import write_atomic
+from ..link.state import DEFAULT_PORT as DEFAULT_PORT  # where navllm serve listens unless told
+from ..link.state import read_state, state_path
 from ..paths import data_dir
 from ..protocol.errors import ErrorName, NavError
 
-DEFAULT_PORT = 11480  # beside Ollama's 11434; nothing well known uses it
 LOCK_NAME = "daemon.lock"
-STATE_NAME = "daemon.json"
-
-
-def state_path() -> Path:
-    return data_dir() / STATE_NAME
-
-
-def read_state() -> dict[str, Any] | None:
-    """What the running daemon wrote about itself, or None."""
-    try:
-        state = json.loads(state_path().read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        return None
-    return state if isinstance(state, dict) else None
 
 
 class DaemonLock:
@@ -54,9 +40,9 @@ class DaemonLock:
             raise NavError(ErrorName.INVALID_STATE, f"navllm serve is already running{where}; one daemon per user") from None
         self._file = handle
 
-    def publish(self, port: int) -> None:
+    def publish(self, port: int, relay_secret: str) -> None:
         """Say where this daemon listens (only the lock holder writes the state file)."""
-        write_atomic(state_path(), json.dumps({"pid": os.getpid(), "port": port}).encode())
+        write_atomic(state_path(), json.dumps({"pid": os.getpid(), "port": port, "relaySecret": relay_secret}).encode())
 
     def release(self) -> None:
         if self._file is None:

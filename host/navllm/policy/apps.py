@@ -6,6 +6,11 @@ a fast hash of one is as safe to store as the token is to hold. A presented toke
 compared with every stored hash by ``hmac.compare_digest``, so the time an answer takes says
 nothing about how close a guess came. The token is the user's grant: the app's requests are made
 as the caller ``app:NAME`` and may use the providers its scope covers (``grants.covers``).
+
+Browsers the user paired with the daemon (``navllm pair``) keep their token in the same table,
+named ``browser:LABEL``: a name no app can have (``:`` is not in an app's name), so an app's token
+never opens the browser socket and a browser's never reaches the OpenAI routes. They are listed
+and revoked with the apps' tokens.
 """
 
 from __future__ import annotations
@@ -26,6 +31,8 @@ from .grants import LOCAL
 
 TOKEN_PREFIX = "navllm-"  # tells a leaked token for what it is (secret scanners match on such prefixes)
 NAME = re.compile(r"^[a-z0-9][a-z0-9._-]{0,63}$")
+BROWSER_PREFIX = "browser:"
+NOT_NAME = re.compile(r"[^a-z0-9._-]+")
 DEFAULT_SCOPE = (LOCAL,)  # on-device providers only: an app reaches a remote account only when the user names it
 
 
@@ -68,15 +75,30 @@ class Apps:
             raise NavError(
                 ErrorName.SYNTAX, f"{name!r} is not an app name: 1-64 of a-z, 0-9, '.', '_', '-', starting with a letter or digit"
             )
-        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
-        scope = json.dumps(sorted(set(providers or DEFAULT_SCOPE)))
         with transaction(self.db, immediate=True):
-            if self.db.execute("SELECT 1 FROM app_tokens WHERE name = ?", (name,)).fetchone():
+            if self._taken(name):
                 raise NavError(ErrorName.INVALID_STATE, f"an app named {name!r} already has a token; revoke it first")
-            self.db.execute(
-                "INSERT INTO app_tokens (name, token_sha256, providers, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
-                (name, _digest(token), scope, now, expires_at),
-            )
+            return self._insert(name, sorted(set(providers or DEFAULT_SCOPE)), expires_at, now)
+
+    def pair_browser(self, label: str, now: float) -> tuple[str, str]:
+        """Make a paired browser's token: (its name, ``browser:`` and ``label`` made a name, unique; the token)."""
+        base = NOT_NAME.sub("-", label.lower()).strip("-._")[:48] or "browser"
+        with transaction(self.db, immediate=True):
+            name, count = BROWSER_PREFIX + base, 1
+            while self._taken(name):
+                count += 1
+                name = f"{BROWSER_PREFIX}{base}-{count}"
+            return name, self._insert(name, [], None, now)
+
+    def _taken(self, name: str) -> bool:
+        return self.db.execute("SELECT 1 FROM app_tokens WHERE name = ?", (name,)).fetchone() is not None
+
+    def _insert(self, name: str, providers: list[str], expires_at: float | None, now: float) -> str:
+        token = TOKEN_PREFIX + secrets.token_urlsafe(32)
+        self.db.execute(
+            "INSERT INTO app_tokens (name, token_sha256, providers, created_at, expires_at) VALUES (?, ?, ?, ?, ?)",
+            (name, _digest(token), json.dumps(providers), now, expires_at),
+        )
         return token
 
     def revoke(self, name: str) -> bool:
@@ -89,21 +111,27 @@ class Apps:
     def get(self, name: str, now: float) -> App | None:
         """App ``name`` while its token holds; None once it is revoked or expired."""
         row = self.db.execute("SELECT * FROM app_tokens WHERE name = ?", (name,)).fetchone()
-        app = _app(row) if row is not None else None
+        app = _app(row) if row is not None and not _is_browser(row) else None
         return app if app is not None and app.live(now) else None
 
-    def authenticate(self, token: str, now: float) -> App | None:
-        """The app holding ``token`` while it holds (its use recorded), else None."""
+    def authenticate(self, token: str, now: float, *, browser: bool = False) -> App | None:
+        """The app holding ``token`` while it holds (its use recorded), else None; with
+        ``browser``, the paired browser holding it instead."""
         presented = _digest(token)
         found = None
         for row in self.db.execute("SELECT * FROM app_tokens").fetchall():
-            if hmac.compare_digest(presented, row["token_sha256"]):  # every row compared: no early exit
+            if hmac.compare_digest(presented, row["token_sha256"]) and _is_browser(row) == browser:  # every row compared: no early exit
                 found = _app(row)
         if found is None or not found.live(now):
             return None
         with transaction(self.db, immediate=True):
             self.db.execute("UPDATE app_tokens SET last_used_at = ? WHERE name = ?", (now, found.name))
         return found
+
+
+def _is_browser(row: sqlite3.Row) -> bool:
+    name: str = row["name"]
+    return name.startswith(BROWSER_PREFIX)
 
 
 def _app(row: sqlite3.Row) -> App:

@@ -200,3 +200,16 @@ class FrameWriter:
 
     def write(self, message: Any) -> None:
         self.write_bytes(encode(message))
+
+
+def frames(reply_id: str, body: bytes) -> list[bytes]:
+    """One encoded reply as frames under the browser's limit: itself, or ``part`` frames whose
+    ``body`` strings concatenate to it (JSON escaping can grow text 6x, hence the small step)."""
+    if len(body) <= SAFE_FRAME:
+        return [body]
+    text = body.decode("utf-8")
+    step = PART_CHARS
+    return [
+        encode({"id": reply_id, "type": "part", "more": start + step < len(text), "body": text[start : start + step]})
+        for start in range(0, len(text), step)
+    ]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import os
 from typing import Any
 
 from ... import PROTOCOL_VERSION, __version__
@@ -30,6 +31,7 @@ class StatusAdmin:
         return {
             "host": __version__,
             "protocol": PROTOCOL_VERSION,
+            "pid": os.getpid(),  # the native host's own, or navllm serve's when the host relays to it
             "dataDir": str(data_dir()),
             "configDir": str(config_dir()),
             "providers": self.router.capabilities()["providers"],

@@ -1,0 +1,89 @@
+"""``GET /api/browser``: a browser's native-messaging conversation over a WebSocket.
+
+The native host relaying for its browser (no ``Origin``) or the extension itself (an extension
+origin; a Snap or Flatpak browser that cannot start the native host) opens it. Its first message
+is ``{"type": "auth", "token": …}``: the relay secret from ``daemon.json`` or a paired browser's
+token; anything else closes it with 4401. Then every message is one request of the native
+protocol, answered by reply messages, whole (a WebSocket needs no ``part`` frames), on a
+dispatcher of its own for pages and the extension, on the daemon's one core: every browser shares
+the loaded model, the sessions and the policy. Messages are bounded as frames are (8 MiB, 64
+levels of nesting); a bad one gets its error and the connection carries on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hmac
+import json
+import logging
+import time
+from contextlib import suppress
+
+from aiohttp import WSMsgType, web
+
+from .. import PROTOCOL_VERSION, __version__
+from ..dispatch.dispatcher import BROWSER_CALLERS, Dispatcher
+from ..dispatch.frames import frame_submitter, reply_body
+from ..protocol.replies import Reply
+from ..wire.framing import DEFAULT_INPUT_CAP
+from .auth import CORE, RELAY_SECRET
+
+log = logging.getLogger(__name__)
+AUTH_DEADLINE = 10.0  # seconds a client has to authenticate once connected
+UNAUTHORIZED = 4401  # the close code for a missing or wrong credential, and nothing more said
+
+
+async def browser_socket(request: web.Request) -> web.WebSocketResponse:
+    socket = web.WebSocketResponse(max_msg_size=DEFAULT_INPUT_CAP, compress=False)
+    await socket.prepare(request)
+    if not await _authenticated(request, socket):
+        await socket.close(code=UNAUTHORIZED)
+        return socket
+    await socket.send_str(json.dumps({"type": "auth", "ok": True, "host": __version__, "protocol": PROTOCOL_VERSION}))
+    outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
+
+    def send(reply: Reply) -> None:
+        outbox.put_nowait(reply_body(reply))
+
+    dispatcher = Dispatcher(send, request.app[CORE].handlers(), callers=BROWSER_CALLERS)
+    submit = frame_submitter(dispatcher)
+    writer = asyncio.create_task(_write(socket, outbox))
+    try:
+        async for message in socket:
+            if message.type == WSMsgType.TEXT:
+                submit(message.data.encode("utf-8"))
+            elif message.type == WSMsgType.BINARY:
+                submit(message.data)
+    finally:
+        await dispatcher.close()  # the browser went away: what it still had running is cancelled
+        outbox.put_nowait(None)
+        with suppress(asyncio.CancelledError):
+            await asyncio.wait_for(writer, 1.0)
+    return socket
+
+
+async def _write(socket: web.WebSocketResponse, outbox: asyncio.Queue[bytes | None]) -> None:
+    """Replies in order, until the connection ends."""
+    while (body := await outbox.get()) is not None:
+        if socket.closed:
+            continue  # nobody to read it; the queue still drains to its end
+        with suppress(ConnectionError):
+            await socket.send_str(body.decode("utf-8"))
+
+
+async def _authenticated(request: web.Request, socket: web.WebSocketResponse) -> bool:
+    """Whether the first message carries the relay secret or a paired browser's token."""
+    try:
+        first = await socket.receive(timeout=AUTH_DEADLINE)
+        message = json.loads(first.data) if first.type == WSMsgType.TEXT else None
+    except (TimeoutError, ValueError):
+        return False
+    token = message.get("token") if isinstance(message, dict) and message.get("type") == "auth" else None
+    if not isinstance(token, str) or not token:
+        return False
+    if hmac.compare_digest(token.encode("utf-8", "surrogatepass"), request.app[RELAY_SECRET].encode()):
+        return True
+    browser = request.app[CORE].gate.persistent.apps.authenticate(token, time.time(), browser=True)
+    if browser is not None:
+        log.info("%s connected", browser.name)
+    return browser is not None

@@ -1,0 +1,124 @@
+"""Whether the native host relays to the user's daemon, and the authenticated connection it relays over.
+
+The mode is the setting ``daemon`` (``NAVLLM_DAEMON`` overrides it, for tests and portable
+installs): ``on-demand`` (the default: one daemon, so one loaded model, for every browser; the host
+starts ``navllm serve --idle-exit`` when none runs), ``if-running`` (relay only to a daemon the user
+started) or ``off`` (always in-process). Whenever no daemon answers in time, the host serves
+in-process as before. Settings are read raw here: the host decides before it imports pydantic
+(``settings.Settings`` validates the same fields).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from typing import Any
+
+from .. import PROTOCOL_VERSION
+from ..paths import config_dir
+from .state import DEFAULT_PORT, read_state
+from .websocket import TEXT, Closed, WebSocket
+
+log = logging.getLogger("navllm.host")
+
+MODES = ("on-demand", "if-running", "off")
+DEFAULT_MODE = "on-demand"
+MODE_ENV = "NAVLLM_DAEMON"
+BROWSER_PATH = "/api/browser"
+IDLE_MINUTES = 10  # a daemon started on demand stops this long after its last browser and request
+START_DEADLINE = 15.0  # seconds a daemon started on demand gets to answer before the host serves in-process
+ANSWER_DEADLINE = 5.0  # seconds a running daemon gets to accept the host's connection
+
+
+def settings_file() -> dict[str, Any]:
+    try:
+        raw = json.loads((config_dir() / "settings.json").read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return raw if isinstance(raw, dict) else {}
+
+
+def mode(settings: dict[str, Any]) -> str:
+    chosen = os.environ.get(MODE_ENV) or settings.get("daemon")
+    return chosen if chosen in MODES else DEFAULT_MODE
+
+
+def serve_port(settings: dict[str, Any]) -> int:
+    port = settings.get("servePort")
+    return port if type(port) is int and 0 <= port < 1 << 16 else DEFAULT_PORT
+
+
+def open_link() -> WebSocket | None:
+    """A connection to the user's daemon, authenticated; None to serve in-process."""
+    settings = settings_file()
+    chosen = mode(settings)
+    if chosen == "off":
+        return None
+    link = attach()
+    if link is not None or chosen == "if-running":
+        return link
+    return start_and_attach(serve_port(settings))
+
+
+def attach() -> WebSocket | None:
+    """Connect to the daemon ``daemon.json`` names, if it is alive and takes our relay secret."""
+    state = read_state()
+    if state is None or not _alive(state.get("pid")) or type(state.get("port")) is not int:
+        return None
+    try:
+        link = WebSocket.connect(state["port"], BROWSER_PATH, ANSWER_DEADLINE)
+    except OSError:
+        return None
+    try:
+        link.send(json.dumps({"type": "auth", "token": str(state.get("relaySecret"))}).encode(), TEXT)
+        answer = json.loads(link.receive())
+    except (OSError, Closed, ValueError):
+        link.close()
+        return None
+    if not (isinstance(answer, dict) and answer.get("ok") is True and answer.get("protocol") == PROTOCOL_VERSION):
+        log.warning("navllm serve (pid %s) refused this host or speaks another protocol; serving in-process", state.get("pid"))
+        link.close()
+        return None
+    link.settimeout(None)
+    log.info("relaying to navllm serve (pid %s, port %s)", state.get("pid"), state.get("port"))
+    return link
+
+
+def start_and_attach(port: int) -> WebSocket | None:
+    """Start ``navllm serve`` detached (it outlives this browser) and connect once it listens."""
+    import subprocess
+
+    detached: dict[str, Any] = {"start_new_session": True}  # its own session: the browser's end does not end it
+    if sys.platform == "win32":
+        detached = {"creationflags": subprocess.DETACHED_PROCESS | subprocess.CREATE_NEW_PROCESS_GROUP}
+    command = [sys.executable, "-m", "navllm", "serve", "--port", str(port), "--idle-exit", str(IDLE_MINUTES)]
+    daemon = subprocess.Popen(
+        command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, close_fds=True, **detached
+    )
+    end = time.monotonic() + START_DEADLINE
+    while time.monotonic() < end:
+        link = attach()
+        if link is not None:
+            return link
+        if daemon.poll() is not None and read_state() is None:
+            break  # it could not start (its port is taken) and no other daemon is starting
+        time.sleep(0.05)
+    log.warning("navllm serve did not answer within %.0f s of starting it; serving in-process", START_DEADLINE)
+    return None
+
+
+def _alive(pid: object) -> bool:
+    if type(pid) is not int or pid <= 0:
+        return False
+    if sys.platform == "win32":
+        return True  # os.kill would end it there; whether its port answers decides
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True

@@ -1,0 +1,159 @@
+"""The native host as a relay to the user's daemon: two hosts, one model (a session made through
+one is in the other's status, served by the daemon's pid); in-process without a daemon; the
+default mode starting a daemon on demand; a relay host killed costing the others nothing; the
+daemon going away ending the requests waiting on it."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import time
+from pathlib import Path
+
+import pytest
+
+from tests.daemon.conftest import DEADLINE, DaemonProcess, write_settings
+from tests.support.host_process import ADMIN, PAGE, HostProcess
+
+HELLO = {"extensionVersion": "0.1.0", "protocol": 1}
+SAY = [{"role": "user", "content": [{"type": "text", "value": "hi"}]}]
+
+
+def host(home: Path, mode: str = "if-running") -> HostProcess:
+    running = HostProcess(home, env={"NAVLLM_DAEMON": mode})
+    assert running.call("hello", ADMIN, **HELLO)["type"] == "done"
+    return running
+
+
+def served_by(running: HostProcess) -> int:
+    status = running.call("status", ADMIN)
+    assert status["type"] == "done", status
+    pid: int = status["data"]["pid"]
+    return pid
+
+
+def granted_echo(running: HostProcess) -> None:
+    reply = running.call("grants.set", ADMIN, origin=PAGE["origin"], state="granted", providers=["local"])
+    assert reply["type"] == "done", reply
+
+
+@pytest.fixture
+def daemon(navllm_home):
+    write_settings(navllm_home, echoEnabled=True)
+    running = DaemonProcess(navllm_home)
+    yield running
+    running.stop()
+
+
+def test_two_hosts_share_the_daemon_and_its_sessions(navllm_home, daemon):
+    first, second = host(navllm_home), host(navllm_home)
+    try:
+        assert served_by(first) == served_by(second) == daemon.proc.pid
+        granted_echo(first)
+        session = first.call("create", PAGE)["data"]["session"]
+        assert second.call("status", ADMIN)["data"]["sessions"] == 1  # one model, one sessions table
+        reply = second.until_done(second.request("prompt", PAGE, session=session, input=SAY))
+        assert reply[-1]["type"] == "done" and "".join(r.get("delta", "") for r in reply).endswith("hi")
+    finally:
+        assert first.close() == 0 and second.close() == 0
+
+
+def test_without_a_daemon_the_host_serves_in_process(navllm_home):
+    for mode in ("if-running", "off"):
+        running = host(navllm_home, mode)
+        try:
+            assert served_by(running) == running.proc.pid
+        finally:
+            assert running.close() == 0
+    assert not (navllm_home / "data" / "daemon.json").exists()
+
+
+def test_off_serves_in_process_even_beside_a_daemon(navllm_home, daemon):
+    running = host(navllm_home, "off")
+    try:
+        assert served_by(running) == running.proc.pid
+    finally:
+        running.close()
+
+
+def test_a_killed_relay_host_costs_the_daemon_and_the_other_host_nothing(navllm_home, daemon):
+    doomed, other = host(navllm_home), host(navllm_home)
+    try:
+        granted_echo(other)
+        session = other.call("create", PAGE)["data"]["session"]
+        doomed.request("status", ADMIN)
+        doomed.proc.send_signal(signal.SIGKILL)
+        doomed.proc.wait(DEADLINE)
+        assert daemon.proc.poll() is None
+        assert other.until_done(other.request("prompt", PAGE, session=session, input=SAY))[-1]["type"] == "done"
+        assert served_by(other) == daemon.proc.pid
+    finally:
+        doomed.close()
+        other.close()
+
+
+def test_the_daemon_going_away_ends_the_waiting_requests_and_the_host(navllm_home, daemon):
+    running = host(navllm_home)
+    granted_echo(running)
+    running.call("settings.set", ADMIN, values={"echoEnabled": True, "echoDelayMs": 10_000})
+    session = running.call("create", PAGE)["data"]["session"]
+    waiting = running.request("prompt", PAGE, session=session, input=SAY)
+    time.sleep(0.3)
+    daemon.proc.send_signal(signal.SIGKILL)
+    ended = running.until_done(waiting)[-1]
+    assert ended["type"] == "error" and ended["error"]["name"] == "OperationError"
+    assert "navllm serve went away" in ended["error"]["message"]
+    assert running.proc.wait(DEADLINE) == 1
+
+
+def test_on_demand_starts_a_daemon_that_outlives_the_host(navllm_home):
+    write_settings(navllm_home, echoEnabled=True, servePort=0)  # the default mode: on-demand
+    running = HostProcess(navllm_home, env={"NAVLLM_DAEMON": ""})
+    state_file = navllm_home / "data" / "daemon.json"
+    try:
+        assert running.call("hello", ADMIN, **HELLO)["type"] == "done"
+        pid = served_by(running)
+        assert pid != running.proc.pid
+        state = json.loads(state_file.read_text())
+        assert state["pid"] == pid and len(state["relaySecret"]) >= 43
+        assert running.close() == 0
+        time.sleep(0.5)
+        os.kill(pid, 0)  # still there for the next browser, until its --idle-exit
+        again = host(navllm_home, "on-demand")
+        assert served_by(again) == pid
+        again.close()
+    finally:
+        running.close()
+        stop_daemon(state_file)
+
+
+def stop_daemon(state_file: Path) -> None:
+    """End a daemon a host started (it is not our child), within the deadline."""
+    if not state_file.exists():
+        return
+    pid = json.loads(state_file.read_text())["pid"]
+    os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + DEADLINE
+    while state_file.exists() and time.monotonic() < end:
+        time.sleep(0.05)
+    if state_file.exists():
+        os.kill(pid, signal.SIGKILL)
+
+
+def test_idle_exit_waits_for_the_last_browser_then_stops(navllm_home):
+    write_settings(navllm_home, echoEnabled=True)
+    state_file = navllm_home / "data" / "daemon.json"
+    daemon = DaemonProcess(navllm_home, "--idle-exit", "0.05")  # 3 s
+    try:
+        running = host(navllm_home)
+        time.sleep(4.5)  # longer than the idle time, but a browser is connected
+        assert served_by(running) == daemon.proc.pid
+        assert running.close() == 0
+        left = time.monotonic()
+        status, _, err = daemon.stop(wait_only=True)
+        assert status == 0, err
+        assert time.monotonic() - left >= 2.5
+        assert not state_file.exists()
+    finally:
+        daemon.stop()
