@@ -14,6 +14,9 @@ export const DEFAULT_DAEMON_PORT = 11480;
 export const PAIRING_KEY = "navllm.daemonPairing"; // {token, name}: background only
 export const DAEMON_PORT_KEY = "navllm.daemonPort";
 const REFUSED = 4401; // the daemon's close code for a token it does not know
+// Chromium ends an idle service worker after 30 s; an open native port keeps it alive, a socket
+// only while messages cross it. So a message goes out this often (its answer is ignored).
+const KEEPALIVE_MS = 20_000;
 
 /** The daemon's port: the user's choice from the side panel, else the default. */
 export async function daemonPort() {
@@ -33,14 +36,16 @@ const closedReason = (event, opened, port) => {
   return `navllm serve closed the connection (${event.code}${event.reason ? `: ${event.reason}` : ""})`;
 };
 
-/** Open the daemon's browser socket; messages posted before it authenticated wait in order. */
-export function connectDaemon(port, token) {
+/** Open the daemon's browser socket; messages posted before it authenticated wait in order.
+ * `keepalive()` makes the message sent every KEEPALIVE_MS while it is open. */
+export function connectDaemon(port, token, keepalive) {
   const socket = new WebSocket(`ws://127.0.0.1:${port}/api/browser`);
   const messageListeners = [];
   const disconnectListeners = [];
   const waiting = [];
   let state = "connecting"; // then "open" once the daemon accepted the token, then "closed"
   let opened = false;
+  let keeping = 0;
 
   const daemon = {
     error: undefined,
@@ -55,6 +60,7 @@ export function connectDaemon(port, token) {
     // As runtime.Port.disconnect: our own onDisconnect listeners are not called.
     disconnect() {
       state = "closed";
+      clearInterval(keeping);
       socket.close();
     },
   };
@@ -74,11 +80,13 @@ export function connectDaemon(port, token) {
       if (message?.type !== "auth" || message.ok !== true) return; // a refusal closes with 4401
       state = "open";
       for (const text of waiting.splice(0)) socket.send(text);
+      keeping = setInterval(() => socket.send(JSON.stringify(keepalive())), KEEPALIVE_MS);
       return;
     }
     if (state === "open") for (const listener of messageListeners) listener(message);
   });
   socket.addEventListener("close", (event) => {
+    clearInterval(keeping);
     if (state === "closed") return;
     state = "closed";
     daemon.error = { message: closedReason(event, opened, port) };

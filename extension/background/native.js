@@ -178,7 +178,7 @@ async function open() {
   if (!NATIVE_MISSING.test(reason)) throw hello;
   const paired = await pairing();
   if (!paired) throw errorReply("OperationError", `navllm host unavailable: ${reason} This browser is not paired with navllm serve either.`);
-  hello = await greet(connectDaemon(await daemonPort(), paired.token));
+  hello = await greet(connectDaemon(await daemonPort(), paired.token, helloMessage));
   if (hello.type !== "done") throw hello;
   return (transport = "daemon");
 }
