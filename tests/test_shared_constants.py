@@ -26,6 +26,7 @@ import pytest
 
 import navllm
 from navllm import install
+from navllm.link.state import DEFAULT_PORT
 from navllm.protocol import PAGE_MESSAGES, common, page, tasks
 from navllm.providers.base import DEFAULT_LIMITS
 from navllm.wire import framing
@@ -134,6 +135,10 @@ def test_input_cap():
 
 def test_host_name():
     assert js_string(NATIVE, "HOST_NAME") == install.HOST_NAME
+
+
+def test_daemon_port():
+    assert js_number(EXT / "background/daemon-port.js", "DEFAULT_DAEMON_PORT") == DEFAULT_PORT
 
 
 def test_extension_ids():
