@@ -6,8 +6,10 @@ folder, onnxruntime version and CPU, the optimised graph is written to ``prepare
 those prepacked weights in its data file (``session.save_external_prepacked_constant_initializers``);
 sessions opened on it memory-map them from there instead: page cache that processes share and the
 kernel can reclaim, not private heap. onnxruntime still repacks each weight at load to find its
-prepacked copy, so load time does not change, and the data file keeps the unpacked weights for
-that; they are read once at load and released (``mapped_pages``).
+prepacked copy (so load time does not change, and the data file keeps the unpacked weights for
+that; they are read once at load and released by ``mapped_pages``), and that fresh copy lives
+until the mapped one replaces it: a weight whose prepacked form is large (the tied 49152×576
+head: 35 MB) would raise the load's peak by its size, so such weights keep their heap copy.
 
 The prepared graph is derived data: written under a temporary name and renamed into place (two
 hosts preparing at once both succeed; one keeps its copy), rebuilt when damaged, skipped with a
@@ -42,7 +44,8 @@ DATA_FILE = MODEL_FILE + ".data"
 PREPARED_DIR = "prepared"
 MANIFEST = "prepared.json"
 FAILED_SUFFIX = ".failed"  # prepared/<key>.failed: this key's prepared graph would not load; use the original
-SCHEME = 1  # bump when what is written here changes
+SCHEME = 2  # bump when what is written here changes
+HEAP_ABOVE = 16 << 20  # bytes: a prepacked weight larger than this keeps its heap copy (see above)
 PREPARE_TIMEOUT_S = 600  # minutes for a model of a few GB; a child stuck longer is given up
 STALE_TEMP_S = 3600  # a temporary folder this old is a preparation that died, not one under way
 
@@ -178,6 +181,27 @@ def _write_optimized(model: Path, out: Path, threads: int | None) -> None:
     options.add_session_config_entry("session.optimized_model_external_initializers_min_size_in_bytes", "1024")
     options.add_session_config_entry("session.save_external_prepacked_constant_initializers", "1")
     ort.InferenceSession(str(model), options, providers=["CPUExecutionProvider"])
+    _keep_large_on_heap(out)
+
+
+def _keep_large_on_heap(graph: Path) -> None:
+    """Drop the mapped prepacked copy of weights whose copy exceeds ``HEAP_ABOVE``: onnxruntime then
+    keeps the copy it packs at load instead of packing one only to free it (a peak of that size)."""
+    import onnx
+
+    model = onnx.load(str(graph), load_external_data=False)
+    changed = False
+    for tensor in model.graph.initializer:
+        # A prepacked entry reads "<kernel>+<hash>|<offset>;<length>;<checksum>[|…]", one buffer after each bar.
+        packed = [e for e in tensor.external_data if e.key.startswith("prepacked")]
+        large = [e for e in packed if sum(int(b.split(";")[1]) for b in e.value.split("|")[1:]) > HEAP_ABOVE]
+        if large:
+            kept = [e for e in tensor.external_data if e not in large]
+            del tensor.external_data[:]
+            tensor.external_data.extend(kept)
+            changed = True
+    if changed:
+        onnx.save(model, str(graph))
 
 
 def _intact(target: Path, key: str) -> bool:
