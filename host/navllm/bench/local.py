@@ -165,7 +165,8 @@ class _Llama:
         from llama_cpp import Llama
 
         self._np = np
-        self.llm = Llama(model_path=str(gguf), n_ctx=512, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
+        # Any: llama-cpp-python's methods are partly untyped, and it is absent wherever it is not installed.
+        self.llm: Any = Llama(model_path=str(gguf), n_ctx=512, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
         self._vocab = self.llm.n_vocab()
 
     def start(self, capacity: int) -> None:
