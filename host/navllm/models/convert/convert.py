@@ -31,7 +31,8 @@ META_FILE = "navllm-model.json"
 DATA_FILE = MODEL_FILE + ".data"
 # int8 activations inside MatMulNBits: the fastest decode. Level 1 (fp32 activations for 4-bit
 # weights) prefills faster and follows the fp32 reference more often on near-ties, but decodes
-# slower; docs/converter.md has the measurements.
+# slower; mixes per tensor or per layer followed it no more reliably than level 4 (issue 14).
+# docs/converter.md has the measurements.
 ACCURACY_LEVEL = 4
 
 Progress = Callable[[float, str], None]
