@@ -9,7 +9,7 @@ import json
 
 import pytest
 
-from navllm.bench.relay import host_only
+from navllm.bench.relay import host_only, table
 from navllm.dispatch.dispatcher import Dispatcher
 from navllm.dispatch.frames import frame_submitter
 from navllm.protocol.common import ToolCallPart
@@ -138,6 +138,11 @@ def test_replies_serialize_in_one_pass_as_wire_says(reply):
     assert len(body) <= len(encode(reply.wire()))  # UTF-8 as is, no \\u escapes, no spaces
 
 
-def test_host_only_benchmark_times_the_real_host():
+def test_host_only_benchmark_times_the_real_host_in_process_and_relaying():
     result = host_only(50, warmup=5)
-    assert result["n"] == 50 and 0 < result["p50"] <= result["p99"]
+    for path in ("inProcess", "relay"):
+        assert result[path]["n"] == 50 and 0 < result[path]["p50"] <= result[path]["p95"] <= result[path]["p99"]
+    assert (
+        table({"hostOnly": result, "coldStart": {"n": 1, "median": 1.0, "p90": 1.0, "min": 1.0}}).count("host relaying to navllm serve")
+        == 1
+    )

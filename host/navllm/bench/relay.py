@@ -13,6 +13,9 @@
 - The host alone: the same ``params`` envelope the background sends, written to the host's
   stdin and answered on its stdout, one at a time (``--host-only`` runs just this). What the
   host path costs beyond the baseline and beyond this is the browser's native-messaging plumbing.
+  In the same run and the same data folder, the host as a relay to ``navllm serve`` (started for
+  the run): the same envelopes over its pipes, relayed to the daemon's ``/api/browser`` and back;
+  the two hosts alternate in blocks of 100.
 - Host cold start: spawn ``python -m navllm.host`` until its ``hello`` is answered, median of >= 20.
 - With ``--flood SECONDS``: one granted page (127.0.0.1) floods ``navigator.llm.availability()``
   from many concurrent loops, beyond the bridge's and the host's caps, while a granted page at
@@ -152,7 +155,13 @@ def percentile(values: list[float], p: float) -> float:
 
 
 def summary(values: list[float]) -> dict[str, float]:
-    return {"n": len(values), "p50": percentile(values, 50), "p99": percentile(values, 99), "mean": statistics.fmean(values)}
+    return {
+        "n": len(values),
+        "p50": percentile(values, 50),
+        "p95": percentile(values, 95),
+        "p99": percentile(values, 99),
+        "mean": statistics.fmean(values),
+    }
 
 
 @contextmanager
@@ -160,7 +169,8 @@ def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterato
     """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``."""
     from ..devtools.browsers import LAUNCHERS, StaticSite
 
-    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp:
+    # The browser's hosts serve in-process, what this measures; the relay is measured in host_only.
+    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp, in_process_hosts():
         site = StaticSite(Path(tmp))
         site.add("bench.html", PAGE)
         browser = LAUNCHERS[kind](Path(tmp))
@@ -172,6 +182,20 @@ def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterato
         finally:
             browser.close()
             site.close()
+
+
+@contextmanager
+def in_process_hosts() -> Iterator[None]:
+    """Hosts started meanwhile (the browsers inherit the environment) serve in-process: no daemon is started for a throw-away folder."""
+    saved = os.environ.get("NAVLLM_DAEMON")
+    os.environ["NAVLLM_DAEMON"] = "off"
+    try:
+        yield
+    finally:
+        if saved is None:
+            del os.environ["NAVLLM_DAEMON"]
+        else:
+            os.environ["NAVLLM_DAEMON"] = saved
 
 
 def round_trips(kind: str, n: int, warmup: int = 100) -> dict[str, Any]:
@@ -231,10 +255,11 @@ def flood(kind: str, seconds: float, phase: float = FLOOD_PHASE, workers: int = 
 
 
 class HostPipes:
-    """A host process spoken to as a browser speaks to it: framed JSON on its stdin and stdout."""
+    """A host process spoken to as a browser speaks to it: framed JSON on its stdin and stdout.
+    ``daemon``: whether it may relay to a daemon running for ``home`` (``NAVLLM_DAEMON``)."""
 
-    def __init__(self, home: str) -> None:
-        env = {**os.environ, "NAVLLM_HOME": home}
+    def __init__(self, home: str, daemon: bool = False) -> None:
+        env = {**os.environ, "NAVLLM_HOME": home, "NAVLLM_DAEMON": "if-running" if daemon else "off"}
         # Unbuffered, so the harness adds as little as it can to what it measures.
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "navllm.host"], stdin=subprocess.PIPE, stdout=subprocess.PIPE, env=env, bufsize=0
@@ -288,30 +313,73 @@ PAGE_CALLER = {
 }
 
 
-def host_only(n: int, warmup: int = 200) -> dict[str, float]:
-    """Request written -> reply read for ``params`` over the host's pipes, with echo on as in ``round_trips``."""
-    times: list[float] = []
-    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as home:
-        host = HostPipes(home)
+def host_only(n: int, warmup: int = 200) -> dict[str, dict[str, float]]:
+    """Request written -> reply read for ``params`` over the host's pipes, with echo on as in
+    ``round_trips``: ``inProcess`` (the host serving itself) and ``relay`` (the host relaying to a
+    ``navllm serve`` on the same data folder), alternating in blocks."""
+    times: dict[str, list[float]] = {"inProcess": [], "relay": []}
+    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as home, running_daemon(home):
+        hosts = {"inProcess": HostPipes(home), "relay": HostPipes(home, daemon=True)}
         try:
-            for setup in (
-                {"type": "hello", "extensionVersion": "bench", "protocol": 1},
-                {"type": "settings.set", "values": {"echoEnabled": True}},
-            ):
-                reply = host.call({**setup, "caller": ADMIN, "id": setup["type"]})
-                if reply.get("type") != "done":
-                    raise RuntimeError(f"the host answered {setup['type']} with {reply}")
-            for i in range(warmup + n):
-                request = frame({"type": "params", "caller": PAGE_CALLER, "id": f"b{i}"})
-                started = time.perf_counter()
-                host.send(request)
-                answer = host.receive()
-                times.append((time.perf_counter() - started) * 1000)
-            if json.loads(answer).get("type") != "done":
-                raise RuntimeError(f"the host answered params with {answer!r}")
+            for host in hosts.values():
+                ready(host)
+                timed(host, warmup)
+            for done in range(0, n, BLOCK):
+                for path, host in hosts.items():
+                    times[path] += timed(host, min(BLOCK, n - done))
+            if hosts["relay"].call({"type": "status", "caller": ADMIN, "id": "s"})["data"]["pid"] == hosts["relay"].proc.pid:
+                raise RuntimeError("the relaying host served in-process: the daemon did not answer")
         finally:
-            host.close()
-    return summary(times[warmup:])
+            for host in hosts.values():
+                host.close()
+    return {path: summary(values) for path, values in times.items()}
+
+
+def ready(host: HostPipes) -> None:
+    for setup in (
+        {"type": "hello", "extensionVersion": "bench", "protocol": 1},
+        {"type": "settings.set", "values": {"echoEnabled": True}},
+    ):
+        reply = host.call({**setup, "caller": ADMIN, "id": setup["type"]})
+        if reply.get("type") != "done":
+            raise RuntimeError(f"the host answered {setup['type']} with {reply}")
+
+
+def timed(host: HostPipes, count: int) -> list[float]:
+    times = []
+    for i in range(count):
+        request = frame({"type": "params", "caller": PAGE_CALLER, "id": f"b{i}"})
+        started = time.perf_counter()
+        host.send(request)
+        answer = host.receive()
+        times.append((time.perf_counter() - started) * 1000)
+        if b'"done"' not in answer:
+            raise RuntimeError(f"the host answered params with {answer!r}")
+    return times
+
+
+@contextmanager
+def running_daemon(home: str, deadline: float = 60.0) -> Iterator[None]:
+    """``navllm serve`` on any free port for ``home``, until the block ends."""
+    env = {**os.environ, "NAVLLM_HOME": home}
+    daemon = subprocess.Popen(
+        [sys.executable, "-m", "navllm", "serve", "--port", "0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    state = Path(home) / "data" / "daemon.json"
+    try:
+        end = time.monotonic() + deadline
+        while not (state.exists() and state.stat().st_size):
+            if daemon.poll() is not None or time.monotonic() > end:
+                raise RuntimeError(f"navllm serve did not start: {daemon.stderr.read().decode() if daemon.stderr else ''}")
+            time.sleep(0.05)
+        yield
+    finally:
+        daemon.terminate()
+        try:
+            daemon.wait(deadline)
+        except subprocess.TimeoutExpired:
+            daemon.kill()
+            daemon.wait()
 
 
 def cold_start(runs: int) -> dict[str, float]:
@@ -344,7 +412,7 @@ def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0) -
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"{'browser':<10} {'path':<34} {'n':>6} {'p50 ms':>8} {'p99 ms':>8}"]
+    lines = [f"{'browser':<10} {'path':<34} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
     labels = {
         "baseline": "bridge <-> background (no host)",
         "host": "bridge <-> host (params)",
@@ -353,15 +421,16 @@ def table(results: dict[str, Any]) -> str:
     for kind, paths in results.get("roundTrip", {}).items():
         for path, label in labels.items():
             s = paths[path]
-            lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p99']:>8.3f}")
+            lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
         lines.append(f"{kind:<10} {'host / baseline (p50)':<34} {'':>6} {paths['ratio']:>8.2f}x")
-    if "hostOnly" in results:
-        s = results["hostOnly"]
-        lines.append(f"{'-':<10} {'host alone over pipes (params)':<34} {s['n']:>6} {s['p50']:>8.3f} {s['p99']:>8.3f}")
+    for path, label in (("inProcess", "host alone over pipes (params)"), ("relay", "host relaying to navllm serve")):
+        if path in results.get("hostOnly", {}):
+            s = results["hostOnly"][path]
+            lines.append(f"{'-':<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
     for kind, measured in results.get("flood", {}).items():
         for phase, label in (("quiet", "other origin, no flood"), ("flooded", "other origin, one origin flooding")):
             s = measured[phase]
-            lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p99']:>8.3f}")
+            lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
         f = measured["flooder"]
         lines.append(
             f"{kind:<10} flooding origin ({f['workers']} loops, {f['seconds']:.1f} s): {f['answeredPerSecond']:.0f} answered/s,"
@@ -382,7 +451,11 @@ def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
     parser.add_argument("--browser", choices=["chromium", "firefox", "both"], default="both")
     parser.add_argument("-n", type=int, default=1000, help="round trips per path (at least 1000 for the report)")
     parser.add_argument("--cold-runs", type=int, default=20, help="host start-ups to time")
-    parser.add_argument("--host-only", action="store_true", help="skip the browsers: the host alone over pipes, and its cold start")
+    parser.add_argument(
+        "--host-only",
+        action="store_true",
+        help="skip the browsers: the host alone over pipes (in-process and relaying to navllm serve), and its cold start",
+    )
     parser.add_argument(
         "--flood",
         type=float,
