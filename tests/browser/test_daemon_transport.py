@@ -6,6 +6,7 @@ native path back on the next connect."""
 
 from __future__ import annotations
 
+import socket
 from collections.abc import Iterator
 
 import pytest
@@ -61,6 +62,14 @@ try {
 """
 
 
+def closed_port() -> int:
+    """A port nothing listens on (bound a moment ago, then released)."""
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port: int = probe.getsockname()[1]
+        return port
+
+
 def wait_for(panel: Tab, selector: str, text: str = "") -> str:
     shown: str = panel.run(WAIT_FOR, selector, text, WAIT_MS)
     return shown
@@ -101,6 +110,11 @@ def page(unregistered, site) -> Tab:
 def test_the_panel_pairs_and_pages_reach_the_host_through_navllm_serve(unregistered, daemon, panel, page, site):
     # No native host, no pairing: the install page, with the Local service card.
     wait_for(panel, "#transport[data-transport=none]", "Not connected")
+    # Pairing with no daemon on the port says how to start one.
+    panel.run(TYPE, "#local-service input[type=number]", str(closed_port()))
+    wait_for(panel, "#local-service-message", "Saved.")
+    panel.run(CLICK, "Pair with navllm serve")
+    wait_for(panel, "#local-service-message", "start it with `navllm serve`")
     panel.run(TYPE, "#local-service input[type=number]", str(daemon.port))
     wait_for(panel, "#local-service-message", "Saved.")
     panel.run(CLICK, "Pair with navllm serve")
