@@ -176,8 +176,9 @@ async function open() {
   if (hello.type === "done") return (transport = "native");
   const reason = native.missing ?? lastReason;
   if (!NATIVE_MISSING.test(reason)) throw hello;
+  if (!native.missing) failures -= 1; // no host was started: no reason to wait before the next try
   const paired = await pairing();
-  if (!paired) throw errorReply("OperationError", `navllm host unavailable: ${reason} This browser is not paired with navllm serve either.`);
+  if (!paired) throw errorReply("OperationError", `navllm host unavailable: ${reason.replace(/\.$/, "")}, and this browser is not paired with navllm serve`);
   hello = await greet(connectDaemon(await daemonPort(), paired.token, helloMessage));
   if (hello.type !== "done") throw hello;
   return (transport = "daemon");
