@@ -55,6 +55,7 @@ const ACTIONS = {
   async confirm({ pairing: id, code }) {
     if (typeof id !== "string" || typeof code !== "string") throw failure("TypeError", "a pairing and a code are needed");
     const paired = await postDaemon("/api/pair/confirm", { pairing: id, code: code.trim() });
+    if (typeof paired?.token !== "string" || typeof paired.name !== "string") throw failure("OperationError", "navllm serve's answer held no pairing");
     await api.storage.local.set({ [PAIRING_KEY]: { token: paired.token, name: paired.name } });
     return { name: paired.name };
   },

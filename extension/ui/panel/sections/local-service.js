@@ -64,12 +64,15 @@ export async function localServiceCard({ changed }) {
     h("div", { class: "row spread" }, h("h3", {}, "Local service"), h("span", { class: `badge ${badgeKind}`, id: "transport", "data-transport": state.transport }, badgeText)),
     h("p", { class: "muted" }, "Where this browser can't start navllm's host program itself (as in Snap and Flatpak browsers), it can reach navllm serve running on this computer instead."),
     state.paired
-      ? h("div", { class: "row" },
-        h("span", { id: "paired" }, `Paired as ${state.name}.`),
-        confirmButton("Forget pairing", "Really forget?", acting(async () => {
-          await ask("forget");
-          changed();
-        })))
+      ? [
+        h("div", { class: "row" },
+          h("span", { id: "paired" }, `Paired as ${state.name}.`),
+          confirmButton("Forget pairing", "Really forget?", acting(async () => {
+            await ask("forget");
+            changed();
+          }))),
+        h("small", { class: "hint" }, "Forgetting removes the pairing from this browser; ", h("code", {}, `navllm tokens revoke ${state.name}`), " removes it from navllm serve."),
+      ]
       : h("div", { class: "row" }, pairButton),
     codeForm,
     portField,
