@@ -52,6 +52,14 @@ button.click();
 return true;
 """
 
+# What the background stored, what it tells the panel, and what the panel shows.
+TOKEN_REACH = """
+const api = globalThis.browser ?? globalThis.chrome;
+const stored = (await api.storage.local.get("navllm.daemonPairing"))["navllm.daemonPairing"];
+const told = await api.runtime.sendMessage({ type: "navllm-pairing", action: "state" });
+return [stored.token, JSON.stringify(told), document.documentElement.outerHTML];
+"""
+
 PROMPT = """
 try {
   const session = await LanguageModel.create();
@@ -125,6 +133,9 @@ def test_the_panel_pairs_and_pages_reach_the_host_through_navllm_serve(unregiste
     wait_for(panel, "#paired", "Paired as ")
     wait_for(panel, "#transport[data-transport=daemon]", "navllm serve")
     wait_for(panel, "#host-state", "Connected")
+    # The token is in the background's storage; the panel is told the name, never the token.
+    token, told, shown = panel.run(TOKEN_REACH)
+    assert token.startswith("navllm-") and token not in told and token not in shown
 
     unregistered.grant(site.origin())
     assert page.run(PROMPT, "hello") == {"text": PREAMBLE + "hello"}
