@@ -23,8 +23,9 @@ pytestmark = pytest.mark.timeout(120)
 
 @pytest.fixture
 def folder(tiny_folder, tmp_path) -> Path:
-    """A private copy of the tiny model: each test prepares (or damages) its own."""
-    return Path(shutil.copytree(tiny_folder, tmp_path / "tiny"))
+    """A private copy of the tiny model, unprepared (the session's ``tiny`` fixture may have prepared
+    the shared one): each test prepares (or damages) its own."""
+    return Path(shutil.copytree(tiny_folder, tmp_path / "tiny", ignore=shutil.ignore_patterns(prepared.PREPARED_DIR)))
 
 
 def logits(folder: Path, ids: list[int], steps: int = 3) -> np.ndarray:
