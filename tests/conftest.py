@@ -12,15 +12,16 @@ import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("NAVLLM_TEST_CACHE", ROOT / ".cache"))
+# Hosts relay only to a daemon a test started itself: the default (on-demand) would start one for
+# every browser test's home. Set at import, so fixtures of every scope (a module's browser) see it;
+# tests/daemon/test_relay.py covers the default.
+os.environ["NAVLLM_DAEMON"] = "if-running"
 
 
 @pytest.fixture(autouse=True)
 def navllm_home(tmp_path_factory, monkeypatch) -> Path:
     home = tmp_path_factory.mktemp("navllm-home")
     monkeypatch.setenv("NAVLLM_HOME", str(home))
-    # Hosts relay only to a daemon a test started itself: the default (on-demand) would start one
-    # for every browser test's home. tests/daemon/test_relay.py covers the default.
-    monkeypatch.setenv("NAVLLM_DAEMON", "if-running")
     return home
 
 

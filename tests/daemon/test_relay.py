@@ -128,6 +128,24 @@ def test_on_demand_starts_a_daemon_that_outlives_the_host(navllm_home):
         stop_daemon(state_file)
 
 
+def test_two_hosts_starting_at_once_start_one_daemon(navllm_home):
+    write_settings(navllm_home, echoEnabled=True, servePort=0)
+    state_file = navllm_home / "data" / "daemon.json"
+    hosts = [HostProcess(navllm_home, env={"NAVLLM_DAEMON": "on-demand"}) for _ in range(2)]
+    try:
+        for running in hosts:
+            running.send({"id": "h", "type": "hello", "caller": ADMIN, **HELLO})
+        for running in hosts:
+            assert running.read()["type"] == "done"
+        pids = {served_by(running) for running in hosts}
+        log = (navllm_home / "logs" / "host.log").read_text()
+        assert pids == {json.loads(state_file.read_text())["pid"]}, log  # one daemon: the lock's loser waited for the winner
+    finally:
+        for running in hosts:
+            running.close()
+        stop_daemon(state_file)
+
+
 def stop_daemon(state_file: Path) -> None:
     """End a daemon a host started (it is not our child), within the deadline."""
     if not state_file.exists():

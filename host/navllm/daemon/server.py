@@ -20,6 +20,8 @@ from contextlib import suppress
 from aiohttp import web
 
 from .. import app as composition
+from ..link.state import ALREADY_RUNNING
+from ..protocol.errors import NavError
 from ..wire.framing import DEFAULT_INPUT_CAP
 from .auth import CORE, LISTENING, RELAY_SECRET, Handler, Listening, authenticate, cors_headers, guard
 from .browser import browser_socket
@@ -106,7 +108,11 @@ def run(port: int, idle_minutes: float | None = None) -> int:
     """``navllm serve``: the daemon in the foreground until Ctrl-C, SIGTERM or ``idle_minutes``
     unused; the exit status."""
     lock = DaemonLock()
-    lock.acquire()
+    try:
+        lock.acquire()
+    except NavError as err:
+        print(f"navllm: {err.message}", file=sys.stderr)
+        return ALREADY_RUNNING  # a host that started us on demand waits for that one instead
     _log_to_file()
     try:
         return asyncio.run(_main(port, lock, idle_minutes))

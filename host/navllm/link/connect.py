@@ -19,7 +19,7 @@ from typing import Any
 
 from .. import PROTOCOL_VERSION
 from ..paths import config_dir
-from .state import DEFAULT_PORT, read_state
+from .state import ALREADY_RUNNING, DEFAULT_PORT, read_state
 from .websocket import TEXT, Closed, WebSocket
 
 log = logging.getLogger("navllm.host")
@@ -29,7 +29,7 @@ DEFAULT_MODE = "on-demand"
 MODE_ENV = "NAVLLM_DAEMON"
 BROWSER_PATH = "/api/browser"
 IDLE_MINUTES = 10  # a daemon started on demand stops this long after its last browser and request
-START_DEADLINE = 15.0  # seconds a daemon started on demand gets to answer before the host serves in-process
+START_DEADLINE = 20.0  # seconds a daemon started on demand gets to answer before the host serves in-process
 ANSWER_DEADLINE = 5.0  # seconds a running daemon gets to accept the host's connection
 
 
@@ -103,8 +103,8 @@ def start_and_attach(port: int) -> WebSocket | None:
         link = attach()
         if link is not None:
             return link
-        if daemon.poll() is not None and read_state() is None:
-            break  # it could not start (its port is taken) and no other daemon is starting
+        if daemon.poll() not in (None, ALREADY_RUNNING):
+            break  # it could not start (its port is taken, say); another daemon starting would have made it exit ALREADY_RUNNING
         time.sleep(0.05)
     log.warning("navllm serve did not answer within %.0f s of starting it; serving in-process", START_DEADLINE)
     return None

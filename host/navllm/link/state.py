@@ -12,6 +12,7 @@ from ..paths import data_dir
 
 STATE_NAME = "daemon.json"
 DEFAULT_PORT = 11480  # beside Ollama's 11434; nothing well known uses it
+ALREADY_RUNNING = 75  # navllm serve's exit status when another daemon holds the lock (EX_TEMPFAIL: it is there, try it)
 
 
 def state_path() -> Path:
