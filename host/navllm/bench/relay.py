@@ -35,7 +35,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, nullcontext
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -165,30 +165,34 @@ def summary(values: list[float]) -> dict[str, float]:
 
 
 @contextmanager
-def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",)) -> Iterator[tuple[Browser, StaticSite]]:
-    """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``."""
+def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",), daemon: bool = False) -> Iterator[tuple[Browser, StaticSite]]:
+    """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``;
+    its host serves in-process, or with ``daemon`` relays to a ``navllm serve`` started for it."""
     from ..devtools.browsers import LAUNCHERS, StaticSite
 
-    # The browser's hosts serve in-process, what this measures; the relay is measured in host_only.
-    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp, in_process_hosts():
+    # The browser passes its environment on to the host it starts: no daemon started on demand for a throw-away folder.
+    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp, hosts_relay("if-running" if daemon else "off"):
         site = StaticSite(Path(tmp))
         site.add("bench.html", PAGE)
-        browser = LAUNCHERS[kind](Path(tmp))
-        try:
-            browser.settings(echoEnabled=True)
-            for host in hosts:
-                browser.grant(site.origin(host))
-            yield browser, site
-        finally:
-            browser.close()
-            site.close()
+        home = Path(tmp) / "navllm-home"
+        # Listening before the browser starts, so its host finds it whenever the extension connects.
+        with running_daemon(str(home)) if daemon else nullcontext():
+            browser = LAUNCHERS[kind](Path(tmp), home)
+            try:
+                browser.settings(echoEnabled=True)
+                for host in hosts:
+                    browser.grant(site.origin(host))
+                yield browser, site
+            finally:
+                browser.close()
+                site.close()
 
 
 @contextmanager
-def in_process_hosts() -> Iterator[None]:
-    """Hosts started meanwhile (the browsers inherit the environment) serve in-process: no daemon is started for a throw-away folder."""
+def hosts_relay(mode: str) -> Iterator[None]:
+    """Hosts started meanwhile run with ``NAVLLM_DAEMON=mode``."""
     saved = os.environ.get("NAVLLM_DAEMON")
-    os.environ["NAVLLM_DAEMON"] = "off"
+    os.environ["NAVLLM_DAEMON"] = mode
     try:
         yield
     finally:
@@ -198,12 +202,12 @@ def in_process_hosts() -> Iterator[None]:
             os.environ["NAVLLM_DAEMON"] = saved
 
 
-def round_trips(kind: str, n: int, warmup: int = 100) -> dict[str, Any]:
+def round_trips(kind: str, n: int, warmup: int = 100, daemon: bool = False) -> dict[str, Any]:
     from ..devtools.browsers import ADMIN_PAGE, ECHO_PORT
 
     # The host path and the baseline send the same messages; only the port differs.
     paths = {"host": ["navllm-page", "params"], "baseline": [ECHO_PORT, "params"]}
-    with bench_browser(kind) as (browser, site):
+    with bench_browser(kind, daemon=daemon) as (browser, site):
         url = site.url("bench.html")
         page = browser.tab(url)
         admin = browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
@@ -216,6 +220,8 @@ def round_trips(kind: str, n: int, warmup: int = 100) -> dict[str, Any]:
 
         bridge(warmup)
         page.run(API_JS, warmup)
+        if daemon and browser.admin("status")["pid"] in browser.host_pids():
+            raise RuntimeError(f"{kind}'s host served in-process: navllm serve did not answer it")
         times: dict[str, list[float]] = {"host": [], "baseline": [], "navigatorLlm": []}
         for done in range(0, n, BLOCK):
             count = min(BLOCK, n - done)
@@ -399,9 +405,10 @@ def cold_start(runs: int) -> dict[str, float]:
     return {"n": runs, "median": statistics.median(times), "p90": percentile(times, 90), "min": min(times)}
 
 
-def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0) -> dict[str, Any]:
+def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0, daemon: bool = False) -> dict[str, Any]:
     results: dict[str, Any] = {
         "roundTrip": {kind: round_trips(kind, n) for kind in browsers},
+        **({"roundTripDaemon": {kind: round_trips(kind, n, daemon=True) for kind in browsers}} if daemon else {}),
         "hostOnly": host_only(max(n, 2000)),
         "coldStart": cold_start(cold_runs),
     }
@@ -422,6 +429,11 @@ def table(results: dict[str, Any]) -> str:
         for path, label in labels.items():
             s = paths[path]
             lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
+        if kind in results.get("roundTripDaemon", {}):
+            s = results["roundTripDaemon"][kind]["host"]
+            lines.append(
+                f"{kind:<10} {'bridge <-> relay <-> navllm serve':<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}"
+            )
         lines.append(f"{kind:<10} {'host / baseline (p50)':<34} {'':>6} {paths['ratio']:>8.2f}x")
     for path, label in (("inProcess", "host alone over pipes (params)"), ("relay", "host relaying to navllm serve")):
         if path in results.get("hostOnly", {}):
@@ -463,12 +475,15 @@ def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         metavar="SECONDS",
         help="also time another origin while one page floods, for this many seconds in all",
     )
+    parser.add_argument(
+        "--daemon", action="store_true", help="also time each browser with its host relaying to a navllm serve started for it"
+    )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace) -> int:
     browsers = [] if args.host_only else ["chromium", "firefox"] if args.browser == "both" else [args.browser]
-    results = run(browsers, args.n, args.cold_runs, args.flood)
+    results = run(browsers, args.n, args.cold_runs, args.flood, args.daemon)
     print(json.dumps(results, indent=2) if args.json else table(results))
     return 0
