@@ -3,7 +3,8 @@
 Per layer: SkipSimplifiedLayerNormalization → QKV MatMulNBits (fused when the three share a format)
 → GroupQueryAttention (KV cache, in-op rotary) → output MatMulNBits → skip-norm → gate+up fused
 MatMulNBits → SiLU·up → down MatMulNBits. The embedding is GatherBlockQuantized over the same bytes
-the (tied) lm_head reads, and the head only sees the last ``logits_to_keep`` positions.
+the (tied) lm_head reads, and the head only sees the last ``logits_to_keep`` positions; its best
+RESCORED candidates are recomputed exactly in fp32 (``GraphBuilder.head``).
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ if TYPE_CHECKING:
     from onnx import ModelProto, ValueInfoProto
 
 MS = "com.microsoft"
+RESCORED = 8  # the head's best candidates recomputed exactly in fp32, per position
 OPSET = 21
 
 
@@ -85,6 +87,7 @@ class GraphBuilder:
         self._names: set[str] = set()
         self._blocksums: dict[tuple[str, int], str] = {}
         self._consts: dict[tuple[Any, ...], str] = {}
+        self._gathered: dict[str, tuple[str, str | None]] = {}  # codes → the scales and offsets its gathers read
 
     def name(self, base: str) -> str:
         unique, i = base, 1
@@ -166,22 +169,49 @@ class GraphBuilder:
         """Rows of ``w`` for ``ids`` → [.., S, hidden], and the name of the stored codes (None if dense)."""
         if isinstance(w, np.ndarray):
             return self.op("Gather", [self.init("embed.weight", w), ids], "embed"), None
+        # Stored as [V, K/block, blob] rows, so the tied lm_head's MatMulNBits reads the same bytes.
         codes = self.init("embed.qweight", w.packed())
-        # Gathering [V, K/block, blob] rows lets the tied lm_head's MatMulNBits read the same bytes.
+        return self.rows(ids, 2, w, codes, "embed"), codes
+
+    def rows(self, ids: str, rank: int, w: quants.Blockwise, codes: str, base: str) -> str:
+        """Rows ``ids`` (of ``rank`` dimensions) of the blockwise ``w`` stored as ``codes``,
+        dequantised exactly in fp32 → [..ids, K]. The gather's own scales (and offsets) are
+        stored once per ``codes``, however many gathers read them."""
+        if codes not in self._gathered:
+            offsets = None if w.offsets is None else self.init(f"{base}.offsets", w.offsets)
+            self._gathered[codes] = (self.init(f"{base}.gather_scales", w.scales[..., None]), offsets)
+        scales, offsets = self._gathered[codes]
         x = self.op(
             "GatherBlockQuantized",
-            [codes, ids, self.init("embed.gather_scales", w.scales[..., None])],
-            "embed",
+            [codes, ids, scales],
+            base,
             domain=MS,
             bits=w.bits,
             block_size=w.block,
-            quantize_axis=2,
+            quantize_axis=2,  # of the stored [V, K/block, blob] codes
             gather_axis=0,
         )
-        if w.offsets is not None:
-            off = self.op("Gather", [self.init("embed.offsets", w.offsets), ids], "embed/offsets")
-            x = self.op("Add", [x, self.op("Unsqueeze", [off, self.const([-1])], "embed/offsets3")], "embed/shifted")
-        return self.op("Reshape", [x, self.const([0, 0, hidden])], "embed/flat"), codes
+        if offsets is not None:
+            off = self.op("Gather", [offsets, ids], f"{base}/offsets")
+            x = self.op("Add", [x, self.op("Unsqueeze", [off, self.const([-1])], f"{base}/offsets3")], f"{base}/shifted")
+        return self.op("Reshape", [x, self.const([0] * rank + [w.shape[1]])], f"{base}/flat")
+
+    def head(self, x: str, w: quants.Blockwise | np.ndarray, codes: str | None) -> str:
+        """The logits of ``x`` [.., L, K]; ``codes``: the tied embedding's, else the head's own.
+
+        MatMulNBits runs an 8-bit head on int8 activations (see ``__init__``), which can swap
+        near-tied candidates; the best RESCORED candidates are computed again exactly in fp32
+        from their dequantised rows (a few dot products a token), so the top of the distribution
+        is the fp32 model's."""
+        if isinstance(w, np.ndarray):
+            return self.linear(x, w, "lm_head")  # a dense head is fp32 already
+        codes = codes or self.init("lm_head.qweight", w.packed())
+        logits = self.linear(x, w, "lm_head", b_name=codes)
+        _, best = self.ops("TopK", [logits, self.const([RESCORED])], "lm_head/best", outputs=2, axis=-1)
+        rows = self.rows(best, 3, w, codes, "lm_head/rows")  # [1, L, RESCORED, K]
+        exact = self.op("MatMul", [rows, self.op("Unsqueeze", [x, self.const([-1])], "lm_head/column")], "lm_head/exact")
+        exact = self.op("Squeeze", [exact, self.const([-1])], "lm_head/exact_flat")
+        return self.op("ScatterElements", [logits, best, exact], "lm_head/rescored", axis=-1)
 
     def linears(self, x: str, ws: list[quants.Blockwise | np.ndarray], base: str) -> list[str]:
         """Several projections of one input: one fused MatMulNBits when their formats agree."""
@@ -304,10 +334,8 @@ def build(
         domain=MS,
         epsilon=spec.rms_eps,
     )
-    if "output.weight" in src.tensors:
-        logits = g.linear(final, load_weight(src, "output.weight"), "lm_head")
-    else:
-        logits = g.linear(final, embd, "lm_head", b_name=embd_bytes)
+    tied = "output.weight" not in src.tensors
+    logits = g.head(final, embd if tied else load_weight(src, "output.weight"), embd_bytes if tied else None)
     g.graph.node.append(helper.make_node("Identity", [logits], ["logits"], name="logits"))
     return g.finish("navllm-" + spec.architecture, inputs, outputs)
 
