@@ -84,7 +84,7 @@ async def generate(
     return Run("".join(parts), usage, engine.drafted - drafted, engine.accepted - accepted)
 
 
-def job(prompt: list[int], speculate: bool, config: SamplerConfig = GREEDY, **options) -> Job:
+def job(prompt: list[int], speculate: str, config: SamplerConfig = GREEDY, **options) -> Job:
     return Job(prompt=prompt, sampler=Sampler(config), max_tokens=options.pop("max_tokens", 96), speculate=speculate, **options)
 
 
@@ -99,8 +99,8 @@ def job(prompt: list[int], speculate: bool, config: SamplerConfig = GREEDY, **op
 )
 async def test_greedy_replies_are_identical_and_drafts_are_kept(exact, task):
     prompt = chat(exact, task + PASSAGE)
-    plain = await generate(exact, job(prompt, speculate=False))
-    fast = await generate(exact, job(prompt, speculate=True))
+    plain = await generate(exact, job(prompt, speculate="off"))
+    fast = await generate(exact, job(prompt, speculate="exact"))
     assert fast.text == plain.text and fast.usage == plain.usage
     assert plain.drafted == 0
     assert fast.accepted > 10, "the reply copies the passage: drafts must be kept"
@@ -109,8 +109,8 @@ async def test_greedy_replies_are_identical_and_drafts_are_kept(exact, task):
 @pytest.mark.model
 async def test_stop_sequences_end_the_reply_at_the_same_place(exact):
     prompt = chat(exact, "Repeat the following text exactly:\n\n" + PASSAGE)
-    plain = await generate(exact, job(prompt, speculate=False, stop=["herring"]))
-    fast = await generate(exact, job(prompt, speculate=True, stop=["herring"]))
+    plain = await generate(exact, job(prompt, speculate="off", stop=["herring"]))
+    fast = await generate(exact, job(prompt, speculate="exact", stop=["herring"]))
     assert fast.text == plain.text and fast.usage == plain.usage
     assert "Solberg" in fast.text and "herring" not in fast.text
     assert fast.accepted > 0
@@ -130,7 +130,9 @@ async def test_a_json_schema_reply_is_identical(exact):
     }
     request = Generation(messages=[text_message("user", PASSAGE)], constraint=JsonSchemaConstraint(schema=schema))
     prompt = chat(exact, "Extract the university, the researcher and the fish as JSON:\n\n" + PASSAGE)
-    runs = [await generate(exact, job(prompt, speculate, constraint=build_constraint(request, vocabulary))) for speculate in (False, True)]
+    runs = [
+        await generate(exact, job(prompt, speculate, constraint=build_constraint(request, vocabulary))) for speculate in ("off", "exact")
+    ]
     assert runs[1].text == runs[0].text and runs[1].usage == runs[0].usage
     assert set(json.loads(runs[1].text)) == {"university", "researcher", "fish"}
     assert runs[1].drafted > 0
@@ -140,9 +142,9 @@ async def test_a_json_schema_reply_is_identical(exact):
 async def test_a_full_context_ends_the_reply_at_the_same_token(exact):
     prompt = chat(exact, "Repeat the following text exactly:\n\n" + PASSAGE)
     window = len(prompt) + 12  # room for 12 positions: 13 tokens, the last never fed
-    plain = await generate(exact, job(prompt, speculate=False, max_tokens=500), window=window)
+    plain = await generate(exact, job(prompt, speculate="off", max_tokens=500), window=window)
     cache = KVCache(exact.cache_shape(window))
-    fast = await generate(exact, job(prompt, speculate=True, max_tokens=500), cache=cache)
+    fast = await generate(exact, job(prompt, speculate="exact", max_tokens=500), cache=cache)
     assert fast.text == plain.text and fast.usage.output_tokens == plain.usage.output_tokens == 13
     assert fast.accepted > 0 and len(cache) <= window
 
@@ -151,13 +153,23 @@ async def test_a_full_context_ends_the_reply_at_the_same_token(exact):
 async def test_a_cancelled_reply_leaves_the_cache_ready_for_the_next_prompt(exact):
     copy = chat(exact, "Repeat the following text exactly:\n\n" + PASSAGE)
     cache = KVCache(exact.cache_shape(2048))
-    cut = await generate(exact, job(copy, speculate=True, max_tokens=200), cache=cache, stop_after=5)
+    cut = await generate(exact, job(copy, speculate="exact", max_tokens=200), cache=cache, stop_after=5)
     assert cut.accepted > 0 and cut.usage.output_tokens == 0  # stopped before its end
     assert cache.tokens[: len(copy)] == copy
     follow = chat(exact, "Rewrite this text in a more formal tone, keeping every detail:\n\n" + PASSAGE)
-    reused = await generate(exact, job(follow, speculate=True), cache=cache)
-    fresh = await generate(exact, job(follow, speculate=False))
+    reused = await generate(exact, job(follow, speculate="exact"), cache=cache)
+    fresh = await generate(exact, job(follow, speculate="off"))
     assert reused.text == fresh.text
+
+
+@pytest.mark.model
+async def test_by_default_drafts_only_where_rows_and_single_positions_agree(exact, smollm2):
+    assert exact.drafts_exact  # fp32 activations
+    prompt = chat(smollm2, "Repeat the following text exactly:\n\n" + PASSAGE)
+    run = await generate(smollm2, job(prompt, speculate="exact", max_tokens=16))
+    assert (run.drafted > 0) == smollm2.drafts_exact  # the shipped int8 graph: False on x86-64
+    fresh = runtime.LoadedModel(smollm2.folder, threads=1)
+    assert fresh.drafts_exact == smollm2.drafts_exact and fresh.forwarded == 0  # the probe is not counted
 
 
 # -- sampled: the same distribution, reproducible with a seed -----------------------------------------
@@ -167,7 +179,7 @@ async def test_a_cancelled_reply_leaves_the_cache_ready_for_the_next_prompt(exac
 async def test_a_seeded_sampled_reply_is_reproducible(smollm2):
     prompt = chat(smollm2, "Repeat the following text exactly:\n\n" + PASSAGE)
     config = SamplerConfig(temperature=0.8, top_k=40, top_p=0.95, seed=11, repetition_penalty=1.1)
-    first, second = [await generate(smollm2, job(prompt, speculate=True, config=config)) for _ in range(2)]
+    first, second = [await generate(smollm2, job(prompt, speculate="always", config=config)) for _ in range(2)]
     assert first.text and first.text == second.text
     assert first.accepted > 0
 
@@ -252,7 +264,8 @@ async def test_sampled_replies_follow_the_model_distribution(tiny, rule, monkeyp
     counts: dict[tuple[int, ...], int] = {}
     for seed in range(SAMPLES):
         alphabet = Alphabet(tiny.info.vocab_size, ids)
-        spec = Job(prompt=prompt, sampler=Sampler(dataclasses.replace(SAMPLED, seed=seed)), max_tokens=LENGTH, constraint=alphabet)
+        sampler = Sampler(dataclasses.replace(SAMPLED, seed=seed))
+        spec = Job(prompt=prompt, sampler=sampler, max_tokens=LENGTH, constraint=alphabet, speculate="always")
         async for _ in engine.generate(spec, cache, binding):
             pass
         reply = tuple(alphabet.chosen)
@@ -300,7 +313,7 @@ def test_an_old_graph_decodes_without_drafts(tmp_path):
     with pytest.raises(ValueError):
         old.forward_tail([1, 2, 3], cache, old.new_binding(), 2)
     prompt = [5, 6, 7, 5, 6, 7, 5, 6]
-    run = asyncio.run(generate(old, job(prompt, speculate=True, max_tokens=8), window=64))
+    run = asyncio.run(generate(old, job(prompt, speculate="always", max_tokens=8), window=64))
     assert run.drafted == 0 and run.usage.output_tokens > 0
 
 

@@ -12,7 +12,9 @@ positions are simply overwritten) and the sampler's token is fed with new guesse
 stop sequences, the token budget and cancellation see one token at a time, as without guesses.
 Graphs converted before ``logits_to_keep`` existed decode without guesses. The rows come from
 onnxruntime's several-row kernels: with int8 activations (the shipped graph) they round unlike its
-one-row kernel, so a greedy reply can part from the unspeculated one at a near-tie.
+one-row kernel, so a greedy reply could part from the unspeculated one at a near-tie; by default
+(``Job.speculate == "exact"``) guesses are made only where a probe found both kernels agree
+(``LoadedModel.drafts_exact``: fp32 activations, ``--accuracy-level 1``).
 
 Each model has one worker thread, so generations on a model run one at a time and the others
 queue in order. The async side streams text as the worker produces it; when the consumer goes
@@ -28,7 +30,7 @@ from collections import deque
 from collections.abc import AsyncGenerator, Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 from ..base import Usage
 from .detokenizer import Detokenizer
@@ -51,7 +53,9 @@ class Job:
     max_tokens: int
     stop: list[str] = field(default_factory=list)
     constraint: TokenConstraint | None = None
-    speculate: bool = True  # verify prompt-lookup drafts when the graph can (off: one token per forward)
+    # Prompt-lookup drafts: "exact" where verifying them leaves replies unchanged (the model's
+    # ``drafts_exact``), "always" wherever the graph can verify them, "off" never.
+    speculate: Literal["exact", "always", "off"] = "exact"
 
 
 class _Cancelled(Exception):
@@ -124,7 +128,8 @@ class Engine:
         detok = Detokenizer(model.tokenizer)
         stops = StopMatcher(job.stop)
         eos = set(model.info.eos_token_ids)
-        lookup = PromptLookup(prompt) if job.speculate and model.verifies_drafts else None
+        wanted = job.speculate == "always" or (job.speculate == "exact" and model.drafts_exact)
+        lookup = PromptLookup(prompt) if wanted and model.verifies_drafts else None
         generated: list[int] = []
         budget = min(job.max_tokens, cache.shape.limit - len(prompt) + 1)
         # Each row of logits predicts one position; its draft is the token guessed there (None: no guess).

@@ -6,6 +6,7 @@ conversation; onnxruntime, numpy and tokenizers are imported only here, when a m
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
 from dataclasses import dataclass
@@ -22,6 +23,9 @@ if TYPE_CHECKING:
 META_FILE = "navllm-model.json"
 FORMAT = 1
 LOGITS_TO_KEEP = "logits_to_keep"  # the graph input that selects how many final positions get logits
+# One row against several: fp32-activation kernels differ by 1e-4 (up to 1e-2 through the int8
+# head), int8-activation ones by 0.4–0.9 (SmolLM2, onnxruntime 1.32, x86-64).
+_SAME_LOGITS = 0.05
 
 
 @dataclass(frozen=True)
@@ -90,6 +94,29 @@ class LoadedModel:
         """True when the graph can return logits for several final positions (``logits_to_keep``);
         graphs converted before it return the last position only, and decode without drafts."""
         return LOGITS_TO_KEEP in self._inputs
+
+    @functools.cached_property
+    def drafts_exact(self) -> bool:
+        """True when logits computed for several positions in one forward equal those computed one
+        position at a time, so verified drafts leave greedy replies unchanged. onnxruntime's
+        int8-activation kernels round the two differently (up to ~0.9 logit on SmolLM2); probed
+        once, on a few tokens, without counting them in ``forwarded``."""
+        import numpy as np
+
+        if not self.verifies_drafts:
+            return False
+        probe = list(self.tokenizer.encode("The quick brown fox jumps", add_special_tokens=False).ids[:4])
+        if len(probe) < 4:  # a vocabulary of whole words: any ordinary ids do
+            probe = [i % self.info.vocab_size for i in range(1, 5)]
+        forwarded = self.forwarded
+        one, rows = (KVCache(self.cache_shape(len(probe)), capacity=len(probe)) for _ in range(2))
+        one_binding, rows_binding = self.new_binding(), self.new_binding()
+        self.forward(probe[:2], one, one_binding)
+        singles = [self.forward([t], one, one_binding).copy() for t in probe[2:]]
+        self.forward(probe[:2], rows, rows_binding)
+        together = self.forward_tail(probe[2:], rows, rows_binding, 2)
+        self.forwarded = forwarded
+        return all(float(np.abs(a - b).max()) <= _SAME_LOGITS for a, b in zip(singles, together, strict=True))
 
     def forward(self, ids: list[int], cache: KVCache, binding: Binding, run_options: ort.RunOptions | None = None) -> np.ndarray:
         """Run ``ids`` after the cached positions; append them to the cache; return the last logits."""
