@@ -92,8 +92,12 @@ class Relay:
                 if reply.get("type") in TERMINAL:
                     with self._lock:
                         self._pending.discard(rid)
-                for frame in frames(rid, body):
-                    self._writer.write_bytes(frame)
+                try:
+                    for frame in frames(rid, body):
+                        self._writer.write_bytes(frame)
+                except OSError:
+                    self._end()  # the browser is gone: as when its input ends
+                    return
         except (Closed, OSError, ValueError):
             pass
         if not self._ended.is_set():
