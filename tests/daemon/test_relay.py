@@ -14,7 +14,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.conftest import DEADLINE, DaemonProcess, write_settings
-from tests.support.host_process import ADMIN, PAGE, HostProcess
+from tests.support.host_process import ADMIN, PAGE, HostProcess, frame
 
 HELLO = {"extensionVersion": "0.1.0", "protocol": 1}
 SAY = [{"role": "user", "content": [{"type": "text", "value": "hi"}]}]
@@ -175,3 +175,20 @@ def test_idle_exit_waits_for_the_last_browser_then_stops(navllm_home):
         assert not state_file.exists()
     finally:
         daemon.stop()
+
+
+def test_a_relay_host_refuses_an_over_cap_frame_itself_and_relays_on(navllm_home, daemon):
+    running = HostProcess(navllm_home, env={"NAVLLM_DAEMON": "if-running", "NAVLLM_MAX_INPUT": "2048"})
+    try:
+        assert running.call("hello", ADMIN, **HELLO)["type"] == "done"
+        assert served_by(running) == daemon.proc.pid
+        big = frame({"type": "status", "caller": ADMIN, "pad": "x" * 4096, "id": "big"})
+        running.send_raw(big)
+        refused = running.read()
+        assert refused["id"] == "big" and refused["error"]["name"] == "QuotaExceededError"
+        assert refused["error"]["details"] == {"quota": 2048, "requested": len(big) - 4}
+        running.send_raw(frame({"id": "bad", "caller": PAGE, "type": "no-such-type"}))
+        assert running.read()["error"]["name"] == "NotSupportedError"  # answered by the daemon
+        assert served_by(running) == daemon.proc.pid
+    finally:
+        assert running.close() == 0
