@@ -187,3 +187,18 @@ def test_opening_the_store_sweeps_what_killed_pulls_left(tmp_path):
     ModelStore(store.root)
     assert not dead.exists() and not orphan.exists() and not stray.exists() and not old.exists()
     assert fresh.exists()
+
+
+def test_what_the_engine_prepares_in_a_model_folder_is_not_the_models(tmp_path, hf_endpoint):
+    # prepared/ (the graph onnxruntime prepares for this machine) comes and goes with the CPU and
+    # onnxruntime's version: a registry rebuilt from the folders must not list it, or a later
+    # verify would call a healthy model damaged once it is prepared again.
+    store = ModelStore(tmp_path / "store")
+    model = store.pull("hf:navllm/minilm-onnx", name="first")
+    (model.path / "prepared" / "0123").mkdir(parents=True)
+    (model.path / "prepared" / "0123" / "model.onnx").write_bytes(b"derived")
+    store.reset_registry(tmp_path / "registry.backup")
+    recovered = store.get("first")
+    assert recovered.files.keys() == model.files.keys()
+    shutil.rmtree(model.path / "prepared")
+    assert store.verify("first").files == model.files

@@ -45,6 +45,7 @@ REGISTRY = "registry.json"
 MAX_REGISTRY = 16 << 20
 ENTRY_KEYS = {"kind", "folder", "source", "sha256", "files", "sizeBytes", "created"}
 MANIFEST = "navllm-model.json"  # every installed folder has one: {"format": 1, "kind": ..., ...}; kind defaults to chat
+DERIVED = "prepared"  # a model folder's data derived on this machine (the engine's prepared graph): never listed or verified
 NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,127}$")
 NAME_PART = re.compile(r"^[a-z0-9][a-z0-9._-]{0,150}$")
 # Partial downloads a killed pull left are kept this long for the next pull to resume.
@@ -223,7 +224,7 @@ class ModelStore:
             check_cancel(cancel)
             report(0.97, "checking the converted model")
             kind = _manifest(out)["kind"]
-            files = {p.relative_to(out).as_posix(): sha256_file(p, cancel) for p in sorted(out.rglob("*")) if p.is_file()}
+            files = {p.relative_to(out).as_posix(): sha256_file(p, cancel) for p in _model_files(out)}
             model = self._commit(name, kind, out, source.strip(), fetched.sha256, files)
             report(1.0, f"installed {name}")
             return model
@@ -361,7 +362,7 @@ class ModelStore:
             registry: dict[str, Any] = {"format": 1, "defaults": {}, "models": {}}
             for model in self.found():
                 folder = Path(model["path"])
-                files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in sorted(folder.rglob("*")) if p.is_file()}
+                files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in _model_files(folder)}
                 created = datetime.fromtimestamp(folder.stat().st_mtime, UTC).isoformat(timespec="seconds")
                 registry["models"][model["name"]] = {
                     "kind": model["kind"],
@@ -437,6 +438,11 @@ def _check_name(name: str) -> None:
             ErrorName.TYPE,
             f"invalid model name {name[:200]!r}: use lower-case letters, digits, '.', '_', ':' and '-' (at most 128)",
         )
+
+
+def _model_files(folder: Path) -> list[Path]:
+    """The files a model folder was installed with, in order (what was derived from them since is not)."""
+    return [p for p in sorted(folder.rglob("*")) if p.is_file() and p.relative_to(folder).parts[0] != DERIVED]
 
 
 def _size(path: Path) -> int:

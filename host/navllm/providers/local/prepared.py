@@ -31,6 +31,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from ...models.store import DERIVED
 from ...protocol.errors import ErrorName, NavError
 from . import mapped_pages
 
@@ -41,7 +42,7 @@ log = logging.getLogger(__name__)
 
 MODEL_FILE = "model.onnx"
 DATA_FILE = MODEL_FILE + ".data"
-PREPARED_DIR = "prepared"
+PREPARED_DIR = DERIVED  # the store leaves it out of what it lists and verifies
 MANIFEST = "prepared.json"
 FAILED_SUFFIX = ".failed"  # prepared/<key>.failed: this key's prepared graph would not load; use the original
 SCHEME = 2  # bump when what is written here changes
