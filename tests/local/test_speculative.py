@@ -3,8 +3,8 @@
 Greedy identity is checked on SmolLM2 converted with fp32 activations (``--accuracy-level 1``):
 there a row's logits do not depend on how many rows one forward computes. On the shipped graph
 (int8 activations) onnxruntime's kernel for one row rounds differently from its kernel for
-several (up to ~0.9 logit), so a reply with speculation can part from the one-row reply at a
-near-tie, as a fresh prefill can from a cached one; docs/architecture.md says so.
+several (up to ~0.9 logit), so a reply with speculation could part from the one-row reply at a
+near-tie: there the engine drafts only when a job asks for it (``speculate="always"``).
 """
 
 from __future__ import annotations
