@@ -57,6 +57,9 @@ def test_two_hosts_share_the_daemon_and_its_sessions(navllm_home, daemon):
         assert reply[-1]["type"] == "done" and "".join(r.get("delta", "") for r in reply).endswith("hi")
     finally:
         assert first.close() == 0 and second.close() == 0
+    secret = daemon.state["relaySecret"]
+    logs = navllm_home / "logs"
+    assert secret not in (logs / "host.log").read_text() and secret not in (logs / "daemon.log").read_text()
 
 
 def test_without_a_daemon_the_host_serves_in_process(navllm_home):
