@@ -14,7 +14,7 @@ ROOT = Path(__file__).resolve().parents[1]
 CACHE = Path(os.environ.get("NAVLLM_TEST_CACHE", ROOT / ".cache"))
 # Hosts relay only to a daemon a test started itself: the default (on-demand) would start one for
 # every browser test's home. Set at import, so fixtures of every scope (a module's browser) see it;
-# tests/daemon/test_relay.py covers the default.
+# tests/daemon/test_native_relay.py covers the default.
 os.environ["NAVLLM_DAEMON"] = "if-running"
 
 

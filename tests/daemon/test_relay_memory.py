@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.daemon.conftest import DaemonProcess
-from tests.daemon.test_relay import HELLO, SAY, granted_echo
+from tests.daemon.test_native_relay import HELLO, SAY, granted_echo
 from tests.local.conftest import installed, smollm2_store  # noqa: F401 - the converted default model, for this module
 from tests.support.host_process import ADMIN, PAGE, HostProcess
 
