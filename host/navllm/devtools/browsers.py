@@ -199,6 +199,9 @@ class Browser(ABC):
         # The browser (and so the host) runs with a throw-away HOME; with own_data, point the host's
         # platform folders back at the user's own, so their models and settings are used.
         self.data_env = _own_data_dirs() if own_data else {}
+        # A daemon the host started from here would outlive the throw-away HOME it inherits:
+        # use the user's if it runs, never start one (unless the caller's environment says).
+        self.data_env.setdefault("NAVLLM_DAEMON", os.environ.get("NAVLLM_DAEMON", "if-running"))
         self.extension = extension_copy(tmp)
         self._admin: Tab | None = None
 
