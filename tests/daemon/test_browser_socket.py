@@ -98,3 +98,25 @@ def test_a_message_over_the_input_cap_ends_the_connection_with_1009(server):
         return  # the daemon closed (1009) as soon as it read the length, before all of it was sent
     assert refused_with(socket) in (1009, None)  # None: the reset overtook the close frame
     assert server.raw("GET", "/v1/models").status == 401  # and the daemon serves on
+
+
+def test_each_browser_keeps_its_own_tabs_and_private_windows(server):
+    # Tab ids are one browser's: "allow once" for tab 1 in one browser is not tab 1 of another
+    # (Firefox gives no documentId to tie it to), and one browser's tab closing or last private
+    # window ending forgets only its own. A frame cannot say which browser it is from.
+    first, _ = connect(server, server.relay_secret)
+    second, _ = connect(server, server.relay_secret)
+    forged = {**PAGE, "browser": "the-first-one"}
+    try:
+        decide = {"type": "permission.decide", "caller": ADMIN, "origin": PAGE["origin"], "tabId": PAGE["tabId"], "decision": "once"}
+        assert call(first, {"id": "d1", **decide, "providers": ["local"]})["type"] == "done"
+        assert call(first, {"id": "c1", "type": "create", "caller": PAGE})["type"] == "done"
+        assert call(second, {"id": "c2", "type": "create", "caller": PAGE})["type"] == "permission_required"
+        assert call(second, {"id": "c3", "type": "create", "caller": forged})["type"] == "permission_required"
+        assert call(second, {"id": "t", "type": "tab.closed", "caller": ADMIN, "tabId": PAGE["tabId"]})["data"] == {"forgotten": 0}
+        assert call(first, {"id": "c4", "type": "create", "caller": PAGE})["type"] == "done"
+        assert call(first, {"id": "t2", "type": "tab.closed", "caller": ADMIN, "tabId": PAGE["tabId"]})["data"] == {"forgotten": 1}
+        assert call(first, {"id": "c5", "type": "create", "caller": PAGE})["type"] == "permission_required"
+    finally:
+        first.close()
+        second.close()

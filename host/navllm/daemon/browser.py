@@ -16,6 +16,7 @@ import asyncio
 import hmac
 import json
 import logging
+import secrets
 import time
 from contextlib import suppress
 
@@ -45,7 +46,8 @@ async def browser_socket(request: web.Request) -> web.WebSocketResponse:
     def send(reply: Reply) -> None:
         outbox.put_nowait(reply_body(reply))
 
-    dispatcher = Dispatcher(send, request.app[CORE].handlers(), callers=BROWSER_CALLERS)
+    # Each connection is one browser: tab ids and private windows are its own (policy/grants.py).
+    dispatcher = Dispatcher(send, request.app[CORE].handlers(), callers=BROWSER_CALLERS, browser=secrets.token_hex(8))
     submit = frame_submitter(dispatcher)
     writer = asyncio.create_task(_write(socket, outbox))
     try:

@@ -52,9 +52,13 @@ class Dispatcher:
         handlers: dict[type[Envelope], Handler],
         limits: Limits = Limits(),
         callers: frozenset[str] = BROWSER_CALLERS,
+        browser: str | None = None,
     ):
+        """``browser``: who this port's callers are when one process serves several browsers (a
+        daemon's connection), stamped on every request whatever its frame says."""
         self._send = send
         self._callers = callers
+        self._browser = browser
         self._handlers = handlers
         self._limits = limits
         self._overall = asyncio.Semaphore(limits.overall)
@@ -82,6 +86,8 @@ class Dispatcher:
         if request.caller.kind not in self._callers:
             self.refuse(request.id, NavError(ErrorName.NOT_ALLOWED, f"{request.caller.kind} callers cannot reach this port"))
             return
+        if request.caller.browser != self._browser:
+            request = request.model_copy(update={"caller": request.caller.model_copy(update={"browser": self._browser})})
         if isinstance(request, Cancel):
             self._cancel(request)
             return

@@ -99,12 +99,13 @@ class PolicyGate:
             self._persistent.db.close()
             self._persistent = None
 
-    def end_incognito(self) -> None:
-        """The last private window closed: forget everything decided in it."""
+    def end_incognito(self, browser: str | None = None) -> None:
+        """``browser``'s last private window closed: forget everything decided in it. (The private
+        store is one for all the browsers a daemon serves, so theirs go too: they are asked again.)"""
         if self._incognito is not None:
             self._incognito.db.close()
             self._incognito = None
-        self.once.forget_incognito()
+        self.once.forget_incognito(browser)
 
     def now(self) -> float:
         return self._clock()
@@ -161,7 +162,7 @@ class PolicyGate:
             return []
         scope = (
             *(grant.providers if grant else ()),
-            *(self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id) or ()),
+            *(self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id, caller.browser) or ()),
         )
         return [p for p in providers if covers(scope, p.name, p.remote)]
 
@@ -183,7 +184,7 @@ class PolicyGate:
         if grant is not None and grant.state == "denied":
             raise not_allowed(f"you denied {origin} the use of navllm; change it in navllm's settings")
         scope = set(grant.providers if grant else ()) | set(
-            self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id) or ()
+            self.once.get(origin, top, caller.incognito, caller.tab_id, caller.document_id, caller.browser) or ()
         )
         allowed = [p for p in candidates if covers(tuple(scope), p.name, p.remote)]
         if not allowed:
@@ -257,6 +258,7 @@ class PolicyGate:
         incognito: bool,
         tab_id: int | None,
         document_id: str | None,
+        browser: str | None = None,
         decision: str,
         providers: list[str],
         expires_at: float | None,
@@ -271,7 +273,7 @@ class PolicyGate:
             store.grants.set(origin, top_origin, "denied", [], expires_at, now)
             return {"state": "denied"}
         if decision == "once":
-            self.once.add(origin, top_origin, incognito, tab_id, document_id, providers)
+            self.once.add(origin, top_origin, incognito, tab_id, document_id, providers, browser)
             store.grants.lift(origin, top_origin)
             return {"state": "granted", "once": True}
         existing = store.grants.get(origin, top_origin, now)

@@ -137,32 +137,44 @@ class _Once:
     tab_id: int | None
     document_id: str | None
     providers: tuple[str, ...]
+    browser: str | None = None  # tab ids are one browser's: a daemon serving several tells them apart
 
 
 @dataclass
 class OnceGrants:
-    """ "Allow once": held in memory for one document (its documentId, else its tab) and dropped
-    when the extension reports that the tab navigated or closed."""
+    """ "Allow once": held in memory for one document (its documentId, else its tab, in the
+    browser that asked) and dropped when that browser reports that the tab navigated or closed."""
 
     _held: dict[tuple[str, str, bool], list[_Once]] = field(default_factory=dict)
 
-    def add(self, origin: str, top_origin: str, incognito: bool, tab_id: int | None, document_id: str | None, providers: list[str]) -> None:
+    def add(
+        self,
+        origin: str,
+        top_origin: str,
+        incognito: bool,
+        tab_id: int | None,
+        document_id: str | None,
+        providers: list[str],
+        browser: str | None = None,
+    ) -> None:
         entries = self._held.setdefault((origin, top_origin, incognito), [])
-        entries[:] = [e for e in entries if (e.tab_id, e.document_id) != (tab_id, document_id)]
-        entries.append(_Once(tab_id, document_id, tuple(sorted(set(providers)))))
+        entries[:] = [e for e in entries if (e.tab_id, e.document_id, e.browser) != (tab_id, document_id, browser)]
+        entries.append(_Once(tab_id, document_id, tuple(sorted(set(providers))), browser))
 
-    def get(self, origin: str, top_origin: str, incognito: bool, tab_id: int | None, document_id: str | None) -> tuple[str, ...] | None:
+    def get(
+        self, origin: str, top_origin: str, incognito: bool, tab_id: int | None, document_id: str | None, browser: str | None = None
+    ) -> tuple[str, ...] | None:
         for entry in self._held.get((origin, top_origin, incognito), ()):
-            if entry.tab_id is None or entry.tab_id != tab_id:
+            if entry.tab_id is None or entry.tab_id != tab_id or entry.browser != browser:
                 continue  # no tab, no document to tie the grant to: it matches nothing
             if entry.document_id is None or entry.document_id == document_id:
                 return entry.providers
         return None
 
-    def forget_tab(self, tab_id: int) -> int:
+    def forget_tab(self, tab_id: int, browser: str | None = None) -> int:
         dropped = 0
         for key, entries in list(self._held.items()):
-            kept = [e for e in entries if e.tab_id != tab_id]
+            kept = [e for e in entries if (e.tab_id, e.browser) != (tab_id, browser)]
             dropped += len(entries) - len(kept)
             if kept:
                 self._held[key] = kept
@@ -175,9 +187,13 @@ class OnceGrants:
             if key[0] == origin and top_origin in (None, key[1]) and incognito in (None, key[2]):
                 del self._held[key]
 
-    def forget_incognito(self) -> None:
+    def forget_incognito(self, browser: str | None = None) -> None:
         for key in [k for k in self._held if k[2]]:
-            del self._held[key]
+            kept = [e for e in self._held[key] if e.browser != browser]
+            if kept:
+                self._held[key] = kept
+            else:
+                del self._held[key]
 
     def all(self) -> list[dict[str, Any]]:
         return [

@@ -48,6 +48,9 @@ class Caller(Model):
     frame_id: int | None = None
     document_id: str | None = Field(default=None, max_length=128)
     incognito: bool = False
+    # Which browser asked, where one process serves several (navllm serve sets it per connection,
+    # whatever a frame says); None in a host serving one browser.
+    browser: str | None = Field(default=None, max_length=64)
 
     @model_validator(mode="after")
     def _app_origins_are_apps_only(self) -> Caller:

@@ -83,13 +83,14 @@ class GrantsAdmin:
             incognito=req.incognito,
             tab_id=req.tab_id,
             document_id=req.document_id,
+            browser=req.caller.browser,
             decision=req.decision,
             providers=self._scope(req.providers),
             expires_at=req.expires_at,
         )
 
     async def tab_gone(self, req: g.TabClosed | g.TabNavigated, out: Responder) -> dict[str, Any]:
-        return {"forgotten": self.gate.once.forget_tab(req.tab_id)}
+        return {"forgotten": self.gate.once.forget_tab(req.tab_id, req.caller.browser)}
 
     async def incognito_ended(self, req: g.IncognitoEnded, out: Responder) -> None:
-        self.gate.end_incognito()
+        self.gate.end_incognito(req.caller.browser)
