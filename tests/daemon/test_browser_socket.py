@@ -102,8 +102,9 @@ def test_a_message_over_the_input_cap_ends_the_connection_with_1009(server):
 
 def test_each_browser_keeps_its_own_tabs_and_private_windows(server):
     # Tab ids are one browser's: "allow once" for tab 1 in one browser is not tab 1 of another
-    # (Firefox gives no documentId to tie it to), and one browser's tab closing or last private
-    # window ending forgets only its own. A frame cannot say which browser it is from.
+    # (Firefox gives no documentId to tie it to), and one browser's tab closing forgets only its
+    # own; private-window decisions are each browser's and end with its last private window. A
+    # frame cannot say which browser it is from.
     first, _ = connect(server, server.relay_secret)
     second, _ = connect(server, server.relay_secret)
     forged = {**PAGE, "browser": "the-first-one"}
@@ -117,6 +118,16 @@ def test_each_browser_keeps_its_own_tabs_and_private_windows(server):
         assert call(first, {"id": "c4", "type": "create", "caller": PAGE})["type"] == "done"
         assert call(first, {"id": "t2", "type": "tab.closed", "caller": ADMIN, "tabId": PAGE["tabId"]})["data"] == {"forgotten": 1}
         assert call(first, {"id": "c5", "type": "create", "caller": PAGE})["type"] == "permission_required"
+
+        private = {**PAGE, "incognito": True}
+        always = {**decide, "incognito": True, "decision": "always", "providers": ["local"]}
+        assert call(first, {"id": "d2", **always})["data"]["state"] == "granted"
+        assert call(first, {"id": "c6", "type": "create", "caller": private})["type"] == "done"
+        assert call(second, {"id": "c7", "type": "create", "caller": private})["type"] == "permission_required"
+        assert call(second, {"id": "d3", **always})["data"]["state"] == "granted"
+        assert call(second, {"id": "e", "type": "incognito.ended", "caller": ADMIN})["type"] == "done"
+        assert call(second, {"id": "c8", "type": "create", "caller": private})["type"] == "permission_required"
+        assert call(first, {"id": "c9", "type": "create", "caller": private})["type"] == "done"  # the first's still open
     finally:
         first.close()
         second.close()

@@ -113,8 +113,8 @@ def test_private_window_usage_never_reaches_the_disk(tmp_path):
     gate = PolicyGate(lambda: settings, path=tmp_path / "p.db")
     _record(gate, "https://private.example", "incognito text", incognito=True)
     assert gate.persistent.usage.rows() == []
-    assert [r["prompt_text"] for r in gate.incognito.usage.rows()] == [None]
+    assert [r["prompt_text"] for r in gate.store(True).usage.rows()] == [None]
     gate.end_incognito()
-    assert gate.incognito.usage.rows() == []
+    assert gate.store(True).usage.rows() == []
     for file in tmp_path.iterdir():
         assert b"private.example" not in file.read_bytes()

@@ -46,8 +46,9 @@ async def browser_socket(request: web.Request) -> web.WebSocketResponse:
     def send(reply: Reply) -> None:
         outbox.put_nowait(reply_body(reply))
 
-    # Each connection is one browser: tab ids and private windows are its own (policy/grants.py).
-    dispatcher = Dispatcher(send, request.app[CORE].handlers(), callers=BROWSER_CALLERS, browser=secrets.token_hex(8))
+    # Each connection is one browser: its tab ids and private windows are its own (policy/gate.py).
+    core, browser = request.app[CORE], secrets.token_hex(8)
+    dispatcher = Dispatcher(send, core.handlers(), callers=BROWSER_CALLERS, browser=browser)
     submit = frame_submitter(dispatcher)
     writer = asyncio.create_task(_write(socket, outbox))
     try:
@@ -58,6 +59,7 @@ async def browser_socket(request: web.Request) -> web.WebSocketResponse:
                 submit(message.data)
     finally:
         await dispatcher.close()  # the browser went away: what it still had running is cancelled
+        core.gate.end_incognito(browser)  # and its private windows with it
         outbox.put_nowait(None)
         with suppress(asyncio.CancelledError):
             await asyncio.wait_for(writer, 1.0)

@@ -67,7 +67,7 @@ class PolicyGate:
         self._clock = clock
         self._path = path
         self._persistent: Store | None = None
-        self._incognito: Store | None = None
+        self._incognito: dict[str | None, Store] = {}  # by browser (Caller.browser)
         self._retention_checked = 0.0
         self.once = OnceGrants()
 
@@ -81,17 +81,16 @@ class PolicyGate:
             self._persistent = Store(connect(self._path))
         return self._persistent
 
-    @property
-    def incognito(self) -> Store:
-        """Private-window decisions, quotas and usage: a memory database, never on disk."""
-        if self._incognito is None:
+    def store(self, incognito: bool, browser: str | None = None) -> Store:
+        """navllm.db, or ``browser``'s private-window decisions, quotas and usage: a memory
+        database, never on disk, one per browser (a daemon serves several)."""
+        if not incognito:
+            return self.persistent
+        if browser not in self._incognito:
             from .db import MEMORY, connect
 
-            self._incognito = Store(connect(MEMORY))
-        return self._incognito
-
-    def store(self, incognito: bool) -> Store:
-        return self.incognito if incognito else self.persistent
+            self._incognito[browser] = Store(connect(MEMORY))
+        return self._incognito[browser]
 
     def close(self) -> None:
         """Close navllm.db (a repair may move it, and Windows cannot move an open file); the next use reopens it."""
@@ -100,11 +99,10 @@ class PolicyGate:
             self._persistent = None
 
     def end_incognito(self, browser: str | None = None) -> None:
-        """``browser``'s last private window closed: forget everything decided in it. (The private
-        store is one for all the browsers a daemon serves, so theirs go too: they are asked again.)"""
-        if self._incognito is not None:
-            self._incognito.db.close()
-            self._incognito = None
+        """``browser``'s last private window closed (or the browser went away): forget everything decided in it."""
+        store = self._incognito.pop(browser, None)
+        if store is not None:
+            store.db.close()
         self.once.forget_incognito(browser)
 
     def now(self) -> float:
@@ -153,7 +151,7 @@ class PolicyGate:
             origin, top = self.frame_of(caller)
         except NavError:
             return []
-        store = self.store(caller.incognito)
+        store = self.store(caller.incognito, caller.browser)
         now = self.now()
         if store.grants.embargo(origin, top, now) is not None:
             return []
@@ -173,7 +171,7 @@ class PolicyGate:
             return self._admit_app(caller, candidates)
 
         origin, top = self.frame_of(caller)
-        store = self.store(caller.incognito)
+        store = self.store(caller.incognito, caller.browser)
         now = self.now()
         until = store.grants.embargo(origin, top, now)
         if until is not None:
@@ -223,7 +221,7 @@ class PolicyGate:
             top = normalise(caller.top_origin) if caller.top_origin else origin
         settings = self._settings()
         keep_text = settings.history_enabled and not caller.incognito
-        self.store(caller.incognito).usage.record(
+        self.store(caller.incognito, caller.browser).usage.record(
             Entry(
                 ts=now,
                 origin=origin,
@@ -263,7 +261,7 @@ class PolicyGate:
         providers: list[str],
         expires_at: float | None,
     ) -> dict[str, Any]:
-        store = self.store(incognito)
+        store = self.store(incognito, browser)
         now = self.now()
         if decision == "dismiss":
             until = store.grants.dismiss(origin, top_origin, now)
@@ -281,9 +279,9 @@ class PolicyGate:
         store.grants.set(origin, top_origin, "granted", [*held, *providers], expires_at, now)
         return {"state": "granted", "once": False}
 
-    def revoke(self, origin: str, top_origin: str | None, incognito: bool) -> int:
+    def revoke(self, origin: str, top_origin: str | None, incognito: bool, browser: str | None = None) -> int:
         self.once.forget(origin, top_origin, incognito)
-        return self.store(incognito).grants.revoke(origin, top_origin)
+        return self.store(incognito, browser).grants.revoke(origin, top_origin)
 
 
 def consent_scope(names: list[str], providers: list[Provider]) -> list[str]:

@@ -44,7 +44,7 @@ class GrantsAdmin:
         return consent_scope(names, self.router.chain())
 
     async def list_grants(self, req: g.ListGrants, out: Responder) -> dict[str, Any]:
-        store = self.gate.store(req.incognito)
+        store = self.gate.store(req.incognito, req.caller.browser)
         now = self.gate.now()
         return {
             "grants": [x.wire() for x in store.grants.all()],
@@ -57,17 +57,21 @@ class GrantsAdmin:
         origin, top = self._pair(req.origin, req.top_origin)
         providers = self._scope(req.providers) if req.state == "granted" else []
         self.gate.once.forget(origin, top, req.incognito)
-        return self.gate.store(req.incognito).grants.set(origin, top, req.state, providers, req.expires_at, self.gate.now()).wire()
+        return (
+            self.gate.store(req.incognito, req.caller.browser)
+            .grants.set(origin, top, req.state, providers, req.expires_at, self.gate.now())
+            .wire()
+        )
 
     async def revoke(self, req: g.RevokeGrant, out: Responder) -> dict[str, Any]:
         origin = require(req.origin)
         top = require(req.top_origin, "topOrigin") if req.top_origin else None
-        return {"revoked": self.gate.revoke(origin, top, req.incognito)}
+        return {"revoked": self.gate.revoke(origin, top, req.incognito, req.caller.browser)}
 
     async def lift(self, req: g.LiftEmbargo, out: Responder) -> dict[str, Any]:
         origin = require(req.origin)
         top = require(req.top_origin, "topOrigin") if req.top_origin else None
-        return {"lifted": self.gate.store(req.incognito).grants.lift(origin, top)}
+        return {"lifted": self.gate.store(req.incognito, req.caller.browser).grants.lift(origin, top)}
 
     async def delegate(self, req: g.Delegate, out: Responder) -> dict[str, Any]:
         top, frame = require(req.top_origin, "topOrigin"), require(req.frame_origin, "frameOrigin")
