@@ -89,15 +89,9 @@ def handshake(reader: FrameReader, writer: FrameWriter) -> bytes | Oversized | E
 
 
 def setup_logging() -> None:
-    import logging
+    from navllm.paths import log_to
 
-    from navllm.paths import log_dir
-
-    path = log_dir() / "host.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    os.chmod(path, 0o600)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=os.environ.get("NAVLLM_LOG_LEVEL", "INFO"), handlers=[handler])
+    log_to("host.log")
 
 
 async def serve(reader: FrameReader, writer: FrameWriter, first: bytes | Oversized | None) -> int:

@@ -42,3 +42,15 @@ def log_dir() -> Path:
     import platformdirs
 
     return _private(Path(platformdirs.user_log_dir(APP, appauthor=False)))
+
+
+def log_to(name: str) -> Path:
+    """Send this process's log records to ``name`` in the log folder, readable by the user alone."""
+    import logging
+
+    path = log_dir() / name
+    handler = logging.FileHandler(path, encoding="utf-8")
+    os.chmod(path, 0o600)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logging.basicConfig(level=os.environ.get("NAVLLM_LOG_LEVEL", "INFO"), handlers=[handler])
+    return path

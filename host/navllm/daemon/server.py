@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import os
 import secrets
 import signal
 import sys
@@ -21,6 +20,7 @@ from aiohttp import web
 
 from .. import app as composition
 from ..link.state import ALREADY_RUNNING
+from ..paths import log_to
 from ..protocol.errors import NavError
 from ..wire.framing import DEFAULT_INPUT_CAP
 from .auth import CORE, LISTENING, RELAY_SECRET, Handler, Listening, authenticate, cors_headers, guard
@@ -113,7 +113,7 @@ def run(port: int, idle_minutes: float | None = None) -> int:
     except NavError as err:
         print(f"navllm: {err.message}", file=sys.stderr)
         return ALREADY_RUNNING  # a host that started us on demand waits for that one instead
-    _log_to_file()
+    log_to("daemon.log")
     try:
         return asyncio.run(_main(port, lock, idle_minutes))
     finally:
@@ -139,13 +139,3 @@ async def _main(port: int, lock: DaemonLock, idle_minutes: float | None) -> int:
         return 1
     print("navllm serve: stopped", flush=True)
     return 0
-
-
-def _log_to_file() -> None:
-    from ..paths import log_dir
-
-    path = log_dir() / "daemon.log"
-    handler = logging.FileHandler(path, encoding="utf-8")
-    os.chmod(path, 0o600)
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
-    logging.basicConfig(level=os.environ.get("NAVLLM_LOG_LEVEL", "INFO"), handlers=[handler])
