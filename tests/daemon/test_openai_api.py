@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import openai
 import pytest
@@ -13,7 +14,7 @@ from navllm.policy.db import connect
 from navllm.policy.quotas import Limits, Quotas
 from navllm.policy.usage import Usage
 from navllm.providers.echo import PREAMBLE
-from tests.daemon.conftest import Server, make_token
+from tests.daemon.conftest import DEADLINE, Server, make_token, write_settings
 
 
 def test_models_are_those_of_the_tokens_scope(server: Server):
@@ -173,3 +174,29 @@ def test_embeddings_come_from_the_provider_the_model_names(server: Server, monke
     plain = server.raw("POST", "/v1/embeddings", json.dumps({"model": "echo", "input": "ab"}).encode(), Authorization=f"Bearer {token}")
     assert plain.json()["data"][0]["embedding"] == [2.0, 1.0]
     assert [r["action"] for r in Usage(connect()).rows()] == ["embed", "embed"]
+
+
+def test_one_apps_flood_costs_that_app_alone(navllm_home):
+    # Each echo reply takes a while, so a flood piles up: the app gets at most 4 requests running
+    # and 32 in flight (each completion is a create and a prompt on the dispatcher), the rest are
+    # answered 429 at once, and another app is served meanwhile, not after the flood.
+    write_settings(navllm_home, echoEnabled=True, echoDelayMs=400)
+    server = Server().start()
+
+    def chat(token: str) -> tuple[int, float]:
+        reply = server.chat(token)
+        return reply.status, time.monotonic()
+
+    try:
+        flooder, other = make_token("flooder"), make_token("other")
+        with ThreadPoolExecutor(max_workers=64) as pool:
+            flood = [pool.submit(chat, flooder) for _ in range(60)]
+            time.sleep(0.5)  # the flood is queued
+            status, served_at = chat(other)
+            ended = [f.result(timeout=DEADLINE * 4) for f in flood]
+        assert status == 200
+        statuses = sorted(s for s, _ in ended)
+        assert set(statuses) == {200, 429} and statuses.count(200) >= 4, statuses
+        assert served_at < max(t for s, t in ended if s == 200)  # served while the flood was still being served
+    finally:
+        server.stop()
