@@ -111,6 +111,8 @@ def start_and_attach(port: int) -> WebSocket | None:
 
 
 def _alive(pid: object) -> bool:
+    # Not atomic.alive: importing it loads the protocol package and pydantic into every relay host,
+    # which stays small by importing nothing the relay does not use.
     if type(pid) is not int or pid <= 0:
         return False
     if sys.platform == "win32":
