@@ -13,6 +13,7 @@ import sys
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import suppress
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -173,3 +174,36 @@ class DaemonProcess:
             self.proc.kill()
             out, err = self.proc.communicate()
         return self.proc.returncode, out, err
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_outlives_its_test(navllm_home: Path) -> Iterator[None]:
+    """End every ``navllm serve`` this test's home started (hosts start them detached, on demand;
+    one whose host closed before it wrote its state file would otherwise wait out --idle-exit)."""
+    yield
+    marker = f"NAVLLM_HOME={navllm_home}".encode()
+    left = []
+    for proc in Path("/proc").iterdir():
+        try:
+            if b"serve" in (proc / "cmdline").read_bytes() and marker in (proc / "environ").read_bytes().split(b"\0"):
+                left.append(int(proc.name))
+        except (OSError, ValueError):
+            continue  # gone meanwhile, or not a process
+    for pid in left:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGTERM)
+    end = time.monotonic() + DEADLINE
+    while left and time.monotonic() < end:
+        left = [pid for pid in left if Path(f"/proc/{pid}").exists() and b"zombie" not in process_state(pid)]
+        time.sleep(0.05)
+    for pid in left:
+        with suppress(ProcessLookupError):
+            os.kill(pid, signal.SIGKILL)
+
+
+def process_state(pid: int) -> bytes:
+    """/proc's status of ``pid``, lowercased; a process gone reads as a zombie."""
+    try:
+        return Path(f"/proc/{pid}/status").read_bytes().lower()
+    except OSError:
+        return b"zombie"

@@ -9,11 +9,12 @@ import json
 import os
 import signal
 import time
+from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import DEADLINE, DaemonProcess, write_settings
+from tests.daemon.conftest import DEADLINE, DaemonProcess, process_state, write_settings
 from tests.support.host_process import ADMIN, PAGE, HostProcess, frame
 
 HELLO = {"extensionVersion": "0.1.0", "protocol": 1}
@@ -154,11 +155,11 @@ def stop_daemon(state_file: Path) -> None:
     if not state_file.exists():
         return
     pid = json.loads(state_file.read_text())["pid"]
-    os.kill(pid, signal.SIGTERM)
-    end = time.monotonic() + DEADLINE
-    while state_file.exists() and time.monotonic() < end:
-        time.sleep(0.05)
-    if state_file.exists():
+    with suppress(ProcessLookupError):  # it may be gone already
+        os.kill(pid, signal.SIGTERM)
+        end = time.monotonic() + DEADLINE
+        while time.monotonic() < end and b"zombie" not in process_state(pid):  # the process, not its state file, must end
+            time.sleep(0.05)
         os.kill(pid, signal.SIGKILL)
 
 
