@@ -8,7 +8,7 @@ import pytest
 
 from navllm.models.convert import quants
 from navllm.models.convert.graph import GraphBuilder
-from tests.convert.tiny_gguf import random_blocks
+from tests.convert.tiny_blocks import random_blocks
 
 N, K = 48, 512
 
@@ -146,7 +146,7 @@ def test_gather_block_quantized_embedding_is_exact(quantized):
 
 @pytest.mark.parametrize("kind", ["F32", "F16", "BF16"])
 def test_float_weights_stay_float(kind):
-    from tests.convert.tiny_gguf import tensor_bytes
+    from tests.convert.tiny_blocks import tensor_bytes
 
     raw = tensor_bytes(kind, N, K, np.random.default_rng(3))
     w = quants.dense(kind, raw.view(np.uint8), N, K)
