@@ -16,7 +16,7 @@ from typing import Literal
 from ...protocol.errors import ErrorName, NavError
 
 Progress = Callable[[float, str], None]
-Format = Literal["gguf", "bert", "onnx"]
+Format = Literal["gguf", "bert", "onnx", "ct2"]
 
 SCHEMES = ("pypi", "gguf", "ollama", "hf")
 

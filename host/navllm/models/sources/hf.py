@@ -1,9 +1,10 @@
 """``hf:<org>/<repo>[@revision]``: a Hugging Face Hub repository, fetched with ``huggingface_hub``.
 
-Two layouts are accepted: an ONNX model folder in our contract (``navllm-model.json``,
-``model.onnx``, ``tokenizer.json``, ...), or a BERT sentence-embedding model (``config.json``,
-``model.safetensors``, ``tokenizer.json``) that we convert. The hub endpoint comes from
-``HF_ENDPOINT`` (mirrors, self-hosted hubs), as huggingface_hub itself reads it.
+Three layouts are accepted: an ONNX model folder in our contract (``navllm-model.json``,
+``model.onnx``, ``tokenizer.json``, ...), a BERT sentence-embedding model (``config.json``,
+``model.safetensors``, ``tokenizer.json``) that we convert, or a CTranslate2 translation model
+(``model.bin``, ``config.json``, vocabularies, ``source.spm``, ``target.spm``) installed as it is.
+The hub endpoint comes from ``HF_ENDPOINT`` (mirrors, self-hosted hubs), as huggingface_hub itself reads it.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from . import Context, Fetched, Format, model_name
 
 REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
+# A CTranslate2 translation model (an Opus-MT/Marian conversion): weights, config, vocabularies, SentencePiece models.
+CT2_FILES = ["model.bin", "config.json", "*vocabulary.*", "source.spm", "target.spm", "navllm-model.json"]
 BERT_FILES = ["config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json", "1_Pooling/config.json"]
 SKIP = [".gitattributes", "*.md", "onnx/*"]  # not part of a model folder in our contract
 
@@ -66,7 +69,7 @@ def fetch(spec: str, ctx: Context) -> Fetched:
     os.replace(partial, folder)
     check_cancel(ctx.cancel)
     shutil.rmtree(folder / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
-    source_file = folder / ("model.onnx" if fmt == "onnx" else "model.safetensors")
+    source_file = folder / {"onnx": "model.onnx", "ct2": "model.bin"}.get(fmt, "model.safetensors")
     return Fetched(path=folder, format=fmt, sha256=sha256_file(source_file, ctx.cancel), name=model_name(repo.split("/")[1]))
 
 
@@ -74,12 +77,15 @@ def _layout(repo: str, files: set[str]) -> tuple[Format, list[str] | None]:
     """Which kind of repository this is, and which of its files to fetch (None: all but SKIP)."""
     if {"navllm-model.json", "model.onnx", "tokenizer.json"} <= files:
         return "onnx", None
+    if {"model.bin", "config.json", "source.spm", "target.spm"} <= files:
+        return "ct2", CT2_FILES
     if {"config.json", "model.safetensors", "tokenizer.json"} <= files:
         return "bert", BERT_FILES
     raise NavError(
         ErrorName.NOT_SUPPORTED,
         f"{repo} is neither a navllm ONNX model folder (navllm-model.json, model.onnx, tokenizer.json) "
-        "nor a BERT embedding model (config.json, model.safetensors, tokenizer.json)",
+        "nor a BERT embedding model (config.json, model.safetensors, tokenizer.json) "
+        "nor a CTranslate2 translation model (model.bin, config.json, source.spm, target.spm)",
     )
 
 
