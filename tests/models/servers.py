@@ -190,7 +190,10 @@ def hub(server: FileServer, repos: list[HubRepo]) -> None:
                     for p, b in repo.files.items()
                 ]  # fmt: skip
                 return _json(h, 200, listing)
-            siblings = [{"rfilename": p, "size": b.size} for p, b in repo.files.items()]
+            siblings = [
+                {"rfilename": p, "size": b.size, "lfs": {"sha256": repo.sha256[p], "size": b.size, "pointerSize": 134}}
+                for p, b in repo.files.items()
+            ]
             return _json(h, 200, {"id": repo.repo_id, "modelId": repo.repo_id, "sha": repo.commit, "private": False, "siblings": siblings})
         if len(parts) >= 5 and parts[2] == "resolve":
             repo = by_id.get("/".join(parts[:2]))
