@@ -9,26 +9,32 @@ import numpy as np
 
 from navllm.models.convert.quants import BLOCKS
 
+# Each format's fp16 fields: (byte offset in the block, low, high) of a uniform draw, chosen so
+# |w| stays mostly below ~0.1, as in a real model.
+SCALE_FIELDS = {
+    "Q8_0": [(0, 0.002, 0.01)],
+    "Q4_0": [(0, 0.002, 0.01)],
+    "Q4_1": [(0, 0.002, 0.01), (2, -0.06, 0.0)],
+    "Q5_0": [(0, 0.001, 0.005)],
+    "Q5_1": [(0, 0.001, 0.005), (2, -0.06, 0.0)],
+    "Q2_K": [(80, 1e-3, 4e-3), (82, 1e-3, 4e-3)],
+    "Q3_K": [(108, 1e-4, 4e-4)],
+    "Q4_K": [(0, 1e-4, 3e-4), (2, 1e-4, 8e-4)],
+    "Q5_K": [(0, 0.5e-4, 1.5e-4), (2, 1e-4, 1.6e-3)],
+    "Q6_K": [(208, 1e-4, 3e-4)],
+    "IQ4_NL": [(0, 1e-4, 4e-4)],
+    "IQ4_XS": [(0, 0.5e-5, 2e-5)],
+}
+
 
 def random_blocks(kind: str, n: int, k: int, rng: np.random.Generator) -> np.ndarray:
-    """Valid GGML blocks for an [n, k] weight: random codes, small positive fp16 scales."""
+    """Valid GGML blocks for an [n, k] weight: random codes, tame fp16 scales (SCALE_FIELDS)."""
     per_block, size = BLOCKS[kind]
     blocks = rng.integers(0, 256, (n * k // per_block, size), dtype=np.uint8)
 
-    def put(offset, values):
-        blocks[:, offset : offset + 2] = np.asarray(values, np.float16).reshape(-1, 1).view(np.uint8)
-
-    count = len(blocks)
-    if kind in ("Q8_0", "Q4_0"):
-        put(0, rng.uniform(0.002, 0.01, count))
-    elif kind == "Q4_1":
-        put(0, rng.uniform(0.002, 0.01, count))
-        put(2, rng.uniform(-0.06, 0.0, count))
-    elif kind == "Q4_K":
-        put(0, rng.uniform(1e-4, 3e-4, count))
-        put(2, rng.uniform(1e-4, 8e-4, count))
-    elif kind == "Q6_K":
-        put(208, rng.uniform(1e-4, 3e-4, count))
+    for offset, low, high in SCALE_FIELDS[kind]:
+        values = rng.uniform(low, high, len(blocks)).astype(np.float16)
+        blocks[:, offset : offset + 2] = values.reshape(-1, 1).view(np.uint8)
     return blocks.reshape(n, -1)
 
 
