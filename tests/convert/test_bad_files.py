@@ -62,10 +62,10 @@ def test_unknown_tensor_type_id(tmp_path, good):
 
 
 def test_unsupported_tensor_format(tmp_path):
-    source = tiny_gguf.write(tmp_path / "model.gguf", types={"ffn_down": "Q5_K"})
+    source = tiny_gguf.write(tmp_path / "model.gguf", types={"ffn_down": "IQ3_S"})
     err = _convert_fails(tmp_path, source=source)
     assert err.name == ErrorName.NOT_SUPPORTED
-    assert "blk.0.ffn_down.weight" in err.message and "Q5_K" in err.message
+    assert "blk.0.ffn_down.weight" in err.message and "IQ3_S" in err.message and "IQ4_XS" in err.message
 
 
 def test_unsupported_architecture(tmp_path):
