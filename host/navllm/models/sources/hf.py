@@ -12,46 +12,54 @@ from __future__ import annotations
 import os
 import re
 import shutil
+from collections.abc import Callable
+from pathlib import Path
 from typing import Any
 
 from ...protocol.errors import ErrorName, NavError
 from ..download import check_cancel, require_free_space, sha256_file
+from ..translation import PATTERNS as CT2_FILES
 from . import Context, Fetched, Format, model_name
 
 REPO = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,95}/[A-Za-z0-9][A-Za-z0-9._-]{0,95}$")
 REVISION = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._/-]{0,127}$")
-# A CTranslate2 translation model (an Opus-MT/Marian conversion): weights, config, vocabularies, SentencePiece models.
-CT2_FILES = ["model.bin", "config.json", "*vocabulary.*", "source.spm", "target.spm", "navllm-model.json"]
+GGUF_FILE = re.compile(r"^(?!.*\.\.)[A-Za-z0-9][A-Za-z0-9._/-]{0,254}\.gguf$")
 BERT_FILES = ["config.json", "model.safetensors", "tokenizer.json", "sentence_bert_config.json", "1_Pooling/config.json"]
 SKIP = [".gitattributes", "*.md", "onnx/*"]  # not part of a model folder in our contract
 
 
+def parse(spec: str) -> tuple[str, str | None, str | None]:
+    """``org/repo[@revision][:file.gguf]`` → (repo, revision, file); NavError when malformed."""
+    place, _, filename = spec.partition(":")
+    repo, _, revision = place.partition("@")
+    if not REPO.match(repo) or (revision and not REVISION.match(revision)) or (filename and not GGUF_FILE.match(filename)):
+        raise NavError(
+            ErrorName.TYPE,
+            f"invalid Hugging Face source {spec[:200]!r}: use org/name[@revision], or org/name[@revision]:file.gguf for one GGUF file",
+        )
+    return repo, revision or None, filename or None
+
+
 def fetch(spec: str, ctx: Context) -> Fetched:
-    repo, _, revision = spec.partition("@")
-    if not REPO.match(repo) or (revision and not REVISION.match(revision)):
-        raise NavError(ErrorName.TYPE, f"invalid Hugging Face repository {spec[:200]!r}: use org/name[@revision]")
-    from huggingface_hub import HfApi, snapshot_download
+    repo, revision, filename = parse(spec)
+    if filename is not None:
+        return fetch_gguf(repo, revision, filename, ctx)
+    from huggingface_hub import snapshot_download
 
     # Public and loaded lazily by huggingface_hub.utils, whose TYPE_CHECKING import of it is not in mypy's re-export form.
     from huggingface_hub.utils import filter_repo_objects  # type: ignore[attr-defined]
 
-    endpoint = os.environ.get("HF_ENDPOINT") or None
-    where = endpoint or "the Hugging Face Hub"
-    ctx.progress(0.0, f"looking up {repo}")
-    try:
-        info = HfApi(endpoint=endpoint).model_info(repo, revision=revision or None, files_metadata=True)
-    except Exception as exc:
-        raise _hub_error(exc, spec, where) from None
+    info = _info(repo, revision, spec, ctx)
     files = {s.rfilename: s.size or 0 for s in info.siblings or []}
     fmt, patterns = _layout(repo, set(files))
     wanted = list(filter_repo_objects(list(files), allow_patterns=patterns, ignore_patterns=SKIP))
-    # A killed pull leaves this folder for the next one to resume; failures and cancels remove it.
-    partial = ctx.downloads / "hf" / f"{repo.replace('/', '--')}@{info.sha}"
-    partial.mkdir(parents=True, exist_ok=True)
-    try:
-        have = sum(p.stat().st_size for p in partial.rglob("*") if p.is_file())
-        require_free_space(partial, sum(files[f] for f in wanted) - have)
-        snapshot_download(
+    folder = _download(
+        repo,
+        info.sha,
+        sum(files[f] for f in wanted),
+        spec,
+        ctx,
+        lambda endpoint, partial: snapshot_download(
             repo,
             revision=info.sha,
             endpoint=endpoint,
@@ -59,18 +67,84 @@ def fetch(spec: str, ctx: Context) -> Fetched:
             allow_patterns=wanted,
             tqdm_class=_progress_class(ctx),
             max_workers=2,
+        ),
+    )
+    source_file = folder / ("model.onnx" if fmt == "onnx" else "model.safetensors")
+    return Fetched(path=folder, format=fmt, sha256=sha256_file(source_file, ctx.cancel), name=model_name(repo.split("/")[1]))
+
+
+def fetch_gguf(
+    repo: str, revision: str | None, filename: str, ctx: Context, *, sha256: str | None = None, name: str | None = None
+) -> Fetched:
+    """One GGUF file of a repository, verified against ``sha256`` or else the hub's own LFS sha256."""
+    from huggingface_hub import hf_hub_download
+
+    spec = f"{repo}{'@' + revision if revision else ''}:{filename}"
+    info = _info(repo, revision, spec, ctx)
+    sibling = next((s for s in info.siblings or [] if s.rfilename == filename), None)
+    if sibling is None:
+        raise NavError(ErrorName.NOT_FOUND, f"{repo} has no file {filename}; check the file name on the repository's Files page")
+    hub_sha256 = sibling.lfs.sha256.lower() if sibling.lfs is not None else None
+    if sha256 is not None and hub_sha256 is not None and sha256.lower() != hub_sha256:
+        raise NavError(
+            ErrorName.DATA,
+            f"{filename} in {repo} is not the file navllm expects (the hub's sha256 is {hub_sha256}, expected {sha256.lower()}); nothing was downloaded",
         )
+    expected = (sha256 or hub_sha256 or "").lower()
+    if not expected:
+        raise NavError(ErrorName.DATA, f"the hub reports no sha256 for {filename} in {repo}, so its download cannot be verified")
+    folder = _download(
+        repo,
+        info.sha,
+        sibling.size or 0,
+        spec,
+        ctx,
+        lambda endpoint, partial: hf_hub_download(
+            repo, filename, revision=info.sha, endpoint=endpoint, local_dir=partial, tqdm_class=_progress_class(ctx)
+        ),
+    )
+    path = folder / filename
+    ctx.progress(1.0, f"verifying {filename}")
+    digest = sha256_file(path, ctx.cancel)
+    if digest != expected:
+        raise NavError(
+            ErrorName.DATA,
+            f"checksum mismatch for {filename} from {repo}: expected sha256 {expected}, got {digest}; the download was discarded, pull again",
+        )
+    return Fetched(path=path, format="gguf", sha256=digest, name=name or model_name(Path(filename).stem))
+
+
+def _info(repo: str, revision: str | None, spec: str, ctx: Context) -> Any:
+    from huggingface_hub import HfApi
+
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    ctx.progress(0.0, f"looking up {repo}")
+    try:
+        return HfApi(endpoint=endpoint).model_info(repo, revision=revision, files_metadata=True)
+    except Exception as exc:
+        raise _hub_error(exc, spec, endpoint or "the Hugging Face Hub") from None
+
+
+def _download(repo: str, commit: str | None, size: int, spec: str, ctx: Context, get: Callable[[str | None, Path], object]) -> Path:
+    """Run ``get(endpoint, folder)`` in the resumable partial folder of ``repo@commit``; the finished folder in ``ctx.workdir``."""
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    # A killed pull leaves this folder for the next one to resume; failures and cancels remove it.
+    partial = ctx.downloads / "hf" / f"{repo.replace('/', '--')}@{commit}"
+    partial.mkdir(parents=True, exist_ok=True)
+    try:
+        have = sum(p.stat().st_size for p in partial.rglob("*") if p.is_file())
+        require_free_space(partial, size - have)
+        get(endpoint, partial)
     except BaseException as exc:
         shutil.rmtree(partial, ignore_errors=True)
         if isinstance(exc, NavError) or not isinstance(exc, Exception):
             raise
-        raise _hub_error(exc, spec, where) from None
+        raise _hub_error(exc, spec, endpoint or "the Hugging Face Hub") from None
     folder = ctx.workdir / "hf"
     os.replace(partial, folder)
     check_cancel(ctx.cancel)
     shutil.rmtree(folder / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
-    source_file = folder / {"onnx": "model.onnx", "ct2": "model.bin"}.get(fmt, "model.safetensors")
-    return Fetched(path=folder, format=fmt, sha256=sha256_file(source_file, ctx.cancel), name=model_name(repo.split("/")[1]))
+    return folder
 
 
 def _layout(repo: str, files: set[str]) -> tuple[Format, list[str] | None]:
