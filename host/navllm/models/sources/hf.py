@@ -1,10 +1,13 @@
-"""``hf:<org>/<repo>[@revision]``: a Hugging Face Hub repository, fetched with ``huggingface_hub``.
+"""``hf:<org>/<repo>[@revision][:<file>.gguf]``: a Hugging Face Hub repository, fetched with ``huggingface_hub``.
 
-Three layouts are accepted: an ONNX model folder in our contract (``navllm-model.json``,
+Four layouts are accepted: an ONNX model folder in our contract (``navllm-model.json``,
 ``model.onnx``, ``tokenizer.json``, ...), a BERT sentence-embedding model (``config.json``,
-``model.safetensors``, ``tokenizer.json``) that we convert, or a CTranslate2 translation model
-(``model.bin``, ``config.json``, vocabularies, ``source.spm``, ``target.spm``) installed as it is.
-The hub endpoint comes from ``HF_ENDPOINT`` (mirrors, self-hosted hubs), as huggingface_hub itself reads it.
+``model.safetensors``, ``tokenizer.json``) that we convert, a CTranslate2 translation model
+(``model.bin``, ``config.json``, vocabularies, ``source.spm``, ``target.spm``) installed as it is,
+or one GGUF file named after the colon (GGUF repositories hold many quantisations; only the one
+named is downloaded), checked against the sha256 the hub reports for it or one the caller knows
+(the catalog's). The hub endpoint comes from ``HF_ENDPOINT`` (mirrors, self-hosted hubs), as
+huggingface_hub itself reads it.
 """
 
 from __future__ import annotations
@@ -69,7 +72,7 @@ def fetch(spec: str, ctx: Context) -> Fetched:
             max_workers=2,
         ),
     )
-    source_file = folder / ("model.onnx" if fmt == "onnx" else "model.safetensors")
+    source_file = folder / {"onnx": "model.onnx", "ct2": "model.bin"}.get(fmt, "model.safetensors")
     return Fetched(path=folder, format=fmt, sha256=sha256_file(source_file, ctx.cancel), name=model_name(repo.split("/")[1]))
 
 
