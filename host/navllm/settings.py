@@ -7,7 +7,7 @@ import logging
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pydantic.alias_generators import to_camel
 
 from .atomic import damaged, read_json, write_atomic
@@ -41,6 +41,14 @@ class ProviderConfig(_Stored):
     # (at most half the protocol's 4 MiB text limit).
     deadline: float = Field(default=300.0, gt=0, le=3600)
     max_reply_chars: int = Field(default=1_048_576, ge=1024, le=2_097_152)
+    # Remote providers: what the model reads (else the preset's list); text is always among them.
+    inputs: list[Literal["text", "image", "audio"]] | None = Field(default=None, min_length=1, max_length=3)
+
+    @field_validator("inputs")
+    @classmethod
+    def _inputs_in_order(cls, inputs: list[str] | None) -> list[str] | None:
+        """Text first, each type once: every chat model reads text, and one order compares equal."""
+        return None if inputs is None else [t for t in ("text", "image", "audio") if t == "text" or t in inputs]
 
 
 class Settings(_Stored):

@@ -22,6 +22,24 @@ def _entry_options(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--timeout", type=float, help="seconds to wait for each byte from the server")
     parser.add_argument("--deadline", type=float, help="seconds one request may take in all, retries included")
     parser.add_argument("--max-reply-chars", type=int, help="characters one reply may hold before it is cut off")
+    parser.add_argument(
+        "--inputs",
+        type=_inputs,
+        help="what the model reads, from text,image,audio (text is always included); `preset` goes back to the preset's list",
+    )
+
+
+INPUT_TYPES = ("text", "image", "audio")
+PRESET_INPUTS = "preset"
+
+
+def _inputs(value: str) -> list[str] | str:
+    if value.strip() == PRESET_INPUTS:
+        return PRESET_INPUTS
+    chosen = [t.strip() for t in value.split(",") if t.strip()]
+    if not chosen or any(t not in INPUT_TYPES for t in chosen):
+        raise argparse.ArgumentTypeError(f"{value!r}: name input types from {','.join(INPUT_TYPES)}, comma-separated, or {PRESET_INPUTS}")
+    return chosen
 
 
 def register(commands: Commands) -> None:
@@ -66,7 +84,10 @@ def _given(args: argparse.Namespace) -> dict[str, Any]:
         "deadline": args.deadline,
         "max_reply_chars": args.max_reply_chars,
     }
-    return {k: v for k, v in fields.items() if v is not None}
+    given = {k: v for k, v in fields.items() if v is not None}
+    if args.inputs is not None:
+        given["inputs"] = None if args.inputs == PRESET_INPUTS else args.inputs
+    return given
 
 
 def run_list(args: argparse.Namespace) -> int:
@@ -80,7 +101,8 @@ def run_list(args: argparse.Namespace) -> int:
         if entry.get("keyNeeded") is not None:
             key = "key set" if entry["key"]["present"] else ("NO KEY" if entry["keyNeeded"] else "no key needed")
         state = "" if config.enabled else "(disabled)"
-        print(f"{position}. {config.name:<14} {config.kind:<9} {config.model or '':<28} {where:<40} {key} {state}".rstrip())
+        inputs = "+".join(entry["resolvedInputs"])
+        print(f"{position}. {config.name:<14} {config.kind:<9} {config.model or '':<28} {where:<40} {inputs:<16} {key} {state}".rstrip())
     return 0
 
 
@@ -89,7 +111,7 @@ def run_presets(args: argparse.Namespace) -> int:
 
     for preset in PRESETS.values():
         key = "key needed" if preset.key_needed else "no key"
-        print(f"{preset.id:<11} {preset.label:<36} {preset.base_url:<52} {key}")
+        print(f"{preset.id:<11} {preset.label:<36} {preset.base_url:<52} {'+'.join(preset.inputs):<16} {key}")
     return 0
 
 

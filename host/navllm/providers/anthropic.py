@@ -16,16 +16,30 @@ from collections.abc import AsyncGenerator, Sequence
 from typing import Any
 
 from ..protocol.common import Constraint, MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
-from ..protocol.errors import ErrorName, NavError
+from ..protocol.errors import NavError
 from ..settings import ProviderConfig, Settings
 from .base import Chunk, Generation, Usage
-from .remote import RemoteConversation, RemoteProvider, ReplyBudget, SdkErrors, StreamCut, estimate_tokens, json_schema_of
+from .remote import (
+    IMAGE_TYPES,
+    MB,
+    MediaRules,
+    RemoteConversation,
+    RemoteProvider,
+    ReplyBudget,
+    SdkErrors,
+    StreamCut,
+    estimate_tokens,
+    json_schema_of,
+)
 
 log = logging.getLogger(__name__)
 
 # The API requires a cap on the reply; used when the page sets none.
 DEFAULT_MAX_TOKENS = 4096
 COUNT_TIMEOUT = 5.0
+# Images only, as JPEG, PNG, GIF or WebP; Anthropic documents 5 MB per image (counted base64)
+# and 32 MB per request, of which text and tools keep a little.
+MEDIA = MediaRules(types={"image": {t: t for t in IMAGE_TYPES}}, part_bytes=5 * MB, request_bytes=30 * MB)
 
 
 def to_request(messages: list[Message]) -> tuple[str, list[dict[str, Any]]]:
@@ -53,9 +67,7 @@ def _blocks(message: Message) -> list[dict[str, Any]]:
         if isinstance(part, TextPart):
             if part.value:
                 blocks.append({"type": "text", "text": part.value})
-        elif isinstance(part, MediaPart):
-            if part.type != "image":
-                raise NavError(ErrorName.NOT_SUPPORTED, "Anthropic models take text and images, not audio")
+        elif isinstance(part, MediaPart):  # an image (``check_media`` refused anything else)
             blocks.append({"type": "image", "source": {"type": "base64", "media_type": part.mime_type, "data": part.data}})
         elif isinstance(part, ToolCallPart):
             blocks.append({"type": "tool_use", "id": part.call_id, "name": part.name, "input": part.arguments})
@@ -75,7 +87,7 @@ class AnthropicConversation(RemoteConversation):
 
     async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         system, turns = to_request(messages)
-        if self._counting and turns:
+        if self._counting and turns and self._media_fits(messages):
             args: dict[str, Any] = {"model": self.model, "messages": turns}
             if system:
                 args["system"] = system
@@ -91,6 +103,14 @@ class AnthropicConversation(RemoteConversation):
                 log.info("%s: token counting unavailable (%s); estimating", self.provider.name, type(exc).__name__)
                 self._counting = False
         return estimate_tokens(messages, constraint, tools)
+
+    def _media_fits(self, messages: list[Message]) -> bool:
+        """Count only what ``generate`` would send: media it refuses are refused there, with the reason."""
+        try:
+            self.provider.check_media(messages)
+        except NavError:
+            return False
+        return True
 
     async def start(self, request: Generation) -> Any:
         sampling = request.sampling
@@ -146,6 +166,7 @@ class AnthropicConversation(RemoteConversation):
 
 class AnthropicProvider(RemoteProvider):
     conversation_class = AnthropicConversation
+    media = MEDIA
 
     def errors(self) -> SdkErrors:
         import anthropic

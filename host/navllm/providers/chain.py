@@ -21,10 +21,12 @@ from .presets import PRESETS
 from .remote import Endpoint
 
 REMOTE_KINDS = ("openai", "anthropic")
+# What the other kinds read: the local engine text only, the test echo everything.
+FIXED_INPUTS = {"local": ["text"], "echo": ["text", "image", "audio"]}
 
 
 def describe(config: ProviderConfig) -> dict[str, Any]:
-    """One entry as shown to the user, with where it points and whether its key is set."""
+    """One entry as shown to the user, with where it points, what it reads and whether its key is set."""
     entry: dict[str, Any] = settings_store.public(Settings(providers=[config]))["providers"][0]
     if config.kind in REMOTE_KINDS:
         from ..secrets.store import keystore
@@ -34,8 +36,11 @@ def describe(config: ProviderConfig) -> dict[str, Any]:
             resolvedBaseUrl=endpoint.base_url,
             keyNeeded=endpoint.key_needed,
             contextWindow=endpoint.context_window,
+            resolvedInputs=list(endpoint.inputs),
             key=keystore().status(config.name),
         )
+    else:
+        entry.update(resolvedInputs=FIXED_INPUTS[config.kind])
     return entry
 
 
@@ -61,9 +66,11 @@ def validated(entry: dict[str, Any]) -> ProviderConfig:
         where = ".".join(str(x) for x in first["loc"]) or "provider"
         raise NavError(ErrorName.TYPE, f"invalid provider {where}: {first['msg']}") from None
     if config.kind in REMOTE_KINDS:
-        Endpoint.of(config)  # checks the preset and the URL
+        Endpoint.of(config)  # checks the preset, the URL and the inputs
     elif config.preset or config.base_url:
         raise NavError(ErrorName.TYPE, f"{config.kind} providers take no preset or base URL")
+    elif config.inputs is not None:
+        raise NavError(ErrorName.TYPE, f"{config.kind} providers read {', '.join(FIXED_INPUTS[config.kind])}; their inputs cannot be set")
     return config
 
 

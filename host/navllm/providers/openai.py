@@ -14,10 +14,20 @@ from collections.abc import AsyncGenerator
 from typing import Any
 
 from ..protocol.common import MediaPart, Message, TextPart, ToolCallPart, ToolResponsePart, ToolSpec
-from ..protocol.errors import ErrorName, NavError
 from ..settings import ProviderConfig, Settings
 from .base import Chunk, Generation, Usage
-from .remote import RemoteConversation, RemoteProvider, ReplyBudget, SdkErrors, StreamCut, json_schema_of
+from .remote import IMAGE_TYPES, MB, MediaRules, RemoteConversation, RemoteProvider, ReplyBudget, SdkErrors, StreamCut, json_schema_of
+
+# Chat Completions takes audio as WAV or MP3 only (``input_audio.format``); pages always send WAV.
+# OpenAI documents up to 50 MB of images per request and 20 MB per image.
+MEDIA = MediaRules(
+    types={
+        "image": {t: t for t in IMAGE_TYPES},
+        "audio": {"audio/wav": "wav", "audio/x-wav": "wav", "audio/wave": "wav", "audio/mpeg": "mp3", "audio/mp3": "mp3"},
+    },
+    part_bytes=20 * MB,
+    request_bytes=48 * MB,
+)
 
 
 def to_messages(messages: list[Message]) -> list[dict[str, Any]]:
@@ -53,11 +63,12 @@ def _tool_result(part: ToolResponsePart) -> str:
 
 
 def _content_part(part: TextPart | MediaPart) -> dict[str, Any]:
+    """A content part as the Chat Completions API documents it (media already passed ``check_media``)."""
     if isinstance(part, TextPart):
         return {"type": "text", "text": part.value}
-    if part.type != "image":
-        raise NavError(ErrorName.NOT_SUPPORTED, "this provider takes text and images, not audio")
-    return {"type": "image_url", "image_url": {"url": f"data:{part.mime_type};base64,{part.data}"}}
+    if part.type == "image":
+        return {"type": "image_url", "image_url": {"url": f"data:{part.mime_type};base64,{part.data}"}}
+    return {"type": "input_audio", "input_audio": {"data": part.data, "format": MEDIA.types["audio"][part.mime_type]}}
 
 
 def to_tools(tools: list[ToolSpec]) -> list[dict[str, Any]]:
@@ -125,6 +136,7 @@ class OpenAIConversation(RemoteConversation):
 
 class OpenAIProvider(RemoteProvider):
     conversation_class = OpenAIConversation
+    media = MEDIA
 
     def errors(self) -> SdkErrors:
         import openai

@@ -4,6 +4,9 @@ Model names are suggestions current when written; the user can pick any model th
 offers (``providers.list`` / ``navllm providers test`` show what the endpoint lists).
 Local servers need no key and their context window depends on how they were started, so
 they get a conservative default the user can raise.
+
+``inputs`` is what the preset's suggested model reads (text, images, audio); an entry's
+own ``inputs`` (the user's, for another model) wins over its preset's.
 """
 
 from __future__ import annotations
@@ -13,6 +16,13 @@ from typing import Any, Literal
 from urllib.parse import urlparse
 
 LOCAL_CONTEXT = 8192
+
+Input = Literal["text", "image", "audio"]
+# What each remote API can carry at all (Anthropic's Messages API has no audio input).
+KIND_INPUTS: dict[str, tuple[Input, ...]] = {"openai": ("text", "image", "audio"), "anthropic": ("text", "image")}
+# What a preset's model reads unless the preset says otherwise: most chat models today see images.
+DEFAULT_INPUTS: tuple[Input, ...] = ("text", "image")
+TEXT_ONLY: tuple[Input, ...] = ("text",)
 
 
 @dataclass(frozen=True)
@@ -25,9 +35,10 @@ class Preset:
     context_window: int
     model: str | None = None
     signup_url: str | None = None
+    inputs: tuple[Input, ...] = DEFAULT_INPUTS
 
     def wire(self) -> dict[str, Any]:
-        return {to_camel(k): v for k, v in asdict(self).items()}
+        return {to_camel(k): list(v) if isinstance(v, tuple) else v for k, v in asdict(self).items()}
 
 
 def to_camel(name: str) -> str:
@@ -70,6 +81,7 @@ PRESETS: dict[str, Preset] = {
             131_072,
             "llama-3.3-70b-versatile",
             "https://console.groq.com/keys",
+            inputs=TEXT_ONLY,
         ),
         Preset(
             "together",
@@ -80,6 +92,7 @@ PRESETS: dict[str, Preset] = {
             131_072,
             "meta-llama/Llama-3.3-70B-Instruct-Turbo",
             "https://api.together.ai/settings/api-keys",
+            inputs=TEXT_ONLY,
         ),
         Preset(
             "mistral",
@@ -100,6 +113,7 @@ PRESETS: dict[str, Preset] = {
             64_000,
             "deepseek-chat",
             "https://platform.deepseek.com/api_keys",
+            inputs=TEXT_ONLY,
         ),
         Preset(
             "gemini",
@@ -110,6 +124,7 @@ PRESETS: dict[str, Preset] = {
             1_048_576,
             "gemini-2.5-flash",
             "https://aistudio.google.com/apikey",
+            inputs=("text", "image", "audio"),
         ),
         Preset("ollama", "Ollama (this computer)", "openai", "http://localhost:11434/v1", False, LOCAL_CONTEXT),
         Preset("lmstudio", "LM Studio (this computer)", "openai", "http://localhost:1234/v1", False, LOCAL_CONTEXT),

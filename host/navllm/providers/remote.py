@@ -7,11 +7,14 @@ Every request is bounded (``Limits``): a deadline for the whole of it, a cap on 
 text and tool-call arguments, and (``bounded.py``) a cap on the bytes of one event or body.
 A failure is mapped to a DOMException name with a message of our own words: a server's
 text is passed on only after scrubbing anything that looks like part of the key.
+Images and audio are checked before anything is sent (``MediaRules``): the input types the
+entry declares, the MIME types the API documents, and bytes per part and per request.
 """
 
 from __future__ import annotations
 
 import asyncio
+import binascii
 import email.utils
 import json
 import logging
@@ -19,7 +22,7 @@ import math
 import random
 import time
 from abc import abstractmethod
-from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from contextlib import aclosing, asynccontextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, Protocol
@@ -31,7 +34,7 @@ from ..protocol.page import CoreOptions
 from ..secrets import redact
 from ..settings import ProviderConfig
 from .base import Chunk, Conversation, Generation, ProgressCallback, Provider, check_expected
-from .presets import LOCAL_CONTEXT, Preset, is_local, preset_for
+from .presets import KIND_INPUTS, LOCAL_CONTEXT, Preset, is_local, preset_for
 
 if TYPE_CHECKING:
     import httpx2
@@ -310,7 +313,35 @@ def json_schema_of(constraint: Constraint | None) -> dict[str, Any] | None:
     return None if schema is True or schema == {} else schema if isinstance(schema, dict) else {"not": {}}
 
 
-_ACCEPTS = frozenset({"text", "image", "tool-call", "tool-response"})
+# Every chat API takes tool calls and their results; the media types depend on the entry.
+TOOL_PARTS = frozenset({"tool-call", "tool-response"})
+# The image formats both OpenAI's and Anthropic's APIs document (pages send PNG or JPEG).
+IMAGE_TYPES = ("image/jpeg", "image/png", "image/gif", "image/webp")
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class MediaRules:
+    """What one API takes as media: MIME types per input type (each to the API's name for it),
+    and the base64 bytes of one part and of all parts in one request (the whole history goes).
+    Sizes are counted as sent, base64, as the APIs count them in their limits."""
+
+    types: Mapping[str, Mapping[str, str]]
+    part_bytes: int
+    request_bytes: int
+
+
+def sent_size(part: MediaPart) -> int:
+    """The base64 bytes ``part`` sends; DataError when its data is not base64."""
+    try:
+        binascii.a2b_base64(part.data, strict_mode=True)
+    except (binascii.Error, ValueError):
+        raise NavError(ErrorName.DATA, f"the {part.type} part is not valid base64 data; send the file's bytes base64-encoded") from None
+    return len(part.data)
+
+
+def _megabytes(size: int) -> str:
+    return f"{size / MB:.1f} MiB"
 
 
 class RemoteConversation(Conversation):
@@ -325,8 +356,9 @@ class RemoteConversation(Conversation):
     async def measure(self, messages: list[Message], *, constraint: Constraint | None = None, tools: Sequence[ToolSpec] = ()) -> int:
         return estimate_tokens(messages, constraint, tools)
 
-    def generate(self, request: Generation) -> AsyncGenerator[Chunk, None]:
-        return stream_with_retries(
+    async def generate(self, request: Generation) -> AsyncGenerator[Chunk, None]:
+        self.provider.check_media(request.messages)  # before any byte is sent, so the chain can fall back
+        stream = stream_with_retries(
             lambda: self.start(request),
             self.chunks,
             self.provider.errors(),
@@ -334,6 +366,9 @@ class RemoteConversation(Conversation):
             self.secret,
             self.provider.retry,
         )
+        async with aclosing(stream) as chunks:
+            async for chunk in chunks:
+                yield chunk
 
     @abstractmethod
     async def start(self, request: Generation) -> Any:
@@ -356,6 +391,7 @@ class Endpoint:
     key_needed: bool
     context_window: int
     default_model: str | None
+    inputs: tuple[str, ...]
 
     @classmethod
     def of(cls, config: ProviderConfig) -> Endpoint:
@@ -369,12 +405,19 @@ class Endpoint:
         window = config.context_window or (LOCAL_CONTEXT if custom_local else preset.context_window)
         # The preset's model only fits the preset's own endpoint.
         model = preset.model if config.preset or not config.base_url else None
-        return cls(preset, base_url, key_needed, window, model)
+        inputs = tuple(config.inputs or preset.inputs)
+        if extra := [t for t in inputs if t not in KIND_INPUTS[config.kind]]:
+            raise NavError(
+                ErrorName.TYPE,
+                f"{config.name} cannot take {' or '.join(extra)}: the {preset.label} API carries {', '.join(KIND_INPUTS[config.kind])}",
+            )
+        return cls(preset, base_url, key_needed, window, model, inputs)
 
 
 class RemoteProvider(Provider):
     remote = True
     conversation_class: type[RemoteConversation]
+    media: MediaRules
 
     def __init__(self, config: ProviderConfig, retry: RetryPolicy = RetryPolicy()):
         self.name = config.name
@@ -385,6 +428,7 @@ class RemoteProvider(Provider):
         self.key_needed = endpoint.key_needed
         self.context_window = endpoint.context_window
         self.default_model = endpoint.default_model
+        self.inputs = endpoint.inputs
         self.timeout = config.timeout
         self.limits = Limits.of(config)
         self.retry = retry
@@ -433,8 +477,39 @@ class RemoteProvider(Provider):
             await client.close()
         self._clients = {}
 
+    def check_media(self, messages: list[Message]) -> None:
+        """Refuse media this entry does not take, in a format its API does not document, or too large."""
+        total = 0
+        for part in (p for m in messages for p in m.content if isinstance(p, MediaPart)):
+            if part.type not in self.inputs:
+                raise NavError(
+                    ErrorName.NOT_SUPPORTED,
+                    f"{self.name} is set to take {', '.join(self.inputs)}, not {part.type}; if its model reads {part.type}, "
+                    f"add it to the provider's inputs in navllm's settings (`navllm providers edit {self.name} --inputs ...`)",
+                )
+            formats = self.media.types[part.type]
+            if part.mime_type not in formats:
+                raise NavError(
+                    ErrorName.NOT_SUPPORTED,
+                    f"{self.name} takes {part.type} as {', '.join(formats)}, not {part.mime_type}; convert it to one of those first",
+                )
+            size = sent_size(part)
+            if size > self.media.part_bytes:
+                raise NavError(
+                    ErrorName.QUOTA_EXCEEDED,
+                    f"the {part.type} is {_megabytes(size)} as sent (base64), over the {_megabytes(self.media.part_bytes)} "
+                    f"{self.name} takes per part; send it smaller",
+                )
+            total += size
+        if total > self.media.request_bytes:
+            raise NavError(
+                ErrorName.QUOTA_EXCEEDED,
+                f"the images and audio of this conversation come to {_megabytes(total)}, over the "
+                f"{_megabytes(self.media.request_bytes)} {self.name} takes in one request; start a new session for more",
+            )
+
     async def availability(self, options: CoreOptions) -> Availability:
-        if not check_expected(options, _ACCEPTS):
+        if not check_expected(options, frozenset(self.inputs) | TOOL_PARTS):
             return "unavailable"
         if self.key_needed:
             from ..secrets.store import keystore
