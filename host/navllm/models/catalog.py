@@ -225,13 +225,20 @@ def judge(entry: Entry, machine: Machine) -> Verdict:
 ORDER: dict[Fit, int] = {"recommended": 0, "fits": 1, "too big": 2}
 
 
+def converts(entry: Entry) -> bool:
+    """Whether this navllm's converter reads the entry's architecture and tensor types (it grows; the catalog need not)."""
+    from .convert import quants, spec
+
+    return entry.architecture in spec.ARCHITECTURES and set(MIX[entry.quant]) <= set(quants.SUPPORTED)
+
+
 def listing(machine: Machine, installed_sources: set[str]) -> list[dict[str, Any]]:
-    """Every entry with its fit mark and whether it is installed, recommended ones first."""
+    """Every entry with its fit mark, whether it is installed and whether it converts, recommended ones first."""
     rows = []
     for entry in entries():
         verdict = judge(entry, machine)
         installed = f"catalog:{entry.name}" in installed_sources or entry.source in installed_sources
-        rows.append({**entry.wire(), "fit": verdict.fit, "why": verdict.why, "installed": installed})
+        rows.append({**entry.wire(), "fit": verdict.fit, "why": verdict.why, "installed": installed, "converts": converts(entry)})
     return sorted(rows, key=lambda row: (ORDER[row["fit"]], row["ramBytes"]))
 
 

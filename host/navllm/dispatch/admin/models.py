@@ -8,8 +8,10 @@ import threading
 from collections.abc import Callable
 from typing import Any
 
+from ...models import catalog
 from ...models.store import InstalledModel, ModelStore, Progress
 from ...protocol.admin.models import (
+    ModelsCatalog,
     ModelsDefault,
     ModelsImport,
     ModelsInfo,
@@ -26,6 +28,7 @@ from ..responder import Responder
 def handlers() -> dict[type, Handler]:
     return {
         ModelsList: list_models,
+        ModelsCatalog: list_catalog,
         ModelsPull: pull,
         ModelsImport: import_file,
         ModelsInfo: info,
@@ -50,6 +53,21 @@ async def list_models(req: ModelsList, out: Responder) -> dict[str, Any]:
                 raise
             # The registry is damaged: the folders on disk, none usable until it is repaired.
             return {"models": [], "defaults": {}, "unavailable": store.found(), "error": err.to_wire(), **usable}
+
+    return await asyncio.to_thread(listing)
+
+
+async def list_catalog(req: ModelsCatalog, out: Responder) -> dict[str, Any]:
+    def listing() -> dict[str, Any]:
+        store = ModelStore()
+        try:
+            installed = {m.source for m in store.list()}
+        except NavError as err:
+            if err.name != ErrorName.DATA:
+                raise
+            installed = set()  # a damaged registry: models.list reports it; the catalog stays usable
+        machine = catalog.Machine.current(store.root)
+        return {"machine": catalog.machine_wire(machine), "models": catalog.listing(machine, installed)}
 
     return await asyncio.to_thread(listing)
 

