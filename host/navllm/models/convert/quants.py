@@ -31,8 +31,12 @@ kernels for it. Choices per type:
 * IQ4_XS → 8-bit, block 32 (its sub-blocks), scale d·(ls − 32), u = kvalue[q] + 128.
 * F32, F16, BF16 → not quantized: plain fp32 weights, exact.
 
-8-bit codes cost memory (8.5 bits a weight for Q5_0 against GGUF's 5.5) but keep the weights exact
-and onnxruntime on its int8 kernels; the graph runs 8-bit weights on int8 activations.
+With fp32 scales and offsets this costs memory: bits a weight (GGUF's in brackets) are Q5_0 9
+(5.5), Q5_1 10 (6), Q5_K 10 (5.5), Q6_K 10 (6.6), IQ4_NL 9 (4.5), IQ4_XS 9 (4.25), Q3_K 6 (3.4),
+Q2_K 8 (2.6). Every combination used stays on onnxruntime's fast kernels: a 2048×2048 MatMulNBits
+on one token (one thread, int8 activations as the graph runs 8-bit weights) takes 0.1–0.2 ms for
+4- and 8-bit codes with block 16 or 32, with or without offsets, where the dequantizing fallback
+(8-bit weights on fp32 activations) takes 19–40 ms.
 """
 
 from __future__ import annotations
