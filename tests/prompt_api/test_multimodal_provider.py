@@ -1,0 +1,83 @@
+"""In real Chromium and Firefox with the extension and host: a page's images (ImageData, a canvas, a
+Blob) reach an OpenAI-compatible server on 127.0.0.1 as ``image_url`` parts, and availability for
+image input follows the chain (the local model alone reads no images)."""
+
+from __future__ import annotations
+
+import base64
+import struct
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from navllm.devtools.browsers import Browser
+from tests.prompt_api.conftest import PAGE, add_pages, open_browser
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))
+from fake_openai import MODEL, FakeOpenAI
+
+pytestmark = pytest.mark.browser
+
+AVAILABILITY = 'return await LanguageModel.availability({expectedInputs: [{type: "image"}]});'
+PROMPT_IMAGES = """
+const session = await LanguageModel.create({expectedInputs: [{type: "image"}]});
+const canvas = document.createElement("canvas");
+canvas.width = 8; canvas.height = 4;
+const ctx = canvas.getContext("2d");
+ctx.fillStyle = "#ff0000"; ctx.fillRect(0, 0, 8, 4);
+const blob = await new Promise((resolve) => canvas.toBlob(resolve, "image/png"));
+const pixels = new ImageData(3, 2);
+pixels.data.fill(255);
+return await session.prompt([{role: "user", content: [
+  {type: "text", value: "Compare these."},
+  {type: "image", value: pixels},
+  {type: "image", value: canvas},
+  {type: "image", value: blob},
+]}]);
+"""
+
+
+@pytest.fixture(scope="module")
+def server() -> Iterator[FakeOpenAI]:
+    with FakeOpenAI() as running:
+        yield running
+
+
+@pytest.fixture(scope="module", params=["chromium", "firefox"])
+def browser(request, site, tmp_path_factory, server) -> Iterator[Browser]:
+    """The extension's host with the local model and the fake server in its chain, the page allowed both."""
+    running = open_browser(request.param, tmp_path_factory.mktemp(request.param))
+    try:
+        running.admin("providers.add", provider={"name": "vision", "kind": "openai", "baseUrl": server.base_url, "model": MODEL})
+        running.grant(site.origin(), providers=("local", "vision"))
+        add_pages(site)
+        yield running
+    finally:
+        running.close()
+
+
+def png_size(url: str) -> tuple[int, int]:
+    """Width and height from a ``data:image/png;base64,`` URL's IHDR chunk, after checking the PNG signature."""
+    prefix = "data:image/png;base64,"
+    assert url.startswith(prefix), url[:40]
+    data = base64.b64decode(url[len(prefix) :], validate=True)
+    assert data[:8] == b"\x89PNG\r\n\x1a\n" and data[12:16] == b"IHDR"
+    width, height = struct.unpack(">II", data[16:24])
+    return width, height
+
+
+def test_a_page_image_prompt_reaches_the_openai_compatible_server(browser, server, site):
+    tab = browser.tab(site.url(PAGE))
+    assert tab.run(AVAILABILITY) == "available"
+    assert tab.run(PROMPT_IMAGES) == "You said: Compare these.   "
+    content = server.generations()[-1].body["messages"][-1]["content"]
+    assert content[0] == {"type": "text", "text": "Compare these."}
+    assert [set(part) for part in content[1:]] == [{"type", "image_url"}] * 3
+    assert all(part["type"] == "image_url" and set(part["image_url"]) == {"url"} for part in content[1:])
+    assert [png_size(part["image_url"]["url"]) for part in content[1:]] == [(3, 2), (8, 4), (8, 4)]
+
+    browser.admin("providers.update", name="vision", changes={"enabled": False})
+    assert tab.run(AVAILABILITY) == "unavailable"  # the local model alone reads no images
+    browser.admin("providers.update", name="vision", changes={"enabled": True})
