@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 
-from navllm.devtools.browsers import Browser
+from navllm.devtools.browsers import Browser, Chromium
 from tests.prompt_api.conftest import PAGE, add_pages, open_browser
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "providers"))
@@ -81,3 +81,41 @@ def test_a_page_image_prompt_reaches_the_openai_compatible_server(browser, serve
     browser.admin("providers.update", name="vision", changes={"enabled": False})
     assert tab.run(AVAILABILITY) == "unavailable"  # the local model alone reads no images
     browser.admin("providers.update", name="vision", changes={"enabled": True})
+
+
+def test_the_panel_declares_what_a_provider_reads(browser, site):
+    if not isinstance(browser, Chromium):
+        pytest.skip("the side panel is tested in Chromium (tests/ui)")
+    from playwright.sync_api import expect
+
+    from tests.ui.ui_pages import Panel
+
+    panel = Panel(browser)
+    try:
+        page = panel.open("providers")
+        item = page.locator('[data-provider="vision"]')
+        expect(item.get_by_label("vision reads images")).to_be_checked()
+        expect(item.get_by_label("vision reads audio")).not_to_be_checked()
+        item.get_by_label("vision reads audio").check()
+        expect(page.locator("#notice")).to_contain_text("now reads text, image, audio")
+        listed = {p["name"]: p for p in browser.admin("providers.list")}
+        assert listed["vision"]["inputs"] == ["text", "image", "audio"]
+        tab = browser.tab(site.url(PAGE))
+        assert tab.run('return await LanguageModel.availability({expectedInputs: [{type: "audio"}]});') == "available"
+
+        page = panel.open("providers")
+        page.locator('[data-provider="vision"]').get_by_label("vision reads images").uncheck()
+        expect(page.locator("#notice")).to_contain_text("now reads text, audio")
+        assert tab.run(AVAILABILITY) == "unavailable"
+
+        # adding from a preset starts from what the preset's model reads
+        form = page.locator("#add-provider")
+        form.get_by_label("Service").select_option(label="Groq")
+        expect(form.get_by_label("The model reads images")).not_to_be_checked()
+        form.get_by_label("Service").select_option(label="Anthropic")
+        expect(form.get_by_label("The model reads images")).to_be_checked()
+        expect(form.get_by_label("The model reads audio")).to_have_count(0)
+        assert not panel.errors, panel.errors
+    finally:
+        panel.page.close()
+        browser.admin("providers.update", name="vision", changes={"inputs": None})

@@ -8,6 +8,20 @@ const REMOTE = new Set(["openai", "anthropic"]);
 const withValues = (p) => Object.fromEntries(Object.entries(p).filter(([, v]) => v !== null && v !== ""));
 
 const KIND_LABEL = { local: "On this device", openai: "OpenAI-compatible", anthropic: "Anthropic", echo: "Test echo" };
+// What each API can carry besides text (Anthropic's has no audio); the model may read less.
+const MEDIA_INPUTS = { openai: ["image", "audio"], anthropic: ["image"] };
+const INPUT_LABEL = { image: "Images", audio: "Audio" };
+
+/** Checkboxes for the media a model reads; `onChange(inputs)` gets the full list, text first. */
+function inputChecks(kind, inputs, label, onChange) {
+  const boxes = (MEDIA_INPUTS[kind] ?? []).map((type) => {
+    const box = h("input", { type: "checkbox", checked: inputs.includes(type), "data-input": type, "aria-label": `${label} reads ${INPUT_LABEL[type].toLowerCase()}` });
+    return [type, box, h("label", { class: "check" }, box, h("span", {}, INPUT_LABEL[type]))];
+  });
+  const read = () => ["text", ...boxes.filter(([, box]) => box.checked).map(([type]) => type)];
+  for (const [, box] of boxes) box.addEventListener("change", () => onChange?.(read(), box));
+  return { read, element: h("div", { class: "row inputs", role: "group", "aria-label": `What ${label} reads` }, h("span", { class: "meta" }, "Reads text and"), boxes.map(([, , el]) => el)) };
+}
 
 export default {
   id: "providers",
@@ -77,6 +91,12 @@ function providerItem({ call, notify, redraw }, p, index, chain, key, vaultLocke
       h("span", { class: REMOTE.has(p.kind) ? "badge warn" : "badge ok" }, REMOTE.has(p.kind) ? "Leaves this device" : "Stays on this device"),
     ),
     h("div", { class: "meta" }, [KIND_LABEL[p.kind] ?? p.kind, p.model, p.baseUrl].filter(Boolean).join(" · ")),
+    REMOTE.has(p.kind) ? inputChecks(p.kind, p.resolvedInputs ?? [], label, async (inputs, box) => {
+      await call("providers.update", { name: p.name, changes: { inputs } }).then(
+        () => notify(`${label} now reads ${inputs.join(", ")}.`),
+        () => (box.checked = !box.checked),
+      );
+    }).element : null,
     REMOTE.has(p.kind) ? keyRow({ call, notify, redraw }, p, key, vaultLocked) : null,
     h("div", { class: "actions" },
       h("button", { type: "button", class: "small", "data-move": "up", disabled: index === 0, "aria-label": `Move ${label} up`, onclick: () => move(index - 1) }, "↑ Up"),
@@ -148,6 +168,8 @@ function addCard({ call, notify, redraw }, presets, chain) {
   const [urlField, url] = field("Address (base URL)", h("input", { type: "url", autocomplete: "off", spellcheck: false }));
   const [modelField, model] = field("Model", h("input", { type: "text", autocomplete: "off", spellcheck: false }));
   const signup = h("p", { class: "meta" });
+  const reads = h("div", {});
+  let inputs;
   const fill = () => {
     const chosen = options.find((o) => o.id === preset.value) ?? custom;
     const taken = new Set(chain.map((p) => p.name));
@@ -157,6 +179,8 @@ function addCard({ call, notify, redraw }, presets, chain) {
     url.value = chosen.baseUrl ?? "";
     model.value = chosen.model ?? "";
     url.required = !chosen.id;
+    inputs = inputChecks(chosen.kind, chosen.inputs ?? ["text", "image"], "The model");
+    reads.replaceChildren(inputs.element, h("small", { class: "hint" }, "What the model you name reads; check its documentation."));
     signup.replaceChildren(chosen.signupUrl ? h("span", {}, "Get a key at ", h("span", { class: "mono" }, chosen.signupUrl)) : "");
   };
   preset.addEventListener("change", fill);
@@ -164,7 +188,7 @@ function addCard({ call, notify, redraw }, presets, chain) {
   const form = h("form", { class: "card", id: "add-provider", "aria-labelledby": "add-provider-title" },
     h("h3", { id: "add-provider-title" }, "Add an online service"),
     h("p", { class: "muted" }, "Text that sites send to an online service leaves this device. Each site must be allowed to use it separately."),
-    presetField, nameField, urlField, modelField, signup,
+    presetField, nameField, urlField, modelField, reads, signup,
     h("button", { type: "submit", class: "primary" }, "Add service"),
   );
   form.addEventListener("submit", async (event) => {
@@ -174,6 +198,9 @@ function addCard({ call, notify, redraw }, presets, chain) {
     if (chosen.id) provider.preset = chosen.id;
     if (url.value.trim()) provider.baseUrl = url.value.trim();
     if (model.value.trim()) provider.model = model.value.trim();
+    // Only a choice that differs from the preset's is stored, so the preset keeps speaking for its model.
+    const read = inputs.read();
+    if (read.join() !== (chosen.inputs ?? []).join()) provider.inputs = read;
     await call("providers.add", { provider }).then(() => notify(`${provider.label} was added. Now set its key.`), () => {});
     await redraw();
   });
