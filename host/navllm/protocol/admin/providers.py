@@ -20,13 +20,14 @@ class ListProviders(AdminRequest):
 
 
 class ListPresets(AdminRequest):
-    """Known endpoints (base URL, whether a key is needed, context window) to start from."""
+    """Known endpoints (base URL, whether a key is needed, context window, what the model reads) to start from."""
 
     type: Literal["providers.presets"] = "providers.presets"
 
 
 class AddProvider(AdminRequest):
-    """Append a provider (or insert it at ``position``); preset values fill what is not given."""
+    """Append a provider (or insert it at ``position``); preset values fill what is not given
+    (``inputs`` too: the types its model reads, from text, image and audio)."""
 
     type: Literal["providers.add"] = "providers.add"
     provider: dict[str, Any] = Field(max_length=32)
