@@ -151,7 +151,8 @@ def _q3k_scales(s: np.ndarray) -> np.ndarray:
     and 2-bit tops from bytes 8..11 (scale 4t + j takes bits 2t of byte 8 + j)."""
     low = np.concatenate([s[:, :8] & 0x0F, s[:, :8] >> 4], axis=1)
     top = (s[:, None, 8:12] >> np.array([0, 2, 4, 6], np.uint8).reshape(4, 1)) & 3
-    return low | (top.reshape(-1, 16) << 4)
+    scales: np.ndarray = low | (top.reshape(-1, 16) << 4)
+    return scales
 
 
 def _q6k_codes(raw: np.ndarray) -> np.ndarray:
