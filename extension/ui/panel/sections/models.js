@@ -1,5 +1,6 @@
-// Models: what is installed, the default, disk use; add one (download, GGUF file, Ollama) with
-// a progress bar; make default; remove.
+// Models: what is installed, the default, disk use; the catalog of models with how well each fits
+// this computer, one click to add one; add any other (download, GGUF file, Ollama) with a progress
+// bar; make default; remove.
 import { confirmButton, field, fmtBytes, fmtDate, h } from "../../common/ui.js";
 
 // Where a model can come from: the form's choice -> the host's source string.
@@ -13,7 +14,10 @@ export default {
   id: "models",
   title: "Models",
   async render({ client, call, notify, root, redraw }) {
-    const listing = await client.request("models.list");
+    const [listing, catalog] = await Promise.all([
+      client.request("models.list"),
+      client.request("models.catalog").catch((err) => err), // the rest of the section works without it
+    ]);
     const used = listing.models.reduce((sum, m) => sum + (m.sizeBytes ?? 0), 0);
     const defaults = new Set(Object.values(listing.defaults));
 
@@ -53,6 +57,7 @@ export default {
         h("div", { class: "meter", role: "img", "aria-label": `Models use ${fmtBytes(used)}; ${fmtBytes(listing.freeBytes)} free` }, h("span", { style: { width: `${Math.max(share, used ? 1 : 0).toFixed(1)}%` } })),
         h("p", { class: "meta", id: "disk-use" }, `Models use ${fmtBytes(used)} · ${fmtBytes(listing.freeBytes)} free`),
       ),
+      catalogCard(catalog, { call, notify, redraw }),
       addForm({ call, notify, redraw }),
     );
     if (Object.keys(listing.pulling).length) {
@@ -68,19 +73,14 @@ function addForm({ call, notify, redraw }) {
   const hint = whatField.querySelector(".hint");
   kind.addEventListener("change", () => (hint.textContent = KINDS[kind.value].hint));
 
-  const bar = h("progress", { max: 1, value: 0, "aria-label": "Progress of adding the model" });
-  const progressText = h("span", { class: "meta", "aria-live": "polite" });
-  const progress = h("div", { class: "stack", id: "pull-progress", hidden: true }, bar, progressText);
+  const progress = pullProgress("pull-progress", "Progress of adding the model");
   const submit = h("button", { type: "submit", class: "primary" }, "Add model");
-  const cancel = h("button", { type: "button", hidden: true }, "Cancel");
-  let controller = null;
-  cancel.addEventListener("click", () => controller?.abort());
 
   const form = h("form", { class: "card", id: "add-model", "aria-labelledby": "add-model-title" },
     h("h3", { id: "add-model-title" }, "Add a model"),
     kindField, whatField, nameField,
-    h("div", { class: "row" }, submit, cancel),
-    progress,
+    h("div", { class: "row" }, submit, progress.cancel),
+    progress.element,
   );
   form.addEventListener("submit", async (event) => {
     event.preventDefault();
@@ -88,34 +88,93 @@ function addForm({ call, notify, redraw }) {
     const value = what.value.trim();
     const body = choice.source ? { source: choice.source(value) } : { path: value };
     if (name.value.trim()) body.name = name.value.trim();
-    controller = new AbortController();
     submit.disabled = true;
+    await progress.run(call, choice.source ? "models.pull" : "models.import", body, { notify, redraw });
+    submit.disabled = false;
+  });
+  return form;
+}
+
+const FIT = {
+  recommended: { label: "Recommended", badge: "ok" },
+  fits: { label: "Fits", badge: "warn" },
+  "too big": { label: "Too big", badge: "bad" },
+};
+
+// The catalog, recommended models first (the host sorts), each with its fit on this computer.
+function catalogCard(catalog, { call, notify, redraw }) {
+  const card = h("div", { class: "card", id: "catalog" }, h("h3", {}, "Catalog"));
+  if (catalog instanceof Error) {
+    card.append(h("p", { class: "muted" }, `The catalog is not available: ${catalog.message}`));
+    return card;
+  }
+  const m = catalog.machine;
+  card.append(h("p", { class: "meta", id: "catalog-machine" },
+    `This computer: ${fmtBytes(m.ramBytes)} memory available · ${fmtBytes(m.diskBytes)} free disk · ${m.cores} cores. Sizes marked ~ are estimates.`));
+  card.append(h("ul", { class: "items", id: "catalog-list" }, catalog.models.map((entry) => catalogItem(entry, { call, notify, redraw }))));
+  return card;
+}
+
+function catalogItem(entry, { call, notify, redraw }) {
+  const fit = FIT[entry.fit];
+  const size = `${entry.sizeEstimated ? "~" : ""}${fmtBytes(entry.sizeBytes)}`;
+  const params = `${(entry.parameters / 1e9).toFixed(entry.parameters < 1e9 ? 2 : 1)}B parameters`;
+  const progress = pullProgress(`catalog-progress-${entry.name}`, `Progress of adding ${entry.name}`);
+  const pull = () => progress.run(call, "models.pull", { source: `catalog:${entry.name}` }, { notify, redraw });
+  const label = `Add ${entry.name}`;
+  let action;
+  if (entry.installed) action = h("span", { class: "badge ok" }, "Installed");
+  else if (!entry.converts) action = h("span", { class: "meta" }, "Not supported by this version of navllm yet");
+  else if (entry.fit === "too big") action = confirmButton("Add", "It will not fit. Add anyway?", pull, { class: "danger small", "aria-label": label });
+  else action = h("button", { type: "button", class: "small", "aria-label": label, onclick: pull }, "Add");
+  return h("li", { class: "item catalog-item", "data-catalog": entry.name, "data-fit": entry.fit },
+    h("div", { class: "row spread" },
+      h("span", { class: "title" }, entry.title, h("span", { class: "meta" }, ` ${entry.quant}`)),
+      h("span", { class: `badge ${fit.badge}` }, fit.label),
+    ),
+    h("div", { class: "meta" }, `${params} · ${size} download · ${fmtBytes(entry.ramBytes)} memory · ${entry.context.toLocaleString()} tokens · ${entry.licence}`),
+    entry.fit === "recommended" ? null : h("div", { class: "meta why" }, entry.why),
+    h("div", { class: "actions" }, action, progress.cancel),
+    progress.element,
+  );
+}
+
+/** A progress bar with a Cancel button for one pull: `run` sends the request and reports how it ended. */
+function pullProgress(id, label) {
+  const bar = h("progress", { max: 1, value: 0, "aria-label": label });
+  const text = h("span", { class: "meta", "aria-live": "polite" });
+  const element = h("div", { class: "stack", id, hidden: true }, bar, text);
+  const cancel = h("button", { type: "button", hidden: true }, "Cancel");
+  let controller = null;
+  cancel.addEventListener("click", () => controller?.abort());
+
+  async function run(call, type, body, { notify, redraw }) {
+    controller = new AbortController();
     cancel.hidden = false;
-    progress.hidden = false;
+    element.hidden = false;
     bar.value = 0;
     let shown = -1;
-    progressText.textContent = "Starting…";
+    text.textContent = "Starting…";
     const onProgress = (loaded) => {
       bar.value = loaded;
       const percent = Math.floor(loaded * 100);
       if (percent >= shown + 10 || percent === 100) {
         shown = percent; // announce in steps of 10 % so screen readers are not flooded
-        progressText.textContent = `${percent} %`;
+        text.textContent = `${percent} %`;
       }
     };
     try {
-      const model = await call(choice.source ? "models.pull" : "models.import", body, { onProgress, signal: controller.signal });
+      const model = await call(type, body, { onProgress, signal: controller.signal });
       bar.value = 1;
-      progressText.textContent = "100 %";
+      text.textContent = "100 %";
       notify(`${model.name} is installed (${fmtBytes(model.sizeBytes)}).`);
       await redraw();
     } catch (err) {
-      progress.hidden = true;
+      element.hidden = true;
       if (err.name === "AbortError") notify("Adding the model was cancelled.", "warn");
     } finally {
-      submit.disabled = false;
       cancel.hidden = true;
     }
-  });
-  return form;
+  }
+  return { element, cancel, run };
 }
