@@ -65,7 +65,10 @@ def test_the_catalog_shows_fit_marks_and_pulls_with_one_click(catalog_panel):
     items = page.locator("#catalog-list > li")
     expect(items).to_have_count(2)
     # Recommended first, whatever the catalog's own order.
-    assert items.evaluate_all("(els) => els.map((e) => [e.dataset.catalog, e.dataset.fit])") == [["tiny", "recommended"], ["huge", "too big"]]
+    assert items.evaluate_all("(els) => els.map((e) => [e.dataset.catalog, e.dataset.fit])") == [
+        ["tiny", "recommended"],
+        ["huge", "too big"],
+    ]
     tiny, huge = page.locator('[data-catalog="tiny"]'), page.locator('[data-catalog="huge"]')
     expect(tiny.locator(".badge")).to_have_text("Recommended")
     expect(huge.locator(".badge")).to_have_text("Too big")
