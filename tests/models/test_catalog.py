@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
+import typing
 from pathlib import Path
 
 import pytest
@@ -23,6 +24,7 @@ from navllm.providers.base import Generation, Usage
 from navllm.providers.local import LocalProvider
 from tests.convert.tiny_gguf import write as write_gguf
 from tests.models.servers import Behaviour, FileServer, HubRepo, hub
+from tests.test_shared_constants import ROOT, js_const, js_strings
 
 GB = 1_000_000_000
 REPO = "navllm-test/tiny-GGUF"
@@ -129,6 +131,11 @@ def test_fit_marks_for_given_machines():
     assert memory.fit == "too big" and memory.why == f"needs {e.ram_bytes / GB:.1f} GB memory, 1.0 GB available"
     both = judge(e, Machine(ram_bytes=1 * GB, disk_bytes=1 * GB, cores=8))
     assert both.fit == "too big" and "memory" in both.why and "disk to install, 1.0 GB free" in both.why
+
+
+def test_the_panel_knows_every_fit_mark():
+    fits = js_const(ROOT / "extension/ui/panel/sections/models.js", "FITS")
+    assert js_strings(fits) == list(typing.get_args(catalog.Fit)) == sorted(catalog.ORDER, key=catalog.ORDER.__getitem__)
 
 
 def test_listing_puts_recommended_first_and_marks_installed(tmp_path, monkeypatch):

@@ -95,11 +95,9 @@ function addForm({ call, notify, redraw }) {
   return form;
 }
 
-const FIT = {
-  recommended: { label: "Recommended", badge: "ok" },
-  fits: { label: "Fits", badge: "warn" },
-  "too big": { label: "Too big", badge: "bad" },
-};
+// The host's fit marks, best first (catalog.Fit; tests/models/test_catalog.py holds the two together).
+const FITS = ["recommended", "fits", "too big"];
+const FIT_BADGES = ["ok", "warn", "bad"]; // in the order of FITS
 
 // The catalog, recommended models first (the host sorts), each with its fit on this computer.
 function catalogCard(catalog, { call, notify, redraw }) {
@@ -116,7 +114,7 @@ function catalogCard(catalog, { call, notify, redraw }) {
 }
 
 function catalogItem(entry, { call, notify, redraw }) {
-  const fit = FIT[entry.fit];
+  const fit = entry.fit[0].toUpperCase() + entry.fit.slice(1);
   const size = `${entry.sizeEstimated ? "~" : ""}${fmtBytes(entry.sizeBytes)}`;
   const params = `${(entry.parameters / 1e9).toFixed(entry.parameters < 1e9 ? 2 : 1)}B parameters`;
   const progress = pullProgress(`catalog-progress-${entry.name}`, `Progress of adding ${entry.name}`);
@@ -130,7 +128,7 @@ function catalogItem(entry, { call, notify, redraw }) {
   return h("li", { class: "item catalog-item", "data-catalog": entry.name, "data-fit": entry.fit },
     h("div", { class: "row spread" },
       h("span", { class: "title" }, entry.title, h("span", { class: "meta" }, ` ${entry.quant}`)),
-      h("span", { class: `badge ${fit.badge}` }, fit.label),
+      h("span", { class: `badge ${FIT_BADGES[FITS.indexOf(entry.fit)] ?? ""}` }, fit),
     ),
     h("div", { class: "meta" }, `${params} · ${size} download · ${fmtBytes(entry.ramBytes)} memory · ${entry.context.toLocaleString()} tokens · ${entry.licence}`),
     entry.fit === "recommended" ? null : h("div", { class: "meta why" }, entry.why),
