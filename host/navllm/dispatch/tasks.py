@@ -4,7 +4,9 @@ They pass the same policy as prompts (the gate admits each create and each run),
 outcome under the task's own action, and open their model through the provider chain. A task
 instance lives in the session table as a Session whose conversation is a ``TaskConversation``,
 so ``destroy``, ownership and eviction work on it as on any session; what to ask the model is
-the tasks room's business.
+the tasks room's business. A Translator for a pair an installed translation model covers is
+served by that model (``providers.translation``) unless the page chose a provider; other pairs
+go through the provider chain.
 """
 
 from __future__ import annotations
@@ -21,6 +23,7 @@ from ..protocol.page import CoreOptions
 from ..protocol.tasks import TaskAvailability, TaskCreate, TaskInput, TaskMeasure, TaskOptions, TaskRun
 from ..providers.base import Chunk, Conversation, Generation, Provider, Usage
 from ..providers.router import Router
+from ..providers.translation import TranslationConversation, TranslationModel, TranslationModels
 from ..tasks import detect, languages, prompts, proofread
 from .responder import Responder
 from .sessions import Session, SessionTable, owner_of
@@ -71,10 +74,11 @@ def _not_a_session() -> NavError:
 
 
 class TaskHandlers:
-    def __init__(self, gate: Gate, router: Router, sessions: SessionTable):
+    def __init__(self, gate: Gate, router: Router, sessions: SessionTable, translation: TranslationModels | None = None):
         self.gate = gate
         self.router = router
         self.sessions = sessions
+        self.translation = translation or TranslationModels()
         self._created: set[tuple[str, ...]] = set()
 
     def table(self) -> dict[type, Any]:
@@ -84,10 +88,21 @@ class TaskHandlers:
         """Each provider's kind (local, echo, openai, anthropic) by name, from the user's chain."""
         return {config.name: config.kind for config in self.router.configs()}
 
+    async def _dedicated(self, options: TaskOptions) -> TranslationModel | None:
+        """The installed translation model that serves this Translator, if any: one covering its
+        pair, where the page named no provider (nor another model)."""
+        if options.kind != "translator" or options.provider is not None or prompts.identity(options):
+            return None
+        pair = (languages.primary(options.source_language or ""), languages.primary(options.target_language or ""))
+        model = await asyncio.to_thread(self.translation.covering, pair)
+        return model if model is not None and options.model in (None, model.installed.name) else None
+
     async def availability(self, req: TaskAvailability, out: Responder) -> Availability:
         if not self.gate.eligible(req.caller):
             raise not_allowed(f"{req.caller.origin} can never use navllm: only https pages and http://localhost can")
         options = req.options
+        if await self._dedicated(options) is not None:
+            return "available"
         if options.kind == "language-detector" and not await asyncio.to_thread(detect.loads):
             return "unavailable"
         kinds = self._kinds()
@@ -107,12 +122,13 @@ class TaskHandlers:
     async def create(self, req: TaskCreate, out: Responder) -> dict[str, Any]:
         started = time.monotonic()
         options = req.options
-        candidates = self.router.candidates(options)
+        dedicated = await self._dedicated(options)
+        candidates: list[Provider] = [dedicated] if dedicated else self.router.candidates(options)
         if not candidates:
             raise NavError(ErrorName.NOT_SUPPORTED, "no model is configured; add one in navllm's settings")
         admitted = await self.gate.admit(req.caller, "create", candidates)
-        kinds = self._kinds()
-        fit = [p for p in admitted if languages.supported(options, kinds.get(p.name, ""))]
+        kinds = {dedicated.name: "translation"} if dedicated else self._kinds()
+        fit = admitted if dedicated else [p for p in admitted if languages.supported(options, kinds.get(p.name, ""))]
         if not fit:
             raise NavError(ErrorName.NOT_SUPPORTED, f"no provider this page may use serves a {options.kind} in these languages")
         out.progress(0.0)
@@ -145,7 +161,12 @@ class TaskHandlers:
             if not await asyncio.to_thread(detect.loads):
                 raise NavError(ErrorName.NOT_SUPPORTED, "the language detection library failed to load; see the host's log")
             return TaskConversation(None, options, kinds.get(fit[0].name, ""), base=0, quota=DETECT_QUOTA, model=detect.MODEL), fit[0]
-        inner, provider = await self.router.open(fit, _core(options), out.progress)
+        inner: Conversation
+        provider: Provider
+        if isinstance(fit[0], TranslationModel):
+            inner, provider = await fit[0].open(_core(options), out.progress), fit[0]
+        else:
+            inner, provider = await self.router.open(fit, _core(options), out.progress)
         kind = kinds.get(provider.name, "")
         empty = prompts.base(options, kind)
         base = await inner.measure(empty.messages)
@@ -171,7 +192,10 @@ class TaskHandlers:
         session, task = self._task(req)
         action = ACTIONS[task.options.kind]
         async with session.lock:
-            await self.gate.admit(req.caller, action, self.router.by_name([session.provider]))
+            providers: list[Provider] = (
+                [task.inner.provider] if isinstance(task.inner, TranslationConversation) else self.router.by_name([session.provider])
+            )
+            await self.gate.admit(req.caller, action, providers)
             used = await _usage(task, req.input, req.context)
             if used > task.quota:
                 raise quota_exceeded(

@@ -8,7 +8,8 @@ it by constrained decoding: key points as bullet lines, a headline as one short 
 proofreader's reply as JSON. Remote providers take the JSON Schema too, but no regular
 expression, so they get instructions alone for the rest.
 
-On the echo backend nothing is generated: its replies mirror Chromium's echo mocks.
+On the echo backend nothing is generated: its replies mirror Chromium's echo mocks. A dedicated
+translation model (provider kind ``translation``) takes the text itself, with no instructions.
 """
 
 from __future__ import annotations
@@ -42,6 +43,8 @@ def generation(options: TaskOptions, provider_kind: str, text: str, context: str
         # Nothing runs; the messages only measure usage as the echo LanguageModel does.
         parts = [options.shared_context or "", text, context or ""]
         return Generation(messages=[text_message("user", p) for p in parts if p])
+    if provider_kind == "translation":
+        return Generation(messages=[text_message("user", text)])  # a translation model is trained on the text alone
     local = provider_kind == "local"
     task = _instructions(options)
     system = f"{task}\n\n{_DATA.format(context=_context_clause(options, context))}"
@@ -82,8 +85,8 @@ def base(options: TaskOptions, provider_kind: str) -> Generation:
 
 
 def output_reserve(provider_kind: str, window: int) -> int:
-    """Room kept in the context window for the reply (echo replies cost nothing)."""
-    return 0 if provider_kind == "echo" else min(window // 4, 1024)
+    """Room kept in the context window for the reply (echo replies cost nothing; a translation model's reply has a window of its own)."""
+    return 0 if provider_kind in ("echo", "translation") else min(window // 4, 1024)
 
 
 def identity(options: TaskOptions) -> bool:
