@@ -154,9 +154,10 @@ class DaemonProcess:
         path = self.home / "data" / "daemon.json"
         end = time.monotonic() + deadline
         while time.monotonic() < end:
-            if path.exists() and path.stat().st_size:
+            with suppress(OSError, ValueError):  # not there yet, or being replaced
                 state: dict[str, Any] = json.loads(path.read_text())
-                return state
+                if state["pid"] == self.proc.pid:  # not one a killed daemon left
+                    return state
             assert self.proc.poll() is None, f"navllm serve exited {self.proc.returncode}: {self.proc.communicate()}"
             time.sleep(0.05)
         raise AssertionError(f"navllm serve wrote no state file within {deadline} s")
@@ -176,25 +177,30 @@ class DaemonProcess:
         return self.proc.returncode, out, err
 
 
-@pytest.fixture(autouse=True)
-def no_daemon_outlives_its_test(navllm_home: Path) -> Iterator[None]:
-    """End every ``navllm serve`` this test's home started (hosts start them detached, on demand;
-    one whose host closed before it wrote its state file would otherwise wait out --idle-exit)."""
-    yield
-    marker = f"NAVLLM_HOME={navllm_home}".encode()
-    left = []
+def serve_pids(home: Path) -> list[int]:
+    """The live ``navllm serve`` processes started on ``home``."""
+    marker = f"NAVLLM_HOME={home}".encode()
+    found = []
     for proc in Path("/proc").iterdir():
         try:
             if b"serve" in (proc / "cmdline").read_bytes() and marker in (proc / "environ").read_bytes().split(b"\0"):
-                left.append(int(proc.name))
+                found.append(int(proc.name))
         except (OSError, ValueError):
             continue  # gone meanwhile, or not a process
+    return [pid for pid in found if b"zombie" not in process_state(pid)]
+
+
+@pytest.fixture(autouse=True)
+def no_daemon_outlives_its_test(navllm_home: Path) -> Iterator[None]:
+    """End every ``navllm serve`` this test's home started (hosts start them detached, on demand)."""
+    yield
+    left = serve_pids(navllm_home)
     for pid in left:
         with suppress(ProcessLookupError):
             os.kill(pid, signal.SIGTERM)
     end = time.monotonic() + DEADLINE
     while left and time.monotonic() < end:
-        left = [pid for pid in left if Path(f"/proc/{pid}").exists() and b"zombie" not in process_state(pid)]
+        left = [pid for pid in left if b"zombie" not in process_state(pid)]
         time.sleep(0.05)
     for pid in left:
         with suppress(ProcessLookupError):

@@ -1,5 +1,5 @@
-"""``navllm serve`` as a process: where it says it listens, one per user, a clean stop on SIGTERM and
-Ctrl-C (SIGINT), and no token in its log."""
+"""``navllm serve`` as a process: where it says it listens, one per user, a clean stop on SIGTERM,
+Ctrl-C (SIGINT) and its terminal closing (SIGHUP), and no token in its log."""
 
 from __future__ import annotations
 
@@ -34,6 +34,8 @@ def test_one_daemon_per_user_and_a_clean_stop(navllm_home):
     assert not state_file.exists()
     assert token not in (navllm_home / "logs" / "daemon.log").read_text()
 
-    again = DaemonProcess(navllm_home)  # the lock went with the process
-    status, out, err = again.stop(signal.SIGINT)
-    assert status == 0, err
+    for sig in (signal.SIGINT, signal.SIGHUP):  # Ctrl-C; its terminal closed
+        again = DaemonProcess(navllm_home)  # the lock went with the process
+        status, out, err = again.stop(sig)
+        assert status == 0, err
+        assert "stopped" in out and not state_file.exists()

@@ -8,13 +8,14 @@ from __future__ import annotations
 import json
 import os
 import signal
+import threading
 import time
 from contextlib import suppress
 from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import DEADLINE, DaemonProcess, process_state, write_settings
+from tests.daemon.conftest import DEADLINE, DaemonProcess, process_state, serve_pids, write_settings
 from tests.support.host_process import ADMIN, PAGE, HostProcess, frame
 
 HELLO = {"extensionVersion": "0.1.0", "protocol": 1}
@@ -132,9 +133,31 @@ def test_on_demand_starts_a_daemon_that_outlives_the_host(navllm_home):
         stop_daemon(state_file)
 
 
+class StateWatch:
+    """Every pid ``daemon.json`` names, read every 5 ms on a thread while the test runs."""
+
+    def __init__(self, state_file: Path):
+        self.state_file = state_file
+        self.pids: set[object] = set()
+        self._done = threading.Event()
+        self._thread = threading.Thread(target=self._watch, daemon=True)
+        self._thread.start()
+
+    def _watch(self) -> None:
+        while not self._done.wait(0.005):
+            with suppress(OSError, ValueError):  # absent, or replaced while read
+                self.pids.add(json.loads(self.state_file.read_text())["pid"])
+
+    def stop(self) -> set[object]:
+        self._done.set()
+        self._thread.join(DEADLINE)
+        return self.pids
+
+
 def test_two_hosts_starting_at_once_start_one_daemon(navllm_home):
     write_settings(navllm_home, echoEnabled=True, servePort=0)
     state_file = navllm_home / "data" / "daemon.json"
+    watch = StateWatch(state_file)
     hosts = [HostProcess(navllm_home, env={"NAVLLM_DAEMON": "on-demand"}) for _ in range(2)]
     try:
         for running in hosts:
@@ -143,11 +166,38 @@ def test_two_hosts_starting_at_once_start_one_daemon(navllm_home):
             assert running.read()["type"] == "done"
         pids = {served_by(running) for running in hosts}
         log = (navllm_home / "logs" / "host.log").read_text()
-        assert pids == {json.loads(state_file.read_text())["pid"]}, log  # one daemon: the lock's loser waited for the winner
+        assert len(pids) == 1 and pids == {json.loads(state_file.read_text())["pid"]}, log
+        # The loser is gone: it lost the lock, or its host stopped it once the winner answered.
+        assert serve_pids(navllm_home) == list(pids), log
     finally:
         for running in hosts:
             running.close()
         stop_daemon(state_file)
+    time.sleep(1.0)  # a loser still starting would take the lock now and write its own file
+    assert serve_pids(navllm_home) == [] and not state_file.exists()
+    assert watch.stop() == pids  # no file ever named the loser
+
+
+def test_a_killed_daemons_state_file_is_stale_and_the_next_daemon_replaces_it(navllm_home):
+    write_settings(navllm_home, echoEnabled=True)
+    state_file = navllm_home / "data" / "daemon.json"
+    killed = DaemonProcess(navllm_home)
+    killed.stop(signal.SIGKILL)
+    assert json.loads(state_file.read_text())["pid"] == killed.proc.pid  # left behind: nothing ran to remove it
+    running = host(navllm_home)
+    try:
+        assert served_by(running) == running.proc.pid  # the dead daemon's file counts as no daemon
+    finally:
+        assert running.close() == 0
+    fresh = DaemonProcess(navllm_home)
+    try:
+        assert fresh.state["pid"] == fresh.proc.pid
+        relaying = host(navllm_home)
+        assert served_by(relaying) == fresh.proc.pid
+        assert relaying.close() == 0
+    finally:
+        assert fresh.stop()[0] == 0
+    assert not state_file.exists()
 
 
 def stop_daemon(state_file: Path) -> None:

@@ -34,10 +34,22 @@ def run(args: argparse.Namespace) -> int:
     if args.idle_exit is not None and args.idle_exit <= 0:
         print("navllm: --idle-exit takes a number of minutes above 0", file=sys.stderr)
         return 2
+    from ..daemon.state import DaemonLock
+    from ..link.state import ALREADY_RUNNING
+    from ..protocol.errors import NavError
+
+    lock = DaemonLock()
+    try:
+        lock.acquire()
+    except NavError as err:
+        print(f"navllm: {err.message}", file=sys.stderr)
+        return ALREADY_RUNNING  # a host that started us on demand waits for that one instead
+    # The server's imports take most of a second: the lock comes first, so of two daemons started
+    # at once the loser learns it at once, rather than winning after the first one has stopped.
     from ..daemon.server import run as serve
     from ..settings import load
 
-    return serve(load().serve_port if args.port is None else args.port, args.idle_exit)
+    return serve(lock, load().serve_port if args.port is None else args.port, args.idle_exit)
 
 
 def run_pair(args: argparse.Namespace) -> int:

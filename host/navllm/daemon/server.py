@@ -19,9 +19,7 @@ from contextlib import suppress
 from aiohttp import web
 
 from .. import app as composition
-from ..link.state import ALREADY_RUNNING
 from ..paths import log_to
-from ..protocol.errors import NavError
 from ..wire.framing import DEFAULT_INPUT_CAP
 from .auth import CORE, LISTENING, RELAY_SECRET, Handler, Listening, authenticate, cors_headers, guard
 from .browser import browser_socket
@@ -35,6 +33,8 @@ from .state import DaemonLock
 log = logging.getLogger(__name__)
 MAX_BODY = DEFAULT_INPUT_CAP  # what the native host takes in one frame
 SHUTDOWN_GRACE = 2.0  # seconds open streams get to end on a stop
+# SIGHUP: a foreground daemon's terminal closed. Windows has no SIGHUP.
+STOP_SIGNALS = tuple(sig for sig in (signal.SIGINT, signal.SIGTERM, getattr(signal, "SIGHUP", None)) if sig is not None)
 
 
 @web.middleware
@@ -104,15 +104,9 @@ def _bound_port(runner: web.AppRunner) -> int:
     return port
 
 
-def run(port: int, idle_minutes: float | None = None) -> int:
-    """``navllm serve``: the daemon in the foreground until Ctrl-C, SIGTERM or ``idle_minutes``
-    unused; the exit status."""
-    lock = DaemonLock()
-    try:
-        lock.acquire()
-    except NavError as err:
-        print(f"navllm: {err.message}", file=sys.stderr)
-        return ALREADY_RUNNING  # a host that started us on demand waits for that one instead
+def run(lock: DaemonLock, port: int, idle_minutes: float | None = None) -> int:
+    """``navllm serve``, ``lock`` taken: the daemon in the foreground until Ctrl-C, SIGTERM, SIGHUP
+    (its terminal closed) or ``idle_minutes`` unused; the exit status."""
     log_to("daemon.log")
     try:
         return asyncio.run(_main(port, lock, idle_minutes))
@@ -120,12 +114,22 @@ def run(port: int, idle_minutes: float | None = None) -> int:
         lock.release()
 
 
+def _stop_on_signals(loop: asyncio.AbstractEventLoop, stop: asyncio.Event) -> None:
+    """Each stop signal sets ``stop``, for the rest of the process's life. Not the loop's
+    add_signal_handler: it puts the default action back when the loop closes, so a SIGTERM between
+    that and the lock's release would kill the daemon before it removes its state file."""
+
+    def on_signal(signum: int, frame: object) -> None:
+        with suppress(RuntimeError):  # the loop has closed: the daemon is already stopping
+            loop.call_soon_threadsafe(stop.set)
+
+    for sig in STOP_SIGNALS:
+        signal.signal(sig, on_signal)
+
+
 async def _main(port: int, lock: DaemonLock, idle_minutes: float | None) -> int:
     stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGINT, signal.SIGTERM):
-        with suppress(NotImplementedError):  # Windows: Ctrl-C arrives as KeyboardInterrupt instead
-            loop.add_signal_handler(sig, stop.set)
+    _stop_on_signals(asyncio.get_running_loop(), stop)
 
     def ready(bound: int, relay_secret: str) -> None:
         lock.publish(bound, relay_secret)

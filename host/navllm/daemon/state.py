@@ -4,6 +4,12 @@ The lock is an OS file lock (``flock``; ``msvcrt.locking`` on Windows), so it is
 process ends however it ends: a killed daemon leaves no lock behind. The state file (0600,
 ``link.state``) names the pid and port, for clients, for a second ``navllm serve`` to say who
 holds the lock, and for the native host, with the relay secret it authenticates with.
+
+Only the lock holder writes or removes the state file, so a daemon that loses the lock never
+touches the winner's. A file found when the lock is taken was left by a daemon that was killed
+(the lock was free, so its writer is gone): the new holder removes it at once and writes its own
+once it listens. Until then a client that reads a dead daemon's file finds its pid gone or its
+port not answering with the relay secret, and treats it as no daemon.
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ class DaemonLock:
             where = f" (pid {state.get('pid')}, port {state.get('port')})" if state else ""
             raise NavError(ErrorName.INVALID_STATE, f"navllm serve is already running{where}; one daemon per user") from None
         self._file = handle
+        state_path().unlink(missing_ok=True)  # a killed daemon's: clients stop chasing it before we listen
 
     def publish(self, port: int, relay_secret: str) -> None:
         """Say where this daemon listens (only the lock holder writes the state file)."""
@@ -47,7 +54,7 @@ class DaemonLock:
     def release(self) -> None:
         if self._file is None:
             return
-        state_path().unlink(missing_ok=True)
+        state_path().unlink(missing_ok=True)  # before the lock goes: the next holder's file is never ours to remove
         self._file.close()  # closing drops the lock
         self._file = None
 

@@ -10,17 +10,21 @@ in-process as before. Settings are read raw here: the host decides before it imp
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import os
 import sys
 import time
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from .. import PROTOCOL_VERSION
 from ..paths import config_dir
 from .state import ALREADY_RUNNING, DEFAULT_PORT, read_state
 from .websocket import TEXT, Closed, WebSocket
+
+if TYPE_CHECKING:
+    import subprocess  # only a host that starts a daemon imports it
 
 log = logging.getLogger("navllm.host")
 
@@ -31,6 +35,7 @@ BROWSER_PATH = "/api/browser"
 IDLE_MINUTES = 10  # a daemon started on demand stops this long after its last browser and request
 START_DEADLINE = 20.0  # seconds a daemon started on demand gets to answer before the host serves in-process
 ANSWER_DEADLINE = 5.0  # seconds a running daemon gets to accept the host's connection
+STOP_DEADLINE = 5.0  # seconds a daemon that lost the start race gets to end
 
 
 def settings_file() -> dict[str, Any]:
@@ -63,9 +68,11 @@ def open_link() -> WebSocket | None:
     return start_and_attach(serve_port(settings))
 
 
-def attach() -> WebSocket | None:
-    """Connect to the daemon ``daemon.json`` names, if it is alive and takes our relay secret."""
-    state = read_state()
+def attach(state: dict[str, Any] | None = None) -> WebSocket | None:
+    """Connect to the daemon ``state`` (by default ``daemon.json``) names, if it is alive and takes
+    our relay secret. A file left by a killed daemon fails here (its pid gone, or its port not
+    answering with that secret), so it counts as no daemon."""
+    state = read_state() if state is None else state
     if state is None or not _alive(state.get("pid")) or type(state.get("port")) is not int:
         return None
     try:
@@ -100,14 +107,31 @@ def start_and_attach(port: int) -> WebSocket | None:
     )
     end = time.monotonic() + START_DEADLINE
     while time.monotonic() < end:
-        link = attach()
+        state = read_state()
+        link = attach(state)
         if link is not None:
+            if state is not None and state.get("pid") != daemon.pid:
+                _stop_late_starter(daemon)
             return link
         if daemon.poll() not in (None, ALREADY_RUNNING):
             break  # it could not start (its port is taken, say); another daemon starting would have made it exit ALREADY_RUNNING
         time.sleep(0.05)
     log.warning("navllm serve did not answer within %.0f s of starting it; serving in-process", START_DEADLINE)
     return None
+
+
+def _stop_late_starter(daemon: subprocess.Popen[bytes]) -> None:
+    """Another host's daemon won the start race; ours may still be starting, too slow yet to have
+    lost the lock. Left alone, it would take the lock once the winner stops and serve nobody until
+    its --idle-exit. While the winner holds the lock ours cannot have written a state file; had it
+    taken over since, SIGTERM stops it cleanly, its file removed."""
+    import subprocess
+
+    if daemon.poll() is None:
+        log.info("navllm serve (pid %s) lost the start race; stopping it", daemon.pid)
+        daemon.terminate()
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            daemon.wait(STOP_DEADLINE)
 
 
 def _alive(pid: object) -> bool:
