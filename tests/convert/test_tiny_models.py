@@ -1,4 +1,5 @@
-"""Whole conversions of small random models: every tensor format in every role, both architectures."""
+"""Whole conversions of small random models: every tensor format in every role, every architecture
+and rope scaling, each checked against the independent numpy forward pass."""
 
 from __future__ import annotations
 
@@ -60,6 +61,50 @@ VARIANTS = {
             "ffn_down": "F16",
         },
     },
+    # Qwen3: per-head Q/K norms before half-split rotation, no biases.
+    "qwen3": {"arch": "qwen3", "tied": True, "pre": "qwen2", "types": {"attn_q": "Q4_K", "attn_k": "Q4_K", "attn_v": "Q4_K"}},
+    # YaRN: frequencies blend across the correction dimensions, cos/sin scaled by 1 + 0.1 ln 4.
+    "llama-yarn": {
+        "arch": "llama",
+        "metadata": {"rope.scaling.type": "yarn", "rope.scaling.factor": 4.0, "rope.scaling.original_context_length": 32},
+    },
+    # Mistral 7B is a llama GGUF; a declared window (shorter than the test's sequence) applies to
+    # every layer. Linear rope scaling, SentencePiece vocabulary.
+    "mistral-window": {
+        "arch": "llama",
+        "tokenizer": "llama",
+        "metadata": {"attention.sliding_window": 4, "rope.scaling.type": "linear", "rope.scaling.factor": 2.0},
+    },
+    # SmolLM3: every 4th layer has no rotary embedding.
+    "smollm3": {"arch": "smollm3", "layers": 4, "pre": "llama-bpe"},
+    # Phi-3: fused QKV and gate+up, longrope (long factors: the context exceeds the original), window.
+    "phi3": {
+        "arch": "phi3",
+        "tokenizer": "llama",
+        "tied": False,
+        "metadata": {"rope.scaling.attn_factor": 1.19, "rope.scaling.original_context_length": 64, "attention.sliding_window": 6},
+    },
+    # Phi-4-mini: partial rotary (48 of 64 dimensions), byte-level BPE.
+    "phi4-partial-rope": {"arch": "phi3", "rope_dim": 48, "metadata": {"rope.scaling.original_context_length": 4096}},
+    # Gemma 2: scaled embeddings, GELU, post-norms, every other layer in a 4-token window, small
+    # soft-caps so they matter on random weights.
+    "gemma2": {
+        "arch": "gemma2",
+        "tokenizer": "llama",
+        "metadata": {"attention.sliding_window": 4, "attn_logit_softcapping": 0.5, "final_logit_softcapping": 3.0},
+    },
+    # Gemma 3: five 4-token-window layers (rope base 10000) per global one (base 1e6, linear x8), Q/K norms.
+    "gemma3": {
+        "arch": "gemma3",
+        "tokenizer": "llama",
+        "layers": 6,
+        "metadata": {
+            "attention.sliding_window": 4,
+            "rope.freq_base": 1000000.0,
+            "rope.scaling.type": "linear",
+            "rope.scaling.factor": 8.0,
+        },
+    },
 }
 
 
@@ -76,10 +121,12 @@ def tiny(request, tmp_path_factory):
 def test_metadata_and_progress(tiny):
     name, _, out, meta, stages = tiny
     assert json.loads((out / "navllm-model.json").read_text()) == meta
-    assert meta["architecture"] == VARIANTS[name]["arch"]
-    assert (meta["layers"], meta["heads"], meta["kvHeads"], meta["headDim"]) == (2, 4, 2, 64)
-    assert meta["vocabSize"] == len(tiny_gguf.vocabulary()[0])
-    assert meta["eosTokenIds"][0] == meta["vocabSize"] - 1
+    variant = VARIANTS[name]
+    assert meta["architecture"] == variant["arch"]
+    assert (meta["layers"], meta["heads"], meta["kvHeads"], meta["headDim"]) == (variant.get("layers", 2), 4, 2, 64)
+    spm = variant.get("tokenizer") == "llama"
+    assert meta["vocabSize"] == len((tiny_gguf.spm_vocabulary if spm else tiny_gguf.vocabulary)()[0])
+    assert meta["eosTokenIds"][0] == (2 if spm else meta["vocabSize"] - 1)
     fractions = [f for f, _ in stages]
     assert fractions == sorted(fractions) and fractions[0] == 0.0 and fractions[-1] == 1.0
     assert {"reading", "weights", "writing", "done"} <= {s for _, s in stages}

@@ -80,6 +80,11 @@ def spm_vocabulary() -> tuple[list[str], list[int], list[float]]:
     return tokens, types, scores
 
 
+# What each family's GGUF carries beyond the Llama layout (llama.cpp's tensor names and keys).
+QK_NORM = ("qwen3", "gemma3")
+POST_NORMS = ("gemma2", "gemma3")
+
+
 def write(
     path: Path,
     arch: str = "llama",
@@ -89,8 +94,14 @@ def write(
     tokenizer: str = "gpt2",
     pre: str = "smollm",
     rope_freqs: bool = False,
+    layers: int = LAYERS,
+    metadata: dict[str, int | float | str] | None = None,
+    rope_dim: int | None = None,
+    chat_template: str = CHATML,
 ) -> Path:
-    """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats."""
+    """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats;
+    ``metadata`` adds keys under the architecture's prefix (``rope.scaling.type``…); ``rope_dim``
+    rotates only that many dimensions of each head."""
     import gguf
 
     types = types or {}
@@ -104,11 +115,24 @@ def write(
     writer.add_context_length(256)
     writer.add_embedding_length(HIDDEN)
     writer.add_feed_forward_length(FFN)
-    writer.add_block_count(LAYERS)
+    writer.add_block_count(layers)
     writer.add_head_count(HEADS)
     writer.add_head_count_kv(KV_HEADS)
-    writer.add_rope_freq_base(10000.0)
+    metadata = metadata or {}
+    if "rope.freq_base" not in metadata:
+        writer.add_rope_freq_base(10000.0)
     writer.add_layer_norm_rms_eps(1e-5)
+    head_dim = HIDDEN // HEADS
+    if rope_dim is not None:
+        writer.add_rope_dimension_count(rope_dim)
+    for key, value in metadata.items():
+        name = f"{arch}.{key}"
+        if isinstance(value, str):
+            writer.add_string(name, value)
+        elif isinstance(value, int):
+            writer.add_uint32(name, value)
+        else:
+            writer.add_float32(name, value)
     writer.add_vocab_size(len(tokens))
     writer.add_tokenizer_model(tokenizer)
     writer.add_token_list(tokens)
@@ -123,7 +147,7 @@ def write(
         writer.add_bos_token_id(len(tokens) - 2)
         writer.add_eos_token_id(len(tokens) - 1)
         writer.add_add_bos_token(False)
-    writer.add_chat_template(CHATML)
+    writer.add_chat_template(chat_template)
 
     def add(name: str, n: int, k: int, default: str):
         kind = types.get(name.split(".")[-2] if name.startswith("blk.") else name.split(".")[0], default)
@@ -133,23 +157,39 @@ def write(
     def norm(name: str, size: int):
         writer.add_tensor(name, rng.uniform(0.8, 1.2, size).astype(np.float32))
 
-    head_dim = HIDDEN // HEADS
+    rotated = rope_dim or head_dim
     if rope_freqs:  # Llama 3.1-style per-frequency divisors
-        writer.add_tensor("rope_freqs.weight", np.linspace(1.0, 8.0, head_dim // 2, dtype=np.float32))
+        writer.add_tensor("rope_freqs.weight", np.linspace(1.0, 8.0, rotated // 2, dtype=np.float32))
+    if arch == "phi3":  # longrope: per-frequency divisors for long and short contexts
+        writer.add_tensor("rope_factors_long.weight", np.linspace(1.0, 6.0, rotated // 2, dtype=np.float32))
+        writer.add_tensor("rope_factors_short.weight", np.linspace(1.0, 1.5, rotated // 2, dtype=np.float32))
     add("token_embd.weight", len(tokens), HIDDEN, "Q8_0")
-    for i in range(LAYERS):
+    kv = KV_HEADS * head_dim
+    for i in range(layers):
         p = f"blk.{i}."
         norm(p + "attn_norm.weight", HIDDEN)
-        add(p + "attn_q.weight", HIDDEN, HIDDEN, "Q4_1")
-        add(p + "attn_k.weight", KV_HEADS * head_dim, HIDDEN, "Q4_1")
-        add(p + "attn_v.weight", KV_HEADS * head_dim, HIDDEN, "Q4_1")
+        if arch == "phi3":
+            add(p + "attn_qkv.weight", HIDDEN + 2 * kv, HIDDEN, "Q4_1")
+        else:
+            add(p + "attn_q.weight", HIDDEN, HIDDEN, "Q4_1")
+            add(p + "attn_k.weight", kv, HIDDEN, "Q4_1")
+            add(p + "attn_v.weight", kv, HIDDEN, "Q4_1")
         if arch == "qwen2":
-            for t, size in (("q", HIDDEN), ("k", KV_HEADS * head_dim), ("v", KV_HEADS * head_dim)):
+            for t, size in (("q", HIDDEN), ("k", kv), ("v", kv)):
                 writer.add_tensor(p + f"attn_{t}.bias", rng.normal(0, 0.1, size).astype(np.float32))
+        if arch in QK_NORM:
+            norm(p + "attn_q_norm.weight", head_dim)
+            norm(p + "attn_k_norm.weight", head_dim)
         add(p + "attn_output.weight", HIDDEN, HIDDEN, "Q4_1")
+        if arch in POST_NORMS:
+            norm(p + "post_attention_norm.weight", HIDDEN)
+            norm(p + "post_ffw_norm.weight", HIDDEN)
         norm(p + "ffn_norm.weight", HIDDEN)
-        add(p + "ffn_gate.weight", FFN, HIDDEN, "Q4_1")
-        add(p + "ffn_up.weight", FFN, HIDDEN, "Q4_1")
+        if arch == "phi3":  # gate and up stacked
+            add(p + "ffn_up.weight", 2 * FFN, HIDDEN, "Q4_1")
+        else:
+            add(p + "ffn_gate.weight", FFN, HIDDEN, "Q4_1")
+            add(p + "ffn_up.weight", FFN, HIDDEN, "Q4_1")
         add(p + "ffn_down.weight", HIDDEN, FFN, "Q4_1")
     norm("output_norm.weight", HIDDEN)
     if not tied:

@@ -119,11 +119,16 @@ def _check_tensors(src: GGUFSource, spec: ModelSpec) -> None:
     """Fail before any heavy work on a missing tensor or a format we cannot map exactly."""
     from . import quants
 
-    needed = ["token_embd.weight", "output_norm.weight"] + [
-        f"blk.{i}.{t}.weight"
-        for i in range(spec.layers)
-        for t in ("attn_norm", "attn_q", "attn_k", "attn_v", "attn_output", "ffn_norm", "ffn_gate", "ffn_up", "ffn_down")
-    ]
+    needed = ["token_embd.weight", "output_norm.weight"]
+    for i in range(spec.layers):
+        p = f"blk.{i}."
+        fused_qkv = spec.architecture == "phi3" and p + "attn_qkv.weight" in src.tensors
+        parts = ["attn_norm", "attn_output", "ffn_norm", "ffn_up", "ffn_down"]
+        parts += ["attn_qkv"] if fused_qkv else ["attn_q", "attn_k", "attn_v"]
+        parts += [] if spec.architecture == "phi3" else ["ffn_gate"]  # Phi-3 fuses gate and up into ffn_up
+        parts += ["attn_q_norm", "attn_k_norm"] if spec.family.qk_norm else []
+        parts += ["post_attention_norm", "post_ffw_norm"] if spec.family.post_norms else []
+        needed += [f"{p}{t}.weight" for t in parts]
     missing = [n for n in needed if n not in src.tensors]
     if missing:
         raise NavError(ErrorName.DATA, f"{src.path.name} lacks tensor {missing[0]} for a {spec.architecture} model")

@@ -1,8 +1,9 @@
 """The Llama-family decoder as an ONNX graph on onnxruntime's fused contrib ops, straight from GGUF tensors.
 
 Per layer: SkipSimplifiedLayerNormalization → QKV MatMulNBits (fused when the three share a format)
-→ GroupQueryAttention (KV cache, in-op rotary) → output MatMulNBits → skip-norm → gate+up fused
-MatMulNBits → SiLU·up → down MatMulNBits. The embedding is GatherBlockQuantized over the same bytes
+→ [per-head Q/K norms] → GroupQueryAttention (KV cache, in-op rotary unless the layer has none,
+sliding window, score scale and soft-cap as the spec says) → output MatMulNBits → [post-norm] →
+skip-norm → gate+up fused MatMulNBits → SiLU·up or GELU·up → down MatMulNBits → [post-norm]. The embedding is GatherBlockQuantized over the same bytes
 the (tied) lm_head reads, and the head only sees the last ``logits_to_keep`` positions; its best
 RESCORED candidates are recomputed exactly in fp32 (``GraphBuilder.head``).
 """
@@ -245,33 +246,29 @@ def build(
     seqlens_k = g.op("Cast", [g.op("Sub", [total64, g.const([1])], "mask/last")], "seqlens_k", to=TensorProto.INT32)
     total = g.op("Cast", [g.op("Shape", [mask], "mask/shape", start=1, end=2)], "total_len", to=TensorProto.INT32)
     total = g.op("Squeeze", [total], "total_sequence_length")
-    cos_table, sin_table = spec.rope_tables(src)
-    cos, sin = g.init("cos_cache", cos_table), g.init("sin_cache", sin_table)
+    tables = {False: spec.rope_tables(src)}
+    if spec.local_rope_theta:
+        tables[True] = spec.rope_tables(src, local=True)
+    caches = {local: (g.init("cos_cache", cos), g.init("sin_cache", sin)) for local, (cos, sin) in tables.items()}
 
     # Embedding (and lm_head, which reuses the bytes when the embedding is tied).
     embd = load_weight(src, "token_embd.weight")
     x, embd_bytes = g.embedding(input_ids, embd, spec.hidden)
+    if spec.family.embed_scaled:
+        x = g.op("Mul", [x, g.const(np.sqrt(spec.hidden), np.float32)], "embed/scaled")
 
     def norm_weight(name: str) -> str:
         return g.init(name, quants.dense(src.tensor_type(name), src.raw(name), 1, src.shape(name)[-1]).reshape(-1))
 
+    def rms(x: str, name: str, base: str) -> str:
+        return g.op("SimplifiedLayerNormalization", [x, norm_weight(name)], base, epsilon=spec.rms_eps, axis=-1, stash_type=1)
+
     residual = x
-    normed = g.op(
-        "SimplifiedLayerNormalization",
-        [x, norm_weight("blk.0.attn_norm.weight")],
-        "blk.0/attn_norm",
-        epsilon=spec.rms_eps,
-        axis=-1,
-        stash_type=1,
-    )
+    normed = rms(x, "blk.0.attn_norm.weight", "blk.0/attn_norm")
     for i in range(spec.layers):
         p = f"blk.{i}"
         # Attention.
-        qkv_ws = [load_weight(src, f"{p}.attn_{t}.weight") for t in "qkv"]
-        qkv = g.linears(normed, qkv_ws, f"{p}.attn_qkv")
-        biases = [f"{p}.attn_{t}.bias" for t in "qkv"]
-        if any(b in src.tensors for b in biases):
-            qkv = _add_biases(g, src, qkv, biases, f"{p}.attn_qkv")
+        q, k, v = _qkv(g, src, spec, normed, p, rms)
         past_k, past_v = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
         present_k, present_v = f"present.{i}.key", f"present.{i}.value"
         for name in (past_k, past_v):
@@ -281,7 +278,17 @@ def build(
                 helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, spec.kv_heads, "present_sequence_length", spec.head_dim])
             )
         g._names.update([past_k, past_v, present_k, present_v])
-        q, k, v = qkv if len(qkv) == 3 else (qkv[0], "", "")
+        rotary = spec.rotates(i)
+        attrs: dict[str, Any] = {"do_rotary": int(rotary)}
+        if rotary:
+            attrs["rotary_interleaved"] = int(spec.rope_interleaved)
+        if spec.local(i):  # the window's length in keys, the current one included, as in llama.cpp
+            attrs["local_window_size"] = spec.window
+        if spec.query_scale:
+            attrs["scale"] = spec.query_scale
+        if spec.attn_softcap:
+            attrs["softcap"] = spec.attn_softcap
+        cos, sin = caches[spec.local(i) and bool(spec.local_rope_theta)] if rotary else ("", "")
         attn = g.ops(
             "GroupQueryAttention",
             [q, k, v, past_k, past_v, seqlens_k, total, cos, sin],
@@ -290,11 +297,12 @@ def build(
             domain=MS,
             num_heads=spec.heads,
             kv_num_heads=spec.kv_heads,
-            do_rotary=1,
-            rotary_interleaved=int(spec.rope_interleaved),
             fixed=(None, present_k, present_v),
+            **attrs,
         )
         out = g.linear(attn[0], load_weight(src, f"{p}.attn_output.weight"), f"{p}.attn_output")
+        if spec.family.post_norms:
+            out = rms(out, f"{p}.post_attention_norm.weight", f"{p}/post_attention_norm")
         normed, _, _, residual = g.ops(
             "SkipSimplifiedLayerNormalization",
             [out, residual, norm_weight(f"{p}.ffn_norm.weight")],
@@ -303,13 +311,19 @@ def build(
             domain=MS,
             epsilon=spec.rms_eps,
         )
-        # SwiGLU MLP.
-        gate_up = g.linears(normed, [load_weight(src, f"{p}.ffn_{t}.weight") for t in ("gate", "up")], f"{p}.ffn_gate_up")
+        # Gated MLP: gate and up fused (Phi-3 stores them as one ffn_up).
+        names = [f"{p}.ffn_up.weight"] if f"{p}.ffn_gate.weight" not in src.tensors else [f"{p}.ffn_{t}.weight" for t in ("gate", "up")]
+        gate_up = g.linears(normed, [load_weight(src, n) for n in names], f"{p}.ffn_gate_up")
         if len(gate_up) == 1:
             gate_up = g.ops("Split", [gate_up[0], g.const([spec.ffn, spec.ffn])], f"{p}/ffn_split", outputs=2, axis=-1)
         gate, up = gate_up
-        act = g.op("Mul", [gate, g.op("Sigmoid", [gate], f"{p}/ffn_sigmoid")], f"{p}/ffn_silu")
+        if spec.family.gelu:
+            act = g.op("Gelu", [gate], f"{p}/ffn_gelu", approximate="tanh")
+        else:
+            act = g.op("Mul", [gate, g.op("Sigmoid", [gate], f"{p}/ffn_sigmoid")], f"{p}/ffn_silu")
         hidden = g.linear(g.op("Mul", [act, up], f"{p}/ffn_gated"), load_weight(src, f"{p}.ffn_down.weight"), f"{p}.ffn_down")
+        if spec.family.post_norms:
+            hidden = rms(hidden, f"{p}.post_ffw_norm.weight", f"{p}/post_ffw_norm")
         if i + 1 < spec.layers:
             normed, _, _, residual = g.ops(
                 "SkipSimplifiedLayerNormalization",
@@ -336,8 +350,37 @@ def build(
     )
     tied = "output.weight" not in src.tensors
     logits = g.head(final, embd if tied else load_weight(src, "output.weight"), embd_bytes if tied else None)
+    if spec.final_softcap:  # Gemma 2: cap · tanh(logits / cap)
+        cap = g.const(spec.final_softcap, np.float32)
+        logits = g.op("Mul", [g.op("Tanh", [g.op("Div", [logits, cap], "softcap/div")], "softcap/tanh"), cap], "softcap")
     g.graph.node.append(helper.make_node("Identity", [logits], ["logits"], name="logits"))
     return g.finish("navllm-" + spec.architecture, inputs, outputs)
+
+
+def _qkv(g: GraphBuilder, src: GGUFSource, spec: ModelSpec, normed: str, p: str, rms: Callable[[str, str, str], str]) -> list[str]:
+    """Q, K and V of layer ``p`` for GroupQueryAttention: packed as [q, "", ""] when one fused
+    projection feeds it whole, else three tensors (biases added, per-head norms applied)."""
+    if f"{p}.attn_qkv.weight" in src.tensors:  # Phi-3's fused projection
+        qkv = [g.linear(normed, load_weight(src, f"{p}.attn_qkv.weight"), f"{p}.attn_qkv")]
+    else:
+        qkv = g.linears(normed, [load_weight(src, f"{p}.attn_{t}.weight") for t in "qkv"], f"{p}.attn_qkv")
+        biases = [f"{p}.attn_{t}.bias" for t in "qkv"]
+        if any(b in src.tensors for b in biases):
+            qkv = _add_biases(g, src, qkv, biases, f"{p}.attn_qkv")
+    if not spec.family.qk_norm:
+        return qkv if len(qkv) == 3 else [qkv[0], "", ""]
+    if len(qkv) == 1:
+        q_size, kv_size = spec.heads * spec.head_dim, spec.kv_heads * spec.head_dim
+        qkv = g.ops("Split", [qkv[0], g.const([q_size, kv_size, kv_size])], f"{p}/qkv_split", outputs=3, axis=-1)
+    q, k, v = qkv
+    # RMS norm over each head's vector: [1, S, H·D] → [1, S, H, D] → norm → back.
+    heads_shape, flat = g.const([0, 0, -1, spec.head_dim]), g.const([0, 0, -1])
+    normed_qk = []
+    for y, t in ((q, "q"), (k, "k")):
+        per_head = g.op("Reshape", [y, heads_shape], f"{p}/{t}_heads")
+        y = rms(per_head, f"{p}.attn_{t}_norm.weight", f"{p}/attn_{t}_norm")
+        normed_qk.append(g.op("Reshape", [y, flat], f"{p}/{t}_flat"))
+    return [*normed_qk, v]
 
 
 def _add_biases(g: GraphBuilder, src: GGUFSource, qkv: list[str], biases: list[str], base: str) -> list[str]:
