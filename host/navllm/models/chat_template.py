@@ -6,8 +6,10 @@ prompt with it, and the local benchmark builds its prompt with it.
 
 The template comes from a downloaded file, so it runs in jinja2's immutable sandbox: it can format
 strings and loop over messages, but cannot reach Python attributes or mutate what it is given.
-Globals match what Hugging Face templates expect: ``raise_exception``, ``bos_token``,
-``eos_token``, ``add_generation_prompt``, ``strftime_now``.
+Globals and extensions match what Hugging Face renders templates with: ``raise_exception``,
+``bos_token``, ``eos_token``, ``add_generation_prompt``, ``strftime_now``, ``namespace``, loop
+controls (``break``, ``continue``: Llama and Qwen tool templates) and the ``{% generation %}``
+marker around assistant text (SmolLM3), rendered as its body.
 """
 
 from __future__ import annotations
@@ -19,12 +21,33 @@ from typing import Any, NoReturn
 from ..protocol.errors import ErrorName, NavError
 
 
+def _generation_extension() -> type:
+    from jinja2.ext import Extension
+
+    class Generation(Extension):
+        """``{% generation %}…{% endgeneration %}``: Hugging Face's marker of the text an assistant
+        turn generates (for training masks); rendering it is rendering its body."""
+
+        tags = frozenset({"generation"})
+
+        def parse(self, parser: Any) -> Any:
+            next(parser.stream)
+            return parser.parse_statements(("name:endgeneration",), drop_needle=True)
+
+    return Generation
+
+
 class ChatTemplate:
     def __init__(self, template: str, bos: str | None, eos: str | None):
         from jinja2 import TemplateSyntaxError
         from jinja2.sandbox import ImmutableSandboxedEnvironment
 
-        env = ImmutableSandboxedEnvironment(trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=False)
+        env = ImmutableSandboxedEnvironment(
+            trim_blocks=True,
+            lstrip_blocks=True,
+            keep_trailing_newline=False,
+            extensions=["jinja2.ext.loopcontrols", _generation_extension()],
+        )
         env.filters["tojson"] = _tojson
         env.globals.update(raise_exception=_raise, strftime_now=lambda fmt: datetime.now().strftime(fmt))
         try:
