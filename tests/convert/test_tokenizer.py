@@ -257,6 +257,10 @@ def test_decode_round_trips(pair):
         # Llama 3: digits in threes, contractions in either case, one non-letter may lead a word.
         ("llama-bpe", ["abc", "Ġ", "123", "45", "ĠI", "'M", "Ġ", "Ġ!?"]),
         ("qwen2", ["abc", "Ġ", "1", "2", "3", "4", "5", "ĠI", "'M", "Ġ", "Ġ!?"]),
+        # Mistral Nemo: case-aware words, no contractions, digits one by one.
+        ("tekken", ["abc", "Ġ", "1", "2", "3", "4", "5", "ĠI", "'M", "Ġ", "Ġ!?"]),
+        # Phi-4-mini (o200k): case-aware words keep their contraction (any case), digits in threes.
+        ("gpt-4o", ["abc", "Ġ", "123", "45", "ĠI'M", "Ġ", "Ġ!?"]),
     ],
 )
 def test_pre_tokenizer_follows_llama_cpp_regexes(tmp_path, pre, pieces):

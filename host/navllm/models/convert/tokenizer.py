@@ -23,6 +23,14 @@ GPT2 = r"'s|'t|'re|'ve|'m|'ll|'d| ?\p{L}+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\s+(?!\S)|
 _CONTRACTIONS = r"(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])"
 LLAMA3 = _CONTRACTIONS + r"|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}{1,3}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
 QWEN2 = _CONTRACTIONS + r"|[^\r\n\p{L}\p{N}]?\p{L}+|\p{N}| ?[^\s\p{L}\p{N}]+[\r\n]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+# The regexes of the models' own tokenizer.json, which llama.cpp transcribes for its engine.
+_UPPER, _LOWER = r"[\p{Lu}\p{Lt}\p{Lm}\p{Lo}\p{M}]", r"[\p{Ll}\p{Lm}\p{Lo}\p{M}]"
+_TAIL = r"| ?[^\s\p{L}\p{N}]+[\r\n/]*|\s*[\r\n]+|\s+(?!\S)|\s+"
+TEKKEN = rf"[^\r\n\p{{L}}\p{{N}}]?{_UPPER}*{_LOWER}+|[^\r\n\p{{L}}\p{{N}}]?{_UPPER}+{_LOWER}*|\p{{N}}{_TAIL}"  # Mistral Nemo
+_CASELESS = r"(?i:'s|'t|'re|'ve|'m|'ll|'d)?"
+GPT4O = (  # Phi-4-mini
+    rf"[^\r\n\p{{L}}\p{{N}}]?{_UPPER}*{_LOWER}+{_CASELESS}|[^\r\n\p{{L}}\p{{N}}]?{_UPPER}+{_LOWER}*{_CASELESS}|\p{{N}}{{1,3}}{_TAIL}"
+)
 
 # tokenizer.ggml.pre → (regexes applied one after another, whole-word lookup before merging)
 PRE_TOKENIZERS = {
@@ -33,12 +41,14 @@ PRE_TOKENIZERS = {
     "llama-bpe": ([LLAMA3], True),
     "llama3": ([LLAMA3], True),
     "qwen2": ([QWEN2], False),
+    "tekken": ([TEKKEN], True),
+    "gpt-4o": ([GPT4O], False),
 }
 
 # llama.cpp token types
 NORMAL, UNKNOWN, CONTROL, USER_DEFINED, BYTE = 1, 2, 3, 4, 6
-# Control tokens that end a turn or a document in the families we convert (ChatML, Llama 3).
-END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|eom_id|>")
+# Control tokens that end a turn or a document in the families we convert (ChatML, Llama 3, Gemma, Phi-3).
+END_TOKENS = ("<|im_end|>", "<|endoftext|>", "<|eot_id|>", "<|end_of_text|>", "<|eom_id|>", "<end_of_turn>", "<|end|>")
 
 
 def build_tokenizer(src: GGUFSource) -> Tokenizer:
@@ -125,7 +135,7 @@ def special_ids(src: GGUFSource) -> dict[str, Any]:
     eos_ids += [i for i, (t, typ) in enumerate(zip(tokens, types, strict=True)) if t in END_TOKENS and typ == CONTROL and i not in eos_ids]
     add_bos = src.get("tokenizer.ggml.add_bos_token")
     if add_bos is None:  # llama.cpp's default per pre-tokenizer
-        llama_default = src.require("tokenizer.ggml.model") == "llama" or src.get("tokenizer.ggml.pre") in ("llama-bpe", "llama3")
+        llama_default = src.require("tokenizer.ggml.model") == "llama" or src.get("tokenizer.ggml.pre") in ("llama-bpe", "llama3", "tekken")
         add_bos = bos is not None and llama_default
     return {
         "bosTokenId": None if bos is None else int(bos),
