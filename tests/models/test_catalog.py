@@ -76,12 +76,13 @@ def test_sizes_and_ram_follow_the_documented_formulas():
     e = entry()
     # Q4_K_M: 85 % Q4_K (4.5 bits in the file, 6 converted) and 15 % Q6_K (6.5625 and 10).
     assert e.file_bytes == round(1e9 * (0.85 * 4.5 + 0.15 * 6.5625) / 8)
-    assert e.weight_bytes == round(1e9 * (0.85 * 6 + 0.15 * 10) / 8)
+    assert e.weight_bytes == round(e.file_bytes * (0.85 * 6 + 0.15 * 10) / (0.85 * 4.5 + 0.15 * 6.5625))
     assert e.kv_bytes == 2 * 16 * 8 * 64 * 4 * 4096
     assert e.ram_bytes == e.weight_bytes + e.kv_bytes + catalog.RUNTIME_BYTES
     assert entry(context=1024).kv_bytes == 2 * 16 * 8 * 64 * 4 * 1024  # never more than the model's own context
     exact = entry(size_bytes=123_456_789)
     assert exact.file_bytes == 123_456_789 and not exact.wire()["sizeEstimated"] and e.wire()["sizeEstimated"]
+    assert exact.weight_bytes == round(123_456_789 * e.weight_bytes / e.file_bytes)  # the known size, grown alike
 
 
 @pytest.mark.parametrize(

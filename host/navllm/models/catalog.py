@@ -92,8 +92,10 @@ class Entry(BaseModel):
 
     @property
     def weight_bytes(self) -> int:
-        """The converted model's weights, all of which the engine keeps in memory."""
-        return round(self.parameters * _bits(self.quant, CONVERTED_BITS) / 8)
+        """The converted model's weights, all of which the engine keeps in memory: the file grown
+        by the ratio of converted to GGUF bits (the file's exact size, when known, carries what
+        the parameter count misses, such as embeddings kept at higher precision)."""
+        return round(self.file_bytes * _bits(self.quant, CONVERTED_BITS) / _bits(self.quant, GGUF_BITS))
 
     @property
     def kv_bytes(self) -> int:
