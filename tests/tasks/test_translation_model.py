@@ -7,6 +7,7 @@ host's output must be exactly what CTranslate2 makes of the same input."""
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import shutil
 import threading
 import time
@@ -23,6 +24,7 @@ from tests.models.servers import FileServer, HubRepo, hub
 from tests.tasks.conftest import TaskHost, write_settings
 from tests.tasks.tiny_translation import build
 
+find_spec = importlib.util.find_spec
 EN_DE = {"kind": "translator", "sourceLanguage": "en", "targetLanguage": "de"}
 SENTENCE = "Good morning, the cat sleeps on the mat."
 
@@ -100,6 +102,16 @@ def test_a_folder_that_is_no_translation_model_is_refused_by_name(tmp_path, tiny
         ModelStore(tmp_path / "models").pull(f"folder:{broken}")
     assert refused.value.name == "DataError" and str(broken) in refused.value.message and "source.spm" in refused.value.message
     assert ModelStore(tmp_path / "models").list() == []
+
+
+def test_without_the_runtime_an_install_says_what_to_install(tmp_path, tiny_model, monkeypatch):
+    import navllm.models.translation
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name, *args: None if name == "ctranslate2" else find_spec(name, *args))
+    assert navllm.models.translation.runtime_missing() is not None
+    with pytest.raises(NavError) as refused:
+        ModelStore(tmp_path / "models").pull(f"folder:{tiny_model}")
+    assert refused.value.name == "NotSupportedError" and "pip install 'navllm[translation]'" in refused.value.message
 
 
 def test_a_hub_repository_in_ctranslate2_layout_is_pulled(tmp_path, tiny_model, monkeypatch):

@@ -9,6 +9,7 @@ or else from its name, as Opus-MT names its models (``opus-mt-en-de``, ``opus-mt
 
 from __future__ import annotations
 
+import importlib.util
 import itertools
 import json
 import os
@@ -28,6 +29,14 @@ MAX_CONFIG = 1 << 20
 CODE = re.compile(r"^[a-z]{2,3}$")  # an ISO 639 language code, as Opus-MT names its pairs
 
 Pair = tuple[str, str]
+
+
+def runtime_missing() -> str | None:
+    """Why translation models cannot run here (the optional extra is not installed), or None."""
+    missing = [m for m in ("ctranslate2", "sentencepiece") if importlib.util.find_spec(m) is None]
+    if not missing:
+        return None
+    return f"translation models run on CTranslate2 and SentencePiece, and {' and '.join(missing)} is not installed: pip install 'navllm[translation]'"
 
 
 def pair(value: Any) -> Pair | None:
@@ -68,7 +77,10 @@ def install(folder: Path, out: Path, names: Sequence[str]) -> None:
 
 
 def check(folder: Path) -> None:
-    """DataError naming the folder and what it lacks unless it holds a CTranslate2 translation model."""
+    """DataError naming the folder and what it lacks unless it holds a CTranslate2 translation model
+    (NotSupportedError when this machine cannot run one)."""
+    if missing_runtime := runtime_missing():
+        raise NavError(ErrorName.NOT_SUPPORTED, missing_runtime)
     missing = [f for f in FILES if not (folder / f).is_file()]
     shared = any((folder / f"shared_vocabulary.{ext}").is_file() for ext in ("json", "txt"))
     sided = all(any((folder / f"{side}_vocabulary.{ext}").is_file() for ext in ("json", "txt")) for side in ("source", "target"))

@@ -24,7 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from ..models.store import InstalledModel, ModelStore
-from ..models.translation import Pair
+from ..models.translation import Pair, runtime_missing
 from ..protocol.common import Availability, Constraint, Message, ToolSpec
 from ..protocol.errors import ErrorName, NavError
 from ..protocol.page import CoreOptions
@@ -36,22 +36,11 @@ NAME = "translation"  # the provider a dedicated model is granted and logged as 
 MAX_INPUT = 512  # tokens of input per call, as the model's tokenizer counts them: Opus-MT's trained positions; the inputQuota
 DEADLINE = 120.0  # seconds one translation may take
 MAX_LOADED = 2  # models kept loaded; the least recently opened beyond it is released
-INSTALL_HINT = "pip install 'navllm[translation]'"
 
 
 def max_output(input_tokens: int) -> int:
     """The most tokens a line's translation may take: room for a longer language, not for a loop."""
     return min(1024, 2 * input_tokens + 16)
-
-
-def runtime_missing() -> str | None:
-    """Why the translation runtime cannot load, or None when it can."""
-    try:
-        import ctranslate2  # type: ignore[import-untyped]  # noqa: F401
-        import sentencepiece  # noqa: F401
-    except ImportError as exc:
-        return f"a translation model needs CTranslate2 and SentencePiece ({exc}); {INSTALL_HINT}"
-    return None
 
 
 @dataclass(frozen=True)
@@ -141,7 +130,7 @@ class TranslationModels:
 
 
 def _load(installed: InstalledModel) -> Loaded:
-    import ctranslate2
+    import ctranslate2  # type: ignore[import-untyped]  # publishes no type information
     import sentencepiece
 
     try:
