@@ -36,6 +36,9 @@ class Templated(EchoConversation):
 class Provider:
     name = "templated"
 
+    async def availability(self, options: Any) -> str:
+        return "available"
+
 
 class Router:
     def __init__(self, window: int) -> None:
