@@ -141,3 +141,19 @@ def test_page_images_and_audio_reach_each_api_in_its_documented_shape(navllm_hom
             assert plain.generations() == []
         finally:
             host.proc.close()
+
+
+def test_a_page_allowed_only_the_local_model_is_asked_about_one_that_reads_images(navllm_home):
+    with FakeOpenAI() as seer:
+        host = HostSession(navllm_home, providers=[{"name": "local", "kind": "local"}])
+        try:
+            host.admin("providers.add", provider=openai_entry("seer", seer))
+            host.admin("grants.set", origin=PAGE["origin"], state="granted", providers=["local"])
+            asked = host.call("create", PAGE, options=EXPECT_IMAGE)
+            assert asked["type"] == "permission_required", asked
+            assert asked["ask"]["providers"] == ["seer"], asked
+            host.admin("grants.set", origin=PAGE["origin"], state="granted", providers=["local", "seer"])
+            created = host.call("create", PAGE, options=EXPECT_IMAGE)
+            assert created["data"]["provider"] == "seer", created
+        finally:
+            host.proc.close()

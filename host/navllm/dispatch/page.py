@@ -16,6 +16,7 @@ from ..protocol.page import (
     Append,
     Availability,
     Clone,
+    CoreOptions,
     CreateSession,
     Destroy,
     Embed,
@@ -81,15 +82,27 @@ class PageHandlers:
         granted = self.gate.granted(req.caller, candidates)
         return (granted[0].sampling_limits() if granted else DEFAULT_LIMITS).wire()
 
-    async def _admitted(self, caller: Caller, action: Action, options: ModelChoice | None) -> list[Provider]:
+    async def _admitted(
+        self, caller: Caller, action: Action, options: ModelChoice | None, serving: CoreOptions | None = None
+    ) -> list[Provider]:
+        """The providers the caller may use now; with ``serving``, only those that can serve those options
+        (expected image input, say), so a permission prompt asks for a provider that can."""
         candidates = self.router.candidates(options)
         if not candidates:
             raise NavError(ErrorName.NOT_SUPPORTED, "no model is configured; add one in navllm's settings")
+        if serving is not None:
+            candidates = [p for p in candidates if await p.availability(serving) != "unavailable"]
+            if not candidates:
+                raise NavError(
+                    ErrorName.NOT_SUPPORTED,
+                    "none of the providers in navllm's settings can serve these options (the expected inputs, outputs "
+                    "or languages, or a missing API key); add or enable one that can",
+                )
         return await self.gate.admit(caller, action, candidates)
 
     async def create(self, req: CreateSession, out: Responder) -> dict[str, Any]:
         started = time.monotonic()
-        providers = await self._admitted(req.caller, "create", req.options)
+        providers = await self._admitted(req.caller, "create", req.options, serving=req.options)
         out.progress(0.0)
         conversation, provider = await self.router.open(providers, req.options, out.progress)
         out.progress(1.0)
