@@ -23,25 +23,25 @@ async function browserLabel() {
 // The daemon's refusals of a pairing: a wrong code (the third voids it), an expired or unknown one.
 const NAMES = { 403: "NotAllowedError", 404: "NotFoundError" };
 
-/** POST JSON to the daemon; the reply's JSON, or an error saying what went wrong in plain words. */
-async function postDaemon(path, body) {
+/** POST JSON to the daemon (with `token` as the bearer, if given); the reply's JSON, or an error
+ * saying what went wrong in plain words (`status` on it when the daemon answered). */
+async function postDaemon(path, body, token) {
   const port = await daemonPort();
+  const headers = { "Content-Type": "application/json", ...(token ? { Authorization: `Bearer ${token}` } : {}) };
   let response;
   try {
-    response = await fetch(`http://127.0.0.1:${port}${path}`, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body),
-      credentials: "omit",
-    });
+    response = await fetch(`http://127.0.0.1:${port}${path}`, { method: "POST", headers, body: JSON.stringify(body), credentials: "omit" });
   } catch {
     throw failure("NetworkError", `navllm serve isn't running on port ${port}: start it with \`navllm serve\``);
   }
   if (response.ok) return response.json();
   const said = (await response.json().catch(() => null))?.error?.message;
   const capitalised = said && said.charAt(0).toUpperCase() + said.slice(1);
-  throw failure(NAMES[response.status] ?? "OperationError", capitalised || `navllm serve answered ${response.status}`);
+  const err = failure(NAMES[response.status] ?? "OperationError", capitalised || `navllm serve answered ${response.status}`);
+  throw Object.assign(err, { status: response.status });
 }
+
+const REVOKED = 401; // the daemon knows the token no more: revoked already (`navllm tokens revoke`)
 
 const ACTIONS = {
   async state() {
@@ -59,7 +59,20 @@ const ACTIONS = {
     await api.storage.local.set({ [PAIRING_KEY]: { token: paired.token, name: paired.name } });
     return { name: paired.name };
   },
+  // The daemon revokes the token first, so a copy of it opens nothing; while the daemon cannot be
+  // reached the pairing is kept, since forgetting it here alone would leave its token working there.
   async forget() {
+    const paired = await pairing();
+    if (paired) {
+      try {
+        await postDaemon("/api/pair/forget", {}, paired.token);
+      } catch (err) {
+        if (err.status !== REVOKED) {
+          err.message = `${err.message}. The pairing is kept until navllm serve revokes it (or run \`navllm tokens revoke ${paired.name}\`)`;
+          throw err;
+        }
+      }
+    }
     await api.storage.local.remove(PAIRING_KEY);
     closeDaemonTransport("the pairing with navllm serve was forgotten");
     return {};

@@ -1,19 +1,23 @@
 """The transport fallback in real Chromium and Firefox ESR: a profile with no native host registered
 (as a Snap or Flatpak browser, which may not start one) reaches the host through ``navllm serve``
 once the side panel paired it, the code read from ``navllm pair`` as the user reads it. Forgetting
-the pairing fails pages' calls with the documented error; registering the native host brings the
-native path back on the next connect."""
+the pairing revokes its token in the daemon (a copy of it is refused: 4401 on the socket, 401 over
+HTTP), and is refused while the daemon cannot be reached; pages' calls then fail with the
+documented error; registering the native host brings the native path back on the next connect."""
 
 from __future__ import annotations
 
+import http.client
+import json
 import socket
 from collections.abc import Iterator
 
 import pytest
 
 from navllm.devtools.browsers import Browser, Chromium, Firefox, Tab, install_host
+from navllm.link.websocket import TEXT, Closed, WebSocket
 from navllm.providers.echo import PREAMBLE
-from tests.support.daemon_process import Daemon, write_settings
+from tests.support.daemon_process import Daemon, navllm, write_settings
 
 pytestmark = pytest.mark.browser
 
@@ -141,9 +145,55 @@ def test_the_panel_pairs_and_pages_reach_the_host_through_navllm_serve(unregiste
     assert page.run(PROMPT, "hello") == {"text": PREAMBLE + "hello"}
 
 
-def test_a_wrong_code_is_refused_plainly(unregistered, daemon, panel):
+def copied_socket(port: int, token: str) -> WebSocket:
+    """navllm serve's browser socket opened with ``token``, as someone who copied it would."""
+    link = WebSocket.connect(port, "/api/browser", WAIT_MS / 1000)
+    link.send(json.dumps({"type": "auth", "token": token}).encode(), TEXT)
+    return link
+
+
+def closed_with(link: WebSocket) -> int | None:
+    with pytest.raises(Closed) as closed:
+        link.receive()
+    return closed.value.code
+
+
+def forget_over_http(port: int, token: str, origin: str) -> int:
+    """``POST /api/pair/forget`` with ``token``: the status navllm serve answers."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=WAIT_MS / 1000)
+    try:
+        conn.request("POST", "/api/pair/forget", b"{}", {"Authorization": f"Bearer {token}", "Origin": origin})
+        return conn.getresponse().status
+    finally:
+        conn.close()
+
+
+def test_forgetting_the_pairing_revokes_its_token_in_navllm_serve(unregistered, daemon, panel):
+    token, _, _ = panel.run(TOKEN_REACH)
+    name = wait_for(panel, "#paired", "Paired as ").removeprefix("Paired as ").removesuffix(".")
+    copied = copied_socket(daemon.port, token)
+    assert json.loads(copied.receive())["ok"] is True
+    # navllm serve out of reach: the pairing is kept, since its token would still work there.
+    panel.run(TYPE, "#local-service input[type=number]", str(closed_port()))
+    wait_for(panel, "#local-service-message", "Saved.")
     panel.run(CLICK, "Forget pairing")
     panel.run(CLICK, "Really forget?")
+    kept = wait_for(panel, "#local-service-message", "The pairing is kept")
+    assert f"navllm tokens revoke {name}" in kept
+    assert name in navllm(daemon.home, "tokens", "list")
+
+    panel.run(TYPE, "#local-service input[type=number]", str(daemon.port))
+    wait_for(panel, "#local-service-message", "Saved.")
+    panel.run(CLICK, "Forget pairing")
+    panel.run(CLICK, "Really forget?")
+    wait_for(panel, "#transport[data-transport=none]", "Not connected")
+    assert closed_with(copied) == 4401  # the copy's open connection is closed
+    assert closed_with(copied_socket(daemon.port, token)) == 4401
+    assert forget_over_http(daemon.port, token, unregistered.extension_origin) == 401
+    assert name not in navllm(daemon.home, "tokens", "list")
+
+
+def test_a_wrong_code_is_refused_plainly(unregistered, daemon, panel):
     wait_for(panel, "#transport[data-transport=none]", "Not connected")
     panel.run(CLICK, "Pair with navllm serve")
     wait_for(panel, "#pairing-code:not([hidden])", "navllm pair")

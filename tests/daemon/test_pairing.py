@@ -129,3 +129,43 @@ def test_preflight_for_the_extension_only(paired_server):
     ok = paired_server.raw("OPTIONS", "/api/pair", Origin=EXTENSION, **headers)
     assert ok.status == 204 and ok.headers["Access-Control-Allow-Origin"] == EXTENSION
     assert paired_server.raw("OPTIONS", "/api/pair", Origin="https://evil.example", **headers).status == 403
+
+
+def paired(server: Server) -> tuple[str, str]:
+    """Pair as the side panel does: (the token, the browser's name)."""
+    pairing_id = start(server)
+    done = post(server, "/api/pair/confirm", {"pairing": pairing_id, "code": shown_code(server)})
+    assert done.status == 200, done.body
+    return done.json()["token"], done.json()["name"]
+
+
+def forget(server: Server, token: str, origin: str | None = EXTENSION) -> Reply:
+    headers = {"Origin": origin} if origin else {}
+    return server.raw("POST", "/api/pair/forget", b"{}", Content_Type="application/json", Authorization=f"Bearer {token}", **headers)
+
+
+def test_forgetting_revokes_the_token_and_closes_its_connections(paired_server):
+    server = paired_server
+    token, name = paired(server)
+    copied, answer = connect(server, token)  # someone who copied the token, connected before the forget
+    assert answer["ok"] is True
+    assert forget(server, token, origin=None).status == 403  # only the extension forgets
+    assert forget(server, token, origin="https://evil.example").status == 403
+    assert call(copied, {"id": "s", "type": "status", "caller": ADMIN})["type"] == "done"
+
+    done = forget(server, token)
+    assert done.status == 200 and done.json() == {"revoked": name}
+    assert done.headers["Access-Control-Allow-Origin"] == EXTENSION
+    assert refused_with(copied) == 4401  # the open connection is closed too
+    again, _ = connect_raw(server, token)
+    assert refused_with(again) == 4401
+    refused = forget(server, token)
+    assert refused.status == 401 and refused.json()["error"]["code"] == "invalid_api_key"
+    assert name not in navllm(server, "tokens", "list").stdout
+    assert forget(server, "navllm-not-a-token").status == 401
+
+
+def test_revoking_a_browser_from_the_command_line_names_it(paired_server):
+    _, name = paired(paired_server)
+    revoked = navllm(paired_server, "tokens", "revoke", name)
+    assert revoked.returncode == 0 and revoked.stdout.strip() == f"revoked {name}'s token"

@@ -28,7 +28,7 @@ def register(commands: Commands) -> None:
     listing = sub.add_parser("list", help="the apps with a token: created, expires, last used, scope (never the token)")
     listing.add_argument("--json", action="store_true", help="print JSON")
     listing.set_defaults(run=run_list)
-    revoke = sub.add_parser("revoke", help="stop app NAME's token working, from its next request")
+    revoke = sub.add_parser("revoke", help="stop app NAME's (or paired browser:NAME's) token working, from its next request")
     revoke.add_argument("name")
     revoke.set_defaults(run=run_revoke)
 
@@ -73,7 +73,10 @@ def run_revoke(args: argparse.Namespace) -> int:
     if not _apps().revoke(args.name):
         print(f"navllm: no app named {args.name!r} has a token", file=sys.stderr)
         return 1
-    print(f"revoked app:{args.name}'s token")
+    from ..policy.apps import BROWSER_PREFIX
+
+    who = args.name if args.name.startswith(BROWSER_PREFIX) else f"app:{args.name}"  # a paired browser is named browser:NAME already
+    print(f"revoked {who}'s token")
     return 0
 
 

@@ -8,6 +8,10 @@ protocol, answered by reply messages, whole (a WebSocket needs no ``part`` frame
 dispatcher of its own for pages and the extension, on the daemon's one core: every browser shares
 the loaded model, the sessions and the policy. Messages are bounded as frames are (8 MiB, 64
 levels of nesting); a bad one gets its error and the connection carries on.
+
+Connections opened with a paired browser's token are kept by its name, so a browser forgetting
+its pairing (``POST /api/pair/forget``) closes every one of them, its own and any opened with a
+copy of its token.
 """
 
 from __future__ import annotations
@@ -32,14 +36,42 @@ from .auth import CORE, RELAY_SECRET
 log = logging.getLogger(__name__)
 AUTH_DEADLINE = 10.0  # seconds a client has to authenticate once connected
 UNAUTHORIZED = 4401  # the close code for a missing or wrong credential, and nothing more said
+RELAY = ""  # who a connection opened with the relay secret is, among paired browsers' names
+
+
+class Connections:
+    """The open connections of each paired browser, by its name."""
+
+    def __init__(self) -> None:
+        self._open: dict[str, set[web.WebSocketResponse]] = {}
+
+    def add(self, name: str, socket: web.WebSocketResponse) -> None:
+        self._open.setdefault(name, set()).add(socket)
+
+    def discard(self, name: str, socket: web.WebSocketResponse) -> None:
+        sockets = self._open.get(name, set())
+        sockets.discard(socket)
+        if not sockets:
+            self._open.pop(name, None)
+
+    async def close(self, name: str) -> None:
+        """Close ``name``'s connections as a refused credential is closed (4401)."""
+        for socket in list(self._open.pop(name, ())):
+            await socket.close(code=UNAUTHORIZED)
+
+
+CONNECTIONS = web.AppKey("connections", Connections)
 
 
 async def browser_socket(request: web.Request) -> web.WebSocketResponse:
     socket = web.WebSocketResponse(max_msg_size=DEFAULT_INPUT_CAP, compress=False)
     await socket.prepare(request)
-    if not await _authenticated(request, socket):
+    name = await _authenticated(request, socket)
+    if name is None:
         await socket.close(code=UNAUTHORIZED)
         return socket
+    if name != RELAY:
+        request.app[CONNECTIONS].add(name, socket)
     await socket.send_str(json.dumps({"type": "auth", "ok": True, "host": __version__, "protocol": PROTOCOL_VERSION}))
     outbox: asyncio.Queue[bytes | None] = asyncio.Queue()
 
@@ -58,6 +90,7 @@ async def browser_socket(request: web.Request) -> web.WebSocketResponse:
             elif message.type == WSMsgType.BINARY:
                 submit(message.data)
     finally:
+        request.app[CONNECTIONS].discard(name, socket)
         await dispatcher.close()  # the browser went away: what it still had running is cancelled
         core.gate.end_incognito(browser)  # and its private windows with it
         outbox.put_nowait(None)
@@ -75,19 +108,21 @@ async def _write(socket: web.WebSocketResponse, outbox: asyncio.Queue[bytes | No
             await socket.send_str(body.decode("utf-8"))
 
 
-async def _authenticated(request: web.Request, socket: web.WebSocketResponse) -> bool:
-    """Whether the first message carries the relay secret or a paired browser's token."""
+async def _authenticated(request: web.Request, socket: web.WebSocketResponse) -> str | None:
+    """Who the first message's credential names: RELAY for the relay secret, a paired browser's
+    name for its token; None for anything else."""
     try:
         first = await socket.receive(timeout=AUTH_DEADLINE)
         message = json.loads(first.data) if first.type == WSMsgType.TEXT else None
     except (TimeoutError, ValueError):
-        return False
+        return None
     token = message.get("token") if isinstance(message, dict) and message.get("type") == "auth" else None
     if not isinstance(token, str) or not token:
-        return False
+        return None
     if hmac.compare_digest(token.encode("utf-8", "surrogatepass"), request.app[RELAY_SECRET].encode()):
-        return True
+        return RELAY
     browser = request.app[CORE].gate.persistent.apps.authenticate(token, time.time(), browser=True)
-    if browser is not None:
-        log.info("%s connected", browser.name)
-    return browser is not None
+    if browser is None:
+        return None
+    log.info("%s connected", browser.name)
+    return browser.name

@@ -7,6 +7,10 @@ sends ``POST /api/pair/confirm`` and gets a browser token for ``/api/browser``. 
 time (a new one replaces it), for 300 s, voided by the third wrong code; codes are compared in
 constant time. Three guesses at a million codes give a page or process that cannot see the code
 one chance in 333,333, and it must start over where the user sees a new code appear.
+
+A browser forgetting its pairing sends ``POST /api/pair/forget`` with its token as the bearer:
+the token is revoked (as ``navllm tokens revoke browser:NAME`` does) and every connection opened
+with it closed, so a copy of the token opens nothing any more.
 """
 
 from __future__ import annotations
@@ -25,7 +29,8 @@ from aiohttp import web
 from ..atomic import write_atomic
 from ..paths import data_dir
 from .auth import CORE, EXTENSION_SCHEMES
-from .errors import ApiError, dumps
+from .browser import CONNECTIONS
+from .errors import ApiError, dumps, unauthorized
 from .openai_api import json_body
 
 log = logging.getLogger(__name__)
@@ -99,9 +104,27 @@ async def confirm(request: web.Request) -> web.Response:
     return web.json_response({"token": token, "name": name}, dumps=dumps)
 
 
-async def _body(request: web.Request) -> dict[str, Any]:
+async def forget(request: web.Request) -> web.Response:
+    """The browser holding the bearer token ends its pairing: the token revoked, its connections closed."""
+    _from_extension(request)
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    apps = request.app[CORE].gate.persistent.apps
+    browser = apps.authenticate(token.strip(), time.time(), browser=True) if scheme.lower() == "bearer" and token.strip() else None
+    if browser is None:
+        raise unauthorized("this browser's pairing is unknown or already revoked")
+    apps.revoke(browser.name)
+    await request.app[CONNECTIONS].close(browser.name)
+    log.info("%s forgot its pairing: its token is revoked", browser.name)
+    return web.json_response({"revoked": browser.name}, dumps=dumps)
+
+
+def _from_extension(request: web.Request) -> None:
     if not request.headers.get("Origin", "").startswith(EXTENSION_SCHEMES):
         raise ApiError(403, "browsers pair from the navllm extension", "permission_error")
+
+
+async def _body(request: web.Request) -> dict[str, Any]:
+    _from_extension(request)
     body = await json_body(request)
     if not isinstance(body, dict):
         raise ApiError(400, "the body must be a JSON object", code="invalid_request")

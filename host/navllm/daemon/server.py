@@ -22,11 +22,11 @@ from .. import app as composition
 from ..paths import log_to
 from ..wire.framing import DEFAULT_INPUT_CAP
 from .auth import CORE, LISTENING, RELAY_SECRET, Handler, Listening, authenticate, cors_headers, guard
-from .browser import browser_socket
+from .browser import CONNECTIONS, Connections, browser_socket
 from .errors import ApiError
 from .idle import Activity, stop_when_idle
 from .openai_api import RELAY, add_routes
-from .pairing import PAIRINGS, Pairings, confirm, pair
+from .pairing import PAIRINGS, Pairings, confirm, forget, pair
 from .relay import Relay
 from .state import DaemonLock
 
@@ -62,11 +62,13 @@ def make_app(core: composition.Core, relay: Relay, listening: Listening, relay_s
     app[LISTENING] = listening
     app[RELAY_SECRET] = relay_secret
     app[PAIRINGS] = Pairings()
+    app[CONNECTIONS] = Connections()
     app.on_response_prepare.append(cors_headers)
     add_routes(app)
     app.router.add_get("/api/browser", browser_socket)
     app.router.add_post("/api/pair", pair)
     app.router.add_post("/api/pair/confirm", confirm)
+    app.router.add_post("/api/pair/forget", forget)
     return app
 
 

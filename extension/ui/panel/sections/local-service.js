@@ -71,7 +71,7 @@ export async function localServiceCard({ changed }) {
             await ask("forget");
             changed();
           }))),
-        h("small", { class: "hint" }, "Forgetting removes the pairing from this browser; ", h("code", {}, `navllm tokens revoke ${state.name}`), " removes it from navllm serve."),
+        h("small", { class: "hint" }, "Forgetting revokes the pairing in navllm serve too, so a copy of it stops working there; ", h("code", {}, `navllm tokens revoke ${state.name}`), " does the same from a terminal."),
       ]
       : h("div", { class: "row" }, pairButton),
     codeForm,
