@@ -85,6 +85,16 @@ def test_the_store_installs_lists_verifies_and_removes_it(tmp_path, tiny_model):
     assert (tiny_model / "model.bin").is_file()  # the user's folder is untouched
 
 
+def test_models_list_shows_its_pair(navllm_home, tiny_model, capsys):
+    from navllm.cli import main
+
+    assert main(["models", "pull", f"folder:{tiny_model}"]) == 0
+    capsys.readouterr()
+    assert main(["models", "list"]) == 0
+    row = capsys.readouterr().out.splitlines()[1].split()
+    assert row[:3] == ["opus-mt-en-de", "translation", "en-de"]
+
+
 def test_a_model_named_otherwise_takes_its_pair_from_its_manifest(tmp_path, tiny_model):
     store = ModelStore(tmp_path / "models")
     plain = shutil.copytree(tiny_model, tmp_path / "my-model")
