@@ -232,16 +232,17 @@ def build(
     input_ids = "input_ids"
     mask = "attention_mask"
     inputs = [
-        helper.make_tensor_value_info(input_ids, TensorProto.INT64, [1, "sequence_length"]),
-        helper.make_tensor_value_info(mask, TensorProto.INT64, [1, "total_sequence_length"]),
+        helper.make_tensor_value_info(input_ids, TensorProto.INT64, ["batch", "sequence_length"]),
+        helper.make_tensor_value_info(mask, TensorProto.INT64, ["batch", "total_sequence_length"]),
     ]
     # How many final positions get logits: 1 while decoding, more to verify drafted tokens.
     keep = "logits_to_keep"
     inputs.append(helper.make_tensor_value_info(keep, TensorProto.INT64, [1]))
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, "logits_length", spec.vocab])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, ["batch", "logits_length", spec.vocab])]
     g._names.update([input_ids, mask, keep, "logits"])
 
-    # GroupQueryAttention's lengths, from the all-ones mask: seqlens_k = T - 1, total = T.
+    # GroupQueryAttention's lengths from the right-padded mask: seqlens_k[b] = (ones in row b) - 1,
+    # total = T (the longest row), so conversations of different lengths can decode in one batch.
     total64 = g.op("ReduceSum", [mask, g.const([1])], "mask/sum", keepdims=0)
     seqlens_k = g.op("Cast", [g.op("Sub", [total64, g.const([1])], "mask/last")], "seqlens_k", to=TensorProto.INT32)
     total = g.op("Cast", [g.op("Shape", [mask], "mask/shape", start=1, end=2)], "total_len", to=TensorProto.INT32)
@@ -272,10 +273,10 @@ def build(
         past_k, past_v = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
         present_k, present_v = f"present.{i}.key", f"present.{i}.value"
         for name in (past_k, past_v):
-            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, spec.kv_heads, "past_sequence_length", spec.head_dim]))
+            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", spec.kv_heads, "past_sequence_length", spec.head_dim]))
         for name in (present_k, present_v):
             outputs.append(
-                helper.make_tensor_value_info(name, TensorProto.FLOAT, [1, spec.kv_heads, "present_sequence_length", spec.head_dim])
+                helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", spec.kv_heads, "present_sequence_length", spec.head_dim])
             )
         g._names.update([past_k, past_v, present_k, present_v])
         rotary = spec.rotates(i)
