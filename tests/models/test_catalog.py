@@ -5,7 +5,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
+import subprocess
+import sys
+import time
 import typing
 from pathlib import Path
 
@@ -186,11 +191,6 @@ def test_catalog_command(tmp_path, monkeypatch, navllm_home, capsys):
 @pytest.fixture
 def tiny_hub(tmp_path, monkeypatch):
     """A Hub stand-in serving one tiny GGUF, and a catalog naming it; yields (server, repo, catalog path)."""
-    import huggingface_hub.constants
-
-    # huggingface_hub reads and writes 10 MiB at a time, more than the whole tiny model: in 16 KiB
-    # steps its progress moves and bytes reach the disk before a dropped connection, as with a real model.
-    monkeypatch.setattr(huggingface_hub.constants, "DOWNLOAD_CHUNK_SIZE", 16 * 1024)
     gguf = write_gguf(tmp_path / FILE)
     repo = HubRepo(REPO, {FILE: gguf})
     with FileServer() as server:
@@ -219,11 +219,10 @@ async def test_a_catalog_entry_is_pulled_verified_converted_and_runs(tiny_hub, n
     model = ModelStore().pull("catalog:tiny", lambda f, s: seen.append((f, s)))
     assert model.name == "tiny" and model.source == "catalog:tiny" and model.kind == "chat"
     assert model.sha256 == repo.sha256[FILE]  # the GGUF's hash, as the hub reported it
-    downloads = [f for f, s in seen if s == "downloading model files"]
-    assert len([f for f in downloads if 0 < f < downloads[-1]]) >= 10, seen  # the download moves the bar
+    downloads = [f for f, s in seen if s == f"downloading {FILE}"]
+    assert len([f for f in downloads if 0 < f < downloads[-1]]) >= 2, seen  # the download moves the bar
     fractions = [f for f, _ in seen]
     assert fractions == sorted(fractions) and seen[-1] == (1.0, "installed tiny")
-    assert any(s == f"verifying {FILE}" for _, s in seen)
     # Only the one file was fetched from the repository.
     assert {p for _, p, _ in server.requests if "/resolve/" in p} == {f"/{REPO}/resolve/{repo.commit}/{FILE}"}
     text, tokens = await _generate("tiny")
@@ -255,7 +254,7 @@ def test_a_download_that_differs_from_the_hubs_sha256_is_not_installed(tiny_hub,
         store.pull("catalog:tiny")
     assert err.value.name == "DataError" and "checksum mismatch" in err.value.message and FILE in err.value.message
     assert store.list() == []
-    assert not any((store.root / ".downloads").rglob("*.gguf*")), "the bad download was discarded"
+    assert not list((store.root / ".downloads").iterdir()), "the bad download was discarded"
 
 
 def test_a_dropped_connection_resumes(tiny_hub, navllm_home):
@@ -265,3 +264,33 @@ def test_a_dropped_connection_resumes(tiny_hub, navllm_home):
     assert model.sha256 == repo.sha256[FILE]
     ranges = [r for method, p, r in server.requests if method == "GET" and p.endswith(FILE)]
     assert len(ranges) == 2 and ranges[0] is None and ranges[1] == "bytes=65536-", ranges
+
+
+@pytest.mark.skipif(not hasattr(signal, "SIGKILL"), reason="needs SIGKILL")
+def test_a_pull_killed_mid_download_resumes_where_it_stopped(tiny_hub, navllm_home):
+    server, repo, _ = tiny_hub
+    server.behaviour = Behaviour(stall_after=64 * 1024)
+    env = {**os.environ, "PYTHONPATH": str(ROOT / "host")}  # NAVLLM_HOME, HF_ENDPOINT and NAVLLM_CATALOG are set
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "navllm", "models", "pull", "tiny"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
+    try:
+        assert server.behaviour.sent.wait(120), "the download never started"
+        time.sleep(0.5)  # let the process write what it received
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait(30)
+        proc.stderr.close()
+    store = ModelStore()
+    assert store.list() == []
+    (part,) = (store.root / ".downloads").iterdir()  # what the killed pull received, kept for the next one
+    kept = part.stat().st_size
+    assert 0 < kept < repo.files[FILE].size
+
+    server.behaviour = Behaviour()
+    server.requests.clear()
+    model = store.pull("catalog:tiny")
+    assert model.sha256 == repo.sha256[FILE]
+    ranges = [r for method, p, r in server.requests if method == "GET" and p.endswith(FILE)]
+    assert ranges == [f"bytes={kept}-"]
+    assert not part.exists()

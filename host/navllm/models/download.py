@@ -100,7 +100,8 @@ def _fetch(url: str, part: Path, progress: Progress | None, cancel: threading.Ev
                 digest = _hash_prefix(part, have, cancel)
                 done = have
                 with open(part, "ab" if have else "wb") as f:
-                    while block := response.read(CHUNK):
+                    # read1: whatever has arrived, up to CHUNK, so a dropped connection loses nothing it delivered.
+                    while block := response.read1(CHUNK):
                         check_cancel(cancel)
                         f.write(block)
                         digest.update(block)

@@ -15,12 +15,11 @@ from __future__ import annotations
 import os
 import re
 import shutil
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from ...protocol.errors import ErrorName, NavError
-from ..download import check_cancel, require_free_space, sha256_file
+from ..download import check_cancel, download, require_free_space, sha256_file
 from ..translation import PATTERNS as CT2_FILES
 from . import Context, Fetched, Format, model_name
 
@@ -56,13 +55,14 @@ def fetch(spec: str, ctx: Context) -> Fetched:
     files = {s.rfilename: s.size or 0 for s in info.siblings or []}
     fmt, patterns = _layout(repo, set(files))
     wanted = list(filter_repo_objects(list(files), allow_patterns=patterns, ignore_patterns=SKIP))
-    folder = _download(
-        repo,
-        info.sha,
-        sum(files[f] for f in wanted),
-        spec,
-        ctx,
-        lambda endpoint, partial: snapshot_download(
+    endpoint = os.environ.get("HF_ENDPOINT") or None
+    # A killed pull leaves this folder for the next one to resume; failures and cancels remove it.
+    partial = ctx.downloads / "hf" / f"{repo.replace('/', '--')}@{info.sha}"
+    partial.mkdir(parents=True, exist_ok=True)
+    try:
+        have = sum(p.stat().st_size for p in partial.rglob("*") if p.is_file())
+        require_free_space(partial, sum(files[f] for f in wanted) - have)
+        snapshot_download(
             repo,
             revision=info.sha,
             endpoint=endpoint,
@@ -70,8 +70,16 @@ def fetch(spec: str, ctx: Context) -> Fetched:
             allow_patterns=wanted,
             tqdm_class=_progress_class(ctx),
             max_workers=2,
-        ),
-    )
+        )
+    except BaseException as exc:
+        shutil.rmtree(partial, ignore_errors=True)
+        if isinstance(exc, NavError) or not isinstance(exc, Exception):
+            raise
+        raise _hub_error(exc, spec, endpoint or "the Hugging Face Hub") from None
+    folder = ctx.workdir / "hf"
+    os.replace(partial, folder)
+    check_cancel(ctx.cancel)
+    shutil.rmtree(folder / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
     source_file = folder / {"onnx": "model.onnx", "ct2": "model.bin"}.get(fmt, "model.safetensors")
     return Fetched(path=folder, format=fmt, sha256=sha256_file(source_file, ctx.cancel), name=model_name(repo.split("/")[1]))
 
@@ -79,8 +87,13 @@ def fetch(spec: str, ctx: Context) -> Fetched:
 def fetch_gguf(
     repo: str, revision: str | None, filename: str, ctx: Context, *, sha256: str | None = None, name: str | None = None
 ) -> Fetched:
-    """One GGUF file of a repository, verified against ``sha256`` or else the hub's own LFS sha256."""
-    from huggingface_hub import hf_hub_download
+    """One GGUF file of a repository, verified against ``sha256`` or else the hub's own LFS sha256.
+
+    The file comes through ``download`` (not huggingface_hub, whose partial files die with their
+    process): a dropped connection resumes with Range, and a killed pull leaves its part for the
+    next pull of the same file to resume.
+    """
+    from huggingface_hub import hf_hub_url
 
     spec = f"{repo}{'@' + revision if revision else ''}:{filename}"
     info = _info(repo, revision, spec, ctx)
@@ -96,25 +109,13 @@ def fetch_gguf(
     expected = (sha256 or hub_sha256 or "").lower()
     if not expected:
         raise NavError(ErrorName.DATA, f"the hub reports no sha256 for {filename} in {repo}, so its download cannot be verified")
-    folder = _download(
-        repo,
-        info.sha,
-        sibling.size or 0,
-        spec,
-        ctx,
-        lambda endpoint, partial: hf_hub_download(
-            repo, filename, revision=info.sha, endpoint=endpoint, local_dir=partial, tqdm_class=_progress_class(ctx)
-        ),
+    url = hf_hub_url(repo, filename, revision=info.sha, endpoint=os.environ.get("HF_ENDPOINT") or None)
+    path = ctx.workdir / "hf" / Path(filename).name
+    stage = f"downloading {Path(filename).name}"
+    download(
+        url, path, part=ctx.downloads / f"{expected}.part", sha256=expected, progress=lambda f, _: ctx.progress(f, stage), cancel=ctx.cancel
     )
-    path = folder / filename
-    ctx.progress(1.0, f"verifying {filename}")
-    digest = sha256_file(path, ctx.cancel)
-    if digest != expected:
-        raise NavError(
-            ErrorName.DATA,
-            f"checksum mismatch for {filename} from {repo}: expected sha256 {expected}, got {digest}; the download was discarded, pull again",
-        )
-    return Fetched(path=path, format="gguf", sha256=digest, name=name or model_name(Path(filename).stem))
+    return Fetched(path=path, format="gguf", sha256=expected, name=name or model_name(Path(filename).stem))
 
 
 def _info(repo: str, revision: str | None, spec: str, ctx: Context) -> Any:
@@ -126,28 +127,6 @@ def _info(repo: str, revision: str | None, spec: str, ctx: Context) -> Any:
         return HfApi(endpoint=endpoint).model_info(repo, revision=revision, files_metadata=True)
     except Exception as exc:
         raise _hub_error(exc, spec, endpoint or "the Hugging Face Hub") from None
-
-
-def _download(repo: str, commit: str | None, size: int, spec: str, ctx: Context, get: Callable[[str | None, Path], object]) -> Path:
-    """Run ``get(endpoint, folder)`` in the resumable partial folder of ``repo@commit``; the finished folder in ``ctx.workdir``."""
-    endpoint = os.environ.get("HF_ENDPOINT") or None
-    # A killed pull leaves this folder for the next one to resume; failures and cancels remove it.
-    partial = ctx.downloads / "hf" / f"{repo.replace('/', '--')}@{commit}"
-    partial.mkdir(parents=True, exist_ok=True)
-    try:
-        have = sum(p.stat().st_size for p in partial.rglob("*") if p.is_file())
-        require_free_space(partial, size - have)
-        get(endpoint, partial)
-    except BaseException as exc:
-        shutil.rmtree(partial, ignore_errors=True)
-        if isinstance(exc, NavError) or not isinstance(exc, Exception):
-            raise
-        raise _hub_error(exc, spec, endpoint or "the Hugging Face Hub") from None
-    folder = ctx.workdir / "hf"
-    os.replace(partial, folder)
-    check_cancel(ctx.cancel)
-    shutil.rmtree(folder / ".cache", ignore_errors=True)  # huggingface_hub's bookkeeping
-    return folder
 
 
 def _layout(repo: str, files: set[str]) -> tuple[Format, list[str] | None]:
