@@ -31,3 +31,16 @@ def test_relay_benchmark_times_another_origin_during_a_flood():
     assert flooder["answeredPerSecond"] > 0 and flooder["refusedPerSecond"] > 0
     rendered = table({"flood": {"chromium": measured}, "coldStart": cold_start(1), "load": None})
     assert "other origin, one origin flooding" in rendered and "refused/s (QuotaExceededError)" in rendered
+
+
+def test_relay_benchmark_measures_the_extensions_websocket_to_navllm_serve():
+    # No native host: the extension pairs with the daemon and talks to its WebSocket; the run
+    # fails unless the daemon's pid answered the status.
+    measured = round_trips("chromium", n=100, warmup=10, transport="websocket")
+    assert {measured[path]["n"] for path in ("host", "baseline", "navigatorLlm")} == {100}
+    assert 0 < measured["host"]["p50"] <= measured["host"]["p99"]
+    plain = round_trips("chromium", n=100, warmup=10)
+    rendered = table(
+        {"roundTrip": {"chromium": plain}, "roundTripWebSocket": {"chromium": measured}, "coldStart": cold_start(1), "load": None}
+    )
+    assert "bridge <-> navllm serve (WebSocket)" in rendered

@@ -10,6 +10,11 @@
   (MAIN world -> private port -> bridge -> ...), ``navigator.llm.availability()`` through the
   public API, which also asks every provider. Calls alternate in blocks of 100 so all paths see
   the same conditions; each block opens its ports with one untimed call.
+- With ``--daemon``, in the same run, each browser twice more with a fresh profile, against a
+  ``navllm serve`` started for its data folder: its native host relaying to it (``relay``), and
+  no native host at all, the extension paired with the daemon as the side panel pairs it and
+  talking to its ``/api/browser`` WebSocket directly (``websocket``, as a Snap or Flatpak browser
+  does). The status's ``pid`` is checked to be the daemon's in both.
 - The host alone: the same ``params`` envelope the background sends, written to the host's
   stdin and answered on its stdout, one at a time (``--host-only`` runs just this). What the
   host path costs beyond the baseline and beyond this is the browser's native-messaging plumbing.
@@ -36,6 +41,7 @@ import tempfile
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager, nullcontext
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -164,28 +170,59 @@ def summary(values: list[float]) -> dict[str, float]:
     }
 
 
+# Runs in an extension page: pair with navllm serve as the side panel does (background/pairing.js).
+PAIR_JS = """
+const [action, body] = ARGS;
+const api = globalThis.browser ?? globalThis.chrome;
+return await api.runtime.sendMessage({ type: "navllm-pairing", action, ...body });
+"""
+
+
 @contextmanager
-def bench_browser(kind: str, hosts: tuple[str, ...] = ("127.0.0.1",), daemon: bool = False) -> Iterator[tuple[Browser, StaticSite]]:
-    """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``;
-    its host serves in-process, or with ``daemon`` relays to a ``navllm serve`` started for it."""
+def bench_browser(
+    kind: str, hosts: tuple[str, ...] = ("127.0.0.1",), transport: str = "in-process"
+) -> Iterator[tuple[Browser, StaticSite, Daemon | None]]:
+    """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``,
+    reaching the host's core by ``transport``; the ``navllm serve`` started for it, if any."""
     from ..devtools.browsers import LAUNCHERS, StaticSite
 
     # The browser passes its environment on to the host it starts: no daemon started on demand for a throw-away folder.
-    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp, hosts_relay("if-running" if daemon else "off"):
+    with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp, hosts_relay("off" if transport == "in-process" else "if-running"):
         site = StaticSite(Path(tmp))
         site.add("bench.html", PAGE)
         home = Path(tmp) / "navllm-home"
         # Listening before the browser starts, so its host finds it whenever the extension connects.
-        with running_daemon(str(home)) if daemon else nullcontext():
-            browser = LAUNCHERS[kind](Path(tmp), home)
+        with running_daemon(str(home)) if transport != "in-process" else nullcontext() as daemon:
+            browser = LAUNCHERS[kind](Path(tmp), home, native_host=transport != "websocket")
             try:
+                if daemon is not None and transport == "websocket":
+                    pair(browser, daemon)
                 browser.settings(echoEnabled=True)
                 for host in hosts:
                     browser.grant(site.origin(host))
-                yield browser, site
+                yield browser, site, daemon
             finally:
                 browser.close()
                 site.close()
+
+
+def pair(browser: Browser, daemon: Daemon) -> None:
+    """Pair ``browser``'s extension with ``daemon``: the side panel's actions, the code read from
+    ``pairing.json`` as ``navllm pair`` reads it."""
+    from ..devtools.browsers import ADMIN_PAGE
+
+    panel = browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
+    try:
+        for action, body in (("setPort", {"port": daemon.port}), ("pair", {"browser": "bench"})):
+            answer = panel.run(PAIR_JS, action, body)
+            if "error" in answer:
+                raise RuntimeError(f"pairing with navllm serve failed at {action}: {answer['error']['message']}")
+        code = json.loads((daemon.home / "data" / "pairing.json").read_text())["code"]
+        answer = panel.run(PAIR_JS, "confirm", {"pairing": answer["data"]["pairing"], "code": code})
+        if "error" in answer:
+            raise RuntimeError(f"pairing with navllm serve failed at confirm: {answer['error']['message']}")
+    finally:
+        panel.close()
 
 
 @contextmanager
@@ -202,12 +239,12 @@ def hosts_relay(mode: str) -> Iterator[None]:
             os.environ["NAVLLM_DAEMON"] = saved
 
 
-def round_trips(kind: str, n: int, warmup: int = 100, daemon: bool = False) -> dict[str, Any]:
+def round_trips(kind: str, n: int, warmup: int = 100, transport: str = "in-process") -> dict[str, Any]:
     from ..devtools.browsers import ADMIN_PAGE, ECHO_PORT
 
     # The host path and the baseline send the same messages; only the port differs.
     paths = {"host": ["navllm-page", "params"], "baseline": [ECHO_PORT, "params"]}
-    with bench_browser(kind, daemon=daemon) as (browser, site):
+    with bench_browser(kind, transport=transport) as (browser, site, daemon):
         url = site.url("bench.html")
         page = browser.tab(url)
         admin = browser.tab(f"{browser.extension_origin}/{ADMIN_PAGE}")
@@ -220,8 +257,8 @@ def round_trips(kind: str, n: int, warmup: int = 100, daemon: bool = False) -> d
 
         bridge(warmup)
         page.run(API_JS, warmup)
-        if daemon and browser.admin("status")["pid"] in browser.host_pids():
-            raise RuntimeError(f"{kind}'s host served in-process: navllm serve did not answer it")
+        if daemon is not None and browser.admin("status")["pid"] != daemon.pid:
+            raise RuntimeError(f"{kind} was not served by navllm serve ({transport}): the daemon did not answer it")
         times: dict[str, list[float]] = {"host": [], "baseline": [], "navigatorLlm": []}
         for done in range(0, n, BLOCK):
             count = min(BLOCK, n - done)
@@ -237,7 +274,7 @@ def round_trips(kind: str, n: int, warmup: int = 100, daemon: bool = False) -> d
 def flood(kind: str, seconds: float, phase: float = FLOOD_PHASE, workers: int = FLOOD_WORKERS, warmup: int = 100) -> dict[str, Any]:
     """The other origin's latency with and without one origin flooding, in alternating phases of
     ``phase`` seconds (``seconds`` of flood in all), and what the flood got answered and refused."""
-    with bench_browser(kind, hosts=("127.0.0.1", "localhost")) as (browser, site):
+    with bench_browser(kind, hosts=("127.0.0.1", "localhost")) as (browser, site, _):
         flooder = browser.tab(site.url("bench.html"))
         other = browser.tab(site.url("bench.html", host="localhost"))
         other.run(API_JS, warmup)
@@ -364,21 +401,28 @@ def timed(host: HostPipes, count: int) -> list[float]:
     return times
 
 
+@dataclass
+class Daemon:
+    home: Path
+    pid: int
+    port: int
+
+
 @contextmanager
-def running_daemon(home: str, deadline: float = 60.0) -> Iterator[None]:
+def running_daemon(home: str, deadline: float = 60.0) -> Iterator[Daemon]:
     """``navllm serve`` on any free port for ``home``, until the block ends."""
     env = {**os.environ, "NAVLLM_HOME": home}
     daemon = subprocess.Popen(
         [sys.executable, "-m", "navllm", "serve", "--port", "0"], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
-    state = Path(home) / "data" / "daemon.json"
+    state_file = Path(home) / "data" / "daemon.json"
     try:
         end = time.monotonic() + deadline
-        while not (state.exists() and state.stat().st_size):
+        while (state := read_json_or_none(state_file)) is None or state.get("pid") != daemon.pid:
             if daemon.poll() is not None or time.monotonic() > end:
                 raise RuntimeError(f"navllm serve did not start: {daemon.stderr.read().decode() if daemon.stderr else ''}")
             time.sleep(0.05)
-        yield
+        yield Daemon(Path(home), daemon.pid, state["port"])
     finally:
         daemon.terminate()
         try:
@@ -386,6 +430,14 @@ def running_daemon(home: str, deadline: float = 60.0) -> Iterator[None]:
         except subprocess.TimeoutExpired:
             daemon.kill()
             daemon.wait()
+
+
+def read_json_or_none(path: Path) -> dict[str, Any] | None:
+    try:
+        value = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return None  # not written yet, or being replaced
+    return value if isinstance(value, dict) else None
 
 
 def cold_start(runs: int) -> dict[str, float]:
@@ -408,7 +460,8 @@ def cold_start(runs: int) -> dict[str, float]:
 def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0, daemon: bool = False) -> dict[str, Any]:
     results: dict[str, Any] = {
         "roundTrip": {kind: round_trips(kind, n) for kind in browsers},
-        **({"roundTripDaemon": {kind: round_trips(kind, n, daemon=True) for kind in browsers}} if daemon else {}),
+        **({"roundTripDaemon": {kind: round_trips(kind, n, transport="relay") for kind in browsers}} if daemon else {}),
+        **({"roundTripWebSocket": {kind: round_trips(kind, n, transport="websocket") for kind in browsers}} if daemon else {}),
         "hostOnly": host_only(max(n, 2000)),
         "coldStart": cold_start(cold_runs),
     }
@@ -429,11 +482,13 @@ def table(results: dict[str, Any]) -> str:
         for path, label in labels.items():
             s = paths[path]
             lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
-        if kind in results.get("roundTripDaemon", {}):
-            s = results["roundTripDaemon"][kind]["host"]
-            lines.append(
-                f"{kind:<10} {'bridge <-> relay <-> navllm serve':<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}"
-            )
+        for key, label in (
+            ("roundTripDaemon", "bridge <-> relay <-> navllm serve"),
+            ("roundTripWebSocket", "bridge <-> navllm serve (WebSocket)"),
+        ):
+            if kind in results.get(key, {}):
+                s = results[key][kind]["host"]
+                lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
         lines.append(f"{kind:<10} {'host / baseline (p50)':<34} {'':>6} {paths['ratio']:>8.2f}x")
     for path, label in (("inProcess", "host alone over pipes (params)"), ("relay", "host relaying to navllm serve")):
         if path in results.get("hostOnly", {}):
@@ -476,7 +531,10 @@ def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> No
         help="also time another origin while one page floods, for this many seconds in all",
     )
     parser.add_argument(
-        "--daemon", action="store_true", help="also time each browser with its host relaying to a navllm serve started for it"
+        "--daemon",
+        action="store_true",
+        help="also time each browser with its host relaying to a navllm serve started for it, and with no native host,"
+        " the extension paired with that navllm serve and talking to its WebSocket directly",
     )
     parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
     parser.set_defaults(run=main)
