@@ -73,6 +73,7 @@ def test_the_shipped_catalog_is_valid(monkeypatch):
         assert filename and filename.endswith(".gguf") and "/" in repo
         assert set(catalog.MIX[e.quant]) <= set(quants.SUPPORTED), e.quant  # the converter reads every tensor type
         assert 0 < e.file_bytes < e.weight_bytes < e.ram_bytes and e.kv_bytes > 0 and e.disk_bytes > e.file_bytes
+        assert (e.sha256 is None) == (e.size_bytes is None), e.name  # a file is either known exactly or estimated
     families = {e.family for e in entries}
     assert {"smollm2", "qwen2.5", "qwen3", "llama3.2", "gemma2", "gemma3", "phi3", "mistral", "smollm3"} <= families
 
