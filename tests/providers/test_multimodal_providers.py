@@ -17,6 +17,7 @@ from navllm.protocol.common import Expected, MediaPart, Message, TextPart
 from navllm.protocol.errors import ErrorName, NavError
 from navllm.protocol.page import CoreOptions
 from navllm.providers.anthropic import AnthropicProvider
+from navllm.providers.base import Generation
 from navllm.providers.openai import OpenAIProvider
 from navllm.settings import ProviderConfig
 
@@ -49,8 +50,8 @@ def audio(data: str, mime: str = "audio/wav") -> MediaPart:
     return MediaPart(type="audio", mime_type=mime, data=data)
 
 
-def openai(server, **fields) -> OpenAIProvider:
-    return built(OpenAIProvider(ProviderConfig(name="acme", kind="openai", base_url=server.base_url, model=MODEL, **fields), retry=FAST))
+def openai(server, name: str = "acme", **fields) -> OpenAIProvider:
+    return built(OpenAIProvider(ProviderConfig(name=name, kind="openai", base_url=server.base_url, model=MODEL, **fields), retry=FAST))
 
 
 def anthropic(server, **fields) -> AnthropicProvider:
@@ -157,3 +158,27 @@ async def test_availability_follows_the_declared_inputs(anthropic_server):
     claude = anthropic(anthropic_server)
     assert await claude.availability(expecting("image")) == "available"
     assert await claude.availability(expecting("audio")) == "unavailable"
+
+
+async def test_the_chain_passes_an_image_over_providers_that_do_not_read_it():
+    """A session's fallback goes past the local model and a text-only entry to one that reads images,
+    and with none, the prompt fails with NotSupportedError naming the first, before any request."""
+    from navllm.providers.echo import EchoConversation
+    from navllm.providers.fallback import FallbackConversation
+    from navllm.providers.local.provider import LocalProvider
+
+    with FakeOpenAI() as text_server, FakeOpenAI() as vision_server:
+        local, plain, vision = LocalProvider(), openai(text_server, inputs=["text"]), openai(vision_server, "vision")
+        assert await local.availability(CoreOptions(expected_inputs=[Expected(type="image")])) == "unavailable"
+        # the local model's own conversation would need the model; an echo one stands in: it must not be asked
+        chain = FallbackConversation(EchoConversation(0.0), local, [plain, vision], CoreOptions())
+        chunks = [c async for c in chain.generate(Generation(messages=[ask(image())]))]
+        assert chain.served_by == "vision" and chunks[0] == "You said: "
+        assert text_server.generations() == [] and len(vision_server.generations()) == 1
+
+        alone = FallbackConversation(EchoConversation(0.0), local, [plain], CoreOptions())
+        with pytest.raises(NavError) as caught:
+            [c async for c in alone.generate(Generation(messages=[ask(image())]))]
+        assert caught.value.name == ErrorName.NOT_SUPPORTED
+        assert "local reads text, not image" in caught.value.message and "acme is set to take text, not image" in caught.value.message
+        assert text_server.generations() == []

@@ -13,7 +13,7 @@ from collections.abc import AsyncGenerator, Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ..protocol.common import Availability, Constraint, Message, Sampling, ToolCallPart, ToolSpec
+from ..protocol.common import Availability, Constraint, MediaPart, Message, Sampling, ToolCallPart, ToolSpec
 from ..protocol.errors import ErrorName, NavError
 from ..protocol.page import CoreOptions
 
@@ -90,6 +90,8 @@ class Conversation(ABC):
 class Provider(ABC):
     name: str
     remote: bool
+    # The input types its model reads; an image or audio part of another type is refused before it runs.
+    inputs: tuple[str, ...] = ("text",)
 
     @abstractmethod
     async def availability(self, options: CoreOptions) -> Availability: ...
@@ -106,6 +108,15 @@ class Provider(ABC):
 
     async def embed(self, texts: list[str], model: str | None) -> list[list[float]]:
         raise NavError(ErrorName.NOT_SUPPORTED, f"provider {self.name!r} does not compute embeddings")
+
+    def check_inputs(self, messages: list[Message]) -> None:
+        """NotSupportedError for an image or audio part (anywhere in the history) this provider does not read."""
+        for part in (p for m in messages for p in m.content if isinstance(p, MediaPart)):
+            if part.type not in self.inputs:
+                raise NavError(ErrorName.NOT_SUPPORTED, self.unread(part.type))
+
+    def unread(self, kind: str) -> str:
+        return f"{self.name} reads {', '.join(self.inputs)}, not {kind}; add a provider that reads {kind} in navllm's settings"
 
 
 def check_expected(options: CoreOptions, accepts: frozenset[str]) -> bool:

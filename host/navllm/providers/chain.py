@@ -17,12 +17,13 @@ from ..protocol.errors import ErrorName, NavError
 from ..protocol.page import CoreOptions
 from ..settings import ProviderConfig, Settings
 from .base import Generation, Provider
+from .echo import EchoProvider
 from .presets import PRESETS
 from .remote import Endpoint
 
 REMOTE_KINDS = ("openai", "anthropic")
-# What the other kinds read: the local engine text only, the test echo everything.
-FIXED_INPUTS = {"local": ["text"], "echo": ["text", "image", "audio"]}
+# What the other kinds read: the local engine text only (the base default), the test echo everything.
+FIXED_INPUTS = {"local": list(Provider.inputs), "echo": list(EchoProvider.inputs)}
 
 
 def describe(config: ProviderConfig) -> dict[str, Any]:

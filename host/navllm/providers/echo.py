@@ -128,6 +128,7 @@ class EchoConversation(Conversation):
 class EchoProvider(Provider):
     name = "echo"
     remote = False
+    inputs = ("text", "image", "audio")
 
     def __init__(self, delay: float = 0.0):
         self._delay = delay

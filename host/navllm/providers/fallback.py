@@ -44,6 +44,7 @@ class FallbackConversation(Conversation):
         for provider in self._order:
             delivered = False
             try:
+                provider.check_inputs(request.messages)  # the local model, say, would drop an image unread
                 conversation = await self._conversation(provider)
                 async with aclosing(conversation.generate(request)) as chunks:
                     async for chunk in chunks:

@@ -479,14 +479,9 @@ class RemoteProvider(Provider):
 
     def check_media(self, messages: list[Message]) -> None:
         """Refuse media this entry does not take, in a format its API does not document, or too large."""
+        self.check_inputs(messages)
         total = 0
         for part in (p for m in messages for p in m.content if isinstance(p, MediaPart)):
-            if part.type not in self.inputs:
-                raise NavError(
-                    ErrorName.NOT_SUPPORTED,
-                    f"{self.name} is set to take {', '.join(self.inputs)}, not {part.type}; if its model reads {part.type}, "
-                    f"add it to the provider's inputs in navllm's settings (`navllm providers edit {self.name} --inputs ...`)",
-                )
             formats = self.media.types[part.type]
             if part.mime_type not in formats:
                 raise NavError(
@@ -507,6 +502,12 @@ class RemoteProvider(Provider):
                 f"the images and audio of this conversation come to {_megabytes(total)}, over the "
                 f"{_megabytes(self.media.request_bytes)} {self.name} takes in one request; start a new session for more",
             )
+
+    def unread(self, kind: str) -> str:
+        return (
+            f"{self.name} is set to take {', '.join(self.inputs)}, not {kind}; if its model reads {kind}, "
+            f"add it to the provider's inputs in navllm's settings (`navllm providers edit {self.name} --inputs ...`)"
+        )
 
     async def availability(self, options: CoreOptions) -> Availability:
         if not check_expected(options, frozenset(self.inputs) | TOOL_PARTS):
