@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 import os
 import signal
+import socket
 import threading
 import time
 from contextlib import suppress
@@ -246,3 +247,22 @@ def test_a_relay_host_refuses_an_over_cap_frame_itself_and_relays_on(navllm_home
         assert served_by(running) == daemon.proc.pid
     finally:
         assert running.close() == 0
+
+
+def test_on_demand_with_the_port_taken_serves_in_process_at_once(navllm_home):
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        write_settings(navllm_home, echoEnabled=True, servePort=port)
+        started = time.monotonic()
+        running = HostProcess(navllm_home, env={"NAVLLM_DAEMON": "on-demand"})
+        try:
+            assert running.call("hello", ADMIN, **HELLO)["type"] == "done"
+            assert served_by(running) == running.proc.pid
+            assert time.monotonic() - started < 15  # not the 20 s a daemon that never answers gets
+        finally:
+            assert running.close() == 0
+    assert "navllm serve exited 1 as it started" in (navllm_home / "logs" / "host.log").read_text()
+    assert f"cannot listen on port {port}" in (navllm_home / "logs" / "daemon.log").read_text()
+    assert not (navllm_home / "data" / "daemon.json").exists()

@@ -141,7 +141,9 @@ async def _main(port: int, lock: DaemonLock, idle_minutes: float | None) -> int:
     try:
         await serve(port, ready, stop, idle_minutes)
     except OSError as exc:
+        log.error("cannot listen on port %d: %s", port, exc.strerror)
         print(f"navllm serve: cannot listen on port {port}: {exc.strerror}", file=sys.stderr)
         return 1
+    log.info("stopped")
     print("navllm serve: stopped", flush=True)
     return 0

@@ -114,7 +114,9 @@ def start_and_attach(port: int) -> WebSocket | None:
                 _stop_late_starter(daemon)
             return link
         if daemon.poll() not in (None, ALREADY_RUNNING):
-            break  # it could not start (its port is taken, say); another daemon starting would have made it exit ALREADY_RUNNING
+            # It could not start (its port is taken, say); another daemon starting would have made it exit ALREADY_RUNNING.
+            log.warning("navllm serve exited %s as it started (its daemon.log says why); serving in-process", daemon.returncode)
+            return None
         time.sleep(0.05)
     log.warning("navllm serve did not answer within %.0f s of starting it; serving in-process", START_DEADLINE)
     return None
