@@ -21,14 +21,16 @@ from collections import OrderedDict
 from collections.abc import AsyncGenerator, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from ..models.store import InstalledModel, ModelStore
 from ..models.translation import Pair, runtime_missing
 from ..protocol.common import Availability, Constraint, Message, ToolSpec
 from ..protocol.errors import ErrorName, NavError
 from ..protocol.page import CoreOptions
 from .base import Chunk, Conversation, Generation, ProgressCallback, Provider, Usage
+
+if TYPE_CHECKING:
+    from ..models.store import InstalledModel, ModelStore
 
 log = logging.getLogger(__name__)
 
@@ -93,8 +95,8 @@ class Loaded:
 class TranslationModels:
     """The installed translation models, and the ones loaded (shared by every Translator of their pair)."""
 
-    def __init__(self, store: Callable[[], ModelStore] = ModelStore):
-        self._store = store
+    def __init__(self, store: Callable[[], ModelStore] | None = None):
+        self._store = store or _store
         self._loaded: OrderedDict[Path, Loaded] = OrderedDict()
         self._lock = threading.Lock()
         self._warned = False
@@ -127,6 +129,12 @@ class TranslationModels:
                     self._loaded.popitem(last=False)
             self._loaded.move_to_end(installed.path)
             return loaded
+
+
+def _store() -> ModelStore:
+    from ..models.store import ModelStore  # on first use: the host starts without the store's modules
+
+    return ModelStore()
 
 
 def _load(installed: InstalledModel) -> Loaded:
