@@ -184,7 +184,7 @@ def bench_browser(
 ) -> Iterator[tuple[Browser, StaticSite, Daemon | None]]:
     """A browser of ``kind`` with echo on, the bench page served and granted at each of ``hosts``,
     reaching the host's core by ``transport``; the ``navllm serve`` started for it, if any."""
-    from ..devtools.browsers import LAUNCHERS, StaticSite
+    from ..devtools.browsers import Chromium, Firefox, StaticSite
 
     # The browser passes its environment on to the host it starts: no daemon started on demand for a throw-away folder.
     with tempfile.TemporaryDirectory(prefix="navllm-bench-") as tmp, hosts_relay("off" if transport == "in-process" else "if-running"):
@@ -193,7 +193,9 @@ def bench_browser(
         home = Path(tmp) / "navllm-home"
         # Listening before the browser starts, so its host finds it whenever the extension connects.
         with running_daemon(str(home)) if transport != "in-process" else nullcontext() as daemon:
-            browser = LAUNCHERS[kind](Path(tmp), home, native_host=transport != "websocket")
+            native_host = transport != "websocket"  # none registered: as a Snap or Flatpak browser
+            launcher = Chromium if kind == "chromium" else Firefox
+            browser = launcher(Path(tmp), home, native_host=native_host)
             try:
                 if daemon is not None and transport == "websocket":
                     pair(browser, daemon)
