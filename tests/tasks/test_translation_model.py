@@ -18,8 +18,11 @@ from typing import Any
 import pytest
 
 from navllm.models.store import ModelStore
+from navllm.protocol.common import text_message
 from navllm.protocol.errors import NavError
+from navllm.protocol.page import CoreOptions
 from navllm.providers import translation
+from navllm.providers.base import Generation, Usage
 from tests.models.servers import FileServer, HubRepo, hub
 from tests.tasks.conftest import TaskHost, write_settings
 from tests.tasks.tiny_translation import build
@@ -253,23 +256,37 @@ async def test_without_the_runtime_the_chat_providers_translate(host: TaskHost, 
     assert (await host.call("task-create", options=EN_DE))["error"]["name"] == "NotSupportedError"
 
 
-def test_the_worker_thread_ends_with_the_run(tiny_model):
+def _translate(folder: Path, store: Path, text: str) -> tuple[str, Usage]:
+    """``text`` through the engine alone, on ``folder`` installed in a store of its own."""
+
+    async def run() -> tuple[str, Usage]:
+        ModelStore(store).pull(f"folder:{folder}")
+        model = translation.TranslationModels(lambda: ModelStore(store)).covering(("en", "de"))
+        assert model is not None
+        conversation = await model.open(CoreOptions(), lambda fraction: None)
+        chunks = [c async for c in conversation.generate(Generation(messages=[text_message("user", text)]))]
+        usage = chunks.pop()
+        assert isinstance(usage, Usage)
+        return "".join(str(c) for c in chunks), usage
+
+    return asyncio.run(run())
+
+
+def test_the_worker_thread_ends_with_the_run(tiny_model, tmp_path):
     """No translation thread outlives its generation."""
     before = {t.ident for t in threading.enumerate()}
-
-    async def run() -> str:
-        models = translation.TranslationModels(lambda: ModelStore(tiny_model.parent / "store"))
-        ModelStore(tiny_model.parent / "store").pull(f"folder:{tiny_model}")
-        model = models.covering(("en", "de"))
-        assert model is not None
-        conversation = await model.open(None, lambda fraction: None)  # type: ignore[arg-type]
-        from navllm.protocol.common import text_message
-        from navllm.providers.base import Generation
-
-        return "".join(
-            [c async for c in conversation.generate(Generation(messages=[text_message("user", SENTENCE)])) if isinstance(c, str)]
-        )
-
-    assert asyncio.run(run()) == direct(tiny_model, SENTENCE)
+    assert _translate(tiny_model, tmp_path / "store", SENTENCE)[0] == direct(tiny_model, SENTENCE)
     time.sleep(0.1)
     assert not [t for t in threading.enumerate() if t.ident not in before and t.name == "translate"]
+
+
+def test_the_end_of_sentence_ends_a_line_and_is_not_counted(tmp_path):
+    """A model that ends its sentences early: the end token CTranslate2 yields is neither text nor output."""
+    import ctranslate2
+    import sentencepiece
+
+    folder = build(tmp_path / "opus-mt-en-de", end_bias=30.0)
+    source = sentencepiece.SentencePieceProcessor(model_file=str(folder / "source.spm"))
+    made = ctranslate2.Translator(str(folder)).translate_batch([source.encode(SENTENCE, out_type=str)], beam_size=1)[0].hypotheses[0]
+    text, usage = _translate(folder, tmp_path / "store", SENTENCE)
+    assert text == direct(folder, SENTENCE) and usage.output_tokens == len(made) < translation.max_output(tokens(folder, SENTENCE) - 1)

@@ -39,8 +39,9 @@ transformer-guided-alignment-layer: last
 """
 
 
-def build(out: Path, seed: int = 0) -> Path:
-    """Write the model folder ``out`` (model.bin, config.json, vocabularies, source.spm, target.spm)."""
+def build(out: Path, seed: int = 0, end_bias: float = 0.0) -> Path:
+    """Write the model folder ``out`` (model.bin, config.json, vocabularies, source.spm, target.spm);
+    ``end_bias`` raises the end-of-sentence token's logit, so that translations end early."""
     import sentencepiece as spm
     from ctranslate2.converters import MarianConverter
 
@@ -58,7 +59,9 @@ def build(out: Path, seed: int = 0) -> Path:
     # Opus-MT's vocabulary: </s> and <unk> first, the pieces of both sides, <pad> last.
     vocab = ["</s>", "<unk>", *dict.fromkeys(p for p in pieces if p != "<unk>"), "<pad>"]
     (work / "vocab.yml").write_text("".join(f'"{_escape(token)}": {i}\n' for i, token in enumerate(vocab)), encoding="utf-8")
-    np.savez(work / "model.npz", **_weights(len(vocab), np.random.default_rng(seed)))
+    weights = _weights(len(vocab), np.random.default_rng(seed))
+    weights["decoder_ff_logit_out_b"][0, vocab.index("</s>")] += end_bias
+    np.savez(work / "model.npz", **weights)
     MarianConverter(str(work / "model.npz"), [str(work / "vocab.yml")]).convert(str(out))
     for side in ("source", "target"):
         (work / f"{side}.spm").replace(out / f"{side}.spm")
@@ -73,7 +76,8 @@ def _weights(vocab: int, rng: np.random.Generator) -> dict[str, np.ndarray]:
     def random(*shape: int) -> np.ndarray:
         return rng.normal(0, 0.5, shape).astype(np.float32)
 
-    weights = {"Wemb": random(vocab, DIM), "decoder_ff_logit_out_b": random(1, vocab)}
+    # Large embeddings: smaller ones make a model that repeats one token whatever it reads.
+    weights = {"Wemb": 4 * random(vocab, DIM), "decoder_ff_logit_out_b": random(1, vocab)}
 
     def attention(scope: str) -> None:
         for part in ("q", "k", "v", "o"):

@@ -82,6 +82,8 @@ class Loaded:
             for step in steps:
                 if stop.is_set():
                     return
+                if self.target.is_control(self.target.piece_to_id(step.token)):
+                    continue  # the end of the sentence, which CTranslate2 yields too: not text, not counted
                 pieces.append(step.token)
                 counted.append(1)
                 decoded = self.target.decode(pieces)
