@@ -474,7 +474,7 @@ def run(browsers: list[str], n: int, cold_runs: int, flood_seconds: float = 0, d
 
 
 def table(results: dict[str, Any]) -> str:
-    lines = [f"{'browser':<10} {'path':<34} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
+    lines = [f"{'browser':<10} {'path':<36} {'n':>6} {'p50 ms':>8} {'p95 ms':>8} {'p99 ms':>8}"]
     labels = {
         "baseline": "bridge <-> background (no host)",
         "host": "bridge <-> host (params)",
@@ -483,23 +483,23 @@ def table(results: dict[str, Any]) -> str:
     for kind, paths in results.get("roundTrip", {}).items():
         for path, label in labels.items():
             s = paths[path]
-            lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
+            lines.append(f"{kind:<10} {label:<36} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
         for key, label in (
             ("roundTripDaemon", "bridge <-> relay <-> navllm serve"),
             ("roundTripWebSocket", "bridge <-> navllm serve (WebSocket)"),
         ):
             if kind in results.get(key, {}):
                 s = results[key][kind]["host"]
-                lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
-        lines.append(f"{kind:<10} {'host / baseline (p50)':<34} {'':>6} {paths['ratio']:>8.2f}x")
+                lines.append(f"{kind:<10} {label:<36} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
+        lines.append(f"{kind:<10} {'host / baseline (p50)':<36} {'':>6} {paths['ratio']:>8.2f}x")
     for path, label in (("inProcess", "host alone over pipes (params)"), ("relay", "host relaying to navllm serve")):
         if path in results.get("hostOnly", {}):
             s = results["hostOnly"][path]
-            lines.append(f"{'-':<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
+            lines.append(f"{'-':<10} {label:<36} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
     for kind, measured in results.get("flood", {}).items():
         for phase, label in (("quiet", "other origin, no flood"), ("flooded", "other origin, one origin flooding")):
             s = measured[phase]
-            lines.append(f"{kind:<10} {label:<34} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
+            lines.append(f"{kind:<10} {label:<36} {s['n']:>6} {s['p50']:>8.3f} {s['p95']:>8.3f} {s['p99']:>8.3f}")
         f = measured["flooder"]
         lines.append(
             f"{kind:<10} flooding origin ({f['workers']} loops, {f['seconds']:.1f} s): {f['answeredPerSecond']:.0f} answered/s,"
