@@ -111,10 +111,10 @@ def test_the_panel_declares_what_a_provider_reads(browser, site):
         # adding from a preset starts from what the preset's model reads
         form = page.locator("#add-provider")
         form.get_by_label("Service").select_option(label="Groq")
-        expect(form.get_by_label("The model reads images")).not_to_be_checked()
+        expect(form.get_by_label("The new provider reads images")).not_to_be_checked()
         form.get_by_label("Service").select_option(label="Anthropic")
-        expect(form.get_by_label("The model reads images")).to_be_checked()
-        expect(form.get_by_label("The model reads audio")).to_have_count(0)
+        expect(form.get_by_label("The new provider reads images")).to_be_checked()
+        expect(form.get_by_label("The new provider reads audio")).to_have_count(0)
         assert not panel.errors, panel.errors
     finally:
         panel.page.close()

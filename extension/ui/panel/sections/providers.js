@@ -179,7 +179,7 @@ function addCard({ call, notify, redraw }, presets, chain) {
     url.value = chosen.baseUrl ?? "";
     model.value = chosen.model ?? "";
     url.required = !chosen.id;
-    inputs = inputChecks(chosen.kind, chosen.inputs ?? ["text", "image"], "The model");
+    inputs = inputChecks(chosen.kind, chosen.inputs ?? ["text", "image"], "the new provider");
     reads.replaceChildren(inputs.element, h("small", { class: "hint" }, "What the model you name reads; check its documentation."));
     signup.replaceChildren(chosen.signupUrl ? h("span", {}, "Get a key at ", h("span", { class: "mono" }, chosen.signupUrl)) : "");
   };
