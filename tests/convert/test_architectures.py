@@ -96,3 +96,44 @@ def test_missing_qk_norm_is_named(tmp_path):
 def test_refuses_interleaved_partial_rotation(tmp_path):
     err = _refusal(tmp_path, rope_dim=32)
     assert err.name == ErrorName.NOT_SUPPORTED and "32 of 64" in err.message
+
+
+def test_refuses_mixture_of_experts(tmp_path):
+    path = tiny_gguf.write(tmp_path / "m.gguf", arch="mistral3")
+    path.write_bytes(path.read_bytes().replace(b"blk.1.ffn_down.weight", b"blk.1.ffn_exps.weight"))
+    with pytest.raises(NavError) as caught:
+        convert_gguf(path, tmp_path / "out")
+    assert caught.value.name == ErrorName.NOT_SUPPORTED
+    assert "mixture-of-experts" in caught.value.message and "blk.1.ffn_exps.weight" in caught.value.message
+
+
+def test_mistral3_temperature_follows_each_row_of_a_padded_batch(tmp_path):
+    """Two conversations of different lengths, prefilled right-padded and decoded in one batch,
+    get the logits each gets alone: the query temperature reads every row's own position."""
+    import json
+
+    import numpy as np
+    import onnxruntime as ort
+
+    metadata = {"rope.scaling.original_context_length": 2, "attention.temperature_scale": 0.5}
+    convert_gguf(tiny_gguf.write(tmp_path / "m.gguf", arch="mistral3", metadata=metadata), tmp_path / "out")
+    meta = json.loads((tmp_path / "out" / "navllm-model.json").read_text())
+    session = ort.InferenceSession(str(tmp_path / "out" / "model.onnx"), providers=["CPUExecutionProvider"])
+    names = [f"{i}.{kv}" for i in range(meta["layers"]) for kv in ("key", "value")]
+
+    def run(ids, mask, past=None):
+        feeds = {"input_ids": np.array(ids, np.int64), "attention_mask": mask, "logits_to_keep": np.array([1], np.int64)}
+        empty = np.zeros((len(ids), meta["kvHeads"], 0, meta["headDim"]), np.float32)
+        feeds |= {f"past_key_values.{n}": (past or {}).get(n, empty) for n in names}
+        return dict(zip([o.name for o in session.get_outputs()], session.run(None, feeds), strict=True))
+
+    a, b = [5, 260, 17, 266, 88, 140, 9], [33, 77, 12]
+    alone = [run([r], np.ones((1, len(r)), np.int64))["logits"][0, -1] for r in (a, b)]
+    width = len(a) - 1
+    mask = np.array([[1] * width, [1] * (len(b) - 1) + [0] * (width - len(b) + 1)], np.int64)
+    prefill = run([a[:-1], b[:-1] + [0] * (width - len(b) + 1)], mask)
+    step = np.concatenate([mask, np.zeros((2, 1), np.int64)], axis=1)
+    step[0, width], step[1, len(b) - 1] = 1, 1
+    logits = run([[a[-1]], [b[-1]]], step, {n: prefill[f"present.{n}"] for n in names})["logits"][:, -1]
+    for row, expected in zip(logits, alone, strict=True):
+        np.testing.assert_allclose(row, expected, rtol=0, atol=1e-4 * np.abs(expected).max())

@@ -75,8 +75,21 @@ VARIANTS = {
         "tokenizer": "llama",
         "metadata": {"attention.sliding_window": 4, "rope.scaling.type": "linear", "rope.scaling.factor": 2.0},
     },
+    # Mistral 3 (Ministral): YaRN with a log multiplier and attention temperature, which scales the
+    # queries from position 3 on (floor: the original context of 4); tekken pre-tokenizer.
+    "mistral3": {
+        "arch": "mistral3",
+        "pre": "tekken",
+        "metadata": {
+            "rope.scaling.type": "yarn",
+            "rope.scaling.factor": 4.0,
+            "rope.scaling.original_context_length": 4,
+            "rope.scaling.yarn_log_multiplier": 1.0,
+            "attention.temperature_scale": 0.5,
+        },
+    },
     # SmolLM3: every 4th layer has no rotary embedding.
-    "smollm3": {"arch": "smollm3", "layers": 4, "pre": "llama-bpe"},
+    "smollm3": {"arch": "smollm3", "layers": 4, "pre": "llama-bpe", "attn_gain": 4.0},
     # Phi-3: fused QKV and gate+up, longrope (long factors: the context exceeds the original), window.
     "phi3": {
         "arch": "phi3",

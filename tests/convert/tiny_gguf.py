@@ -98,10 +98,12 @@ def write(
     metadata: dict[str, int | float | str] | None = None,
     rope_dim: int | None = None,
     chat_template: str = CHATML,
+    attn_gain: float = 1.0,
 ) -> Path:
     """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats;
     ``metadata`` adds keys under the architecture's prefix (``rope.scaling.type``…); ``rope_dim``
-    rotates only that many dimensions of each head."""
+    rotates only that many dimensions of each head; ``attn_gain`` scales the attention norms, so
+    scores grow with its square and attention (and with it position) weighs more in the logits."""
     import gguf
 
     types = types or {}
@@ -154,8 +156,8 @@ def write(
         data = tensor_bytes(kind, n, k, rng)
         writer.add_tensor(name, data, raw_dtype=getattr(gguf.GGMLQuantizationType, kind))
 
-    def norm(name: str, size: int):
-        writer.add_tensor(name, rng.uniform(0.8, 1.2, size).astype(np.float32))
+    def norm(name: str, size: int, gain: float = 1.0):
+        writer.add_tensor(name, (gain * rng.uniform(0.8, 1.2, size)).astype(np.float32))
 
     rotated = rope_dim or head_dim
     if rope_freqs:  # Llama 3.1-style per-frequency divisors
@@ -167,7 +169,7 @@ def write(
     kv = KV_HEADS * head_dim
     for i in range(layers):
         p = f"blk.{i}."
-        norm(p + "attn_norm.weight", HIDDEN)
+        norm(p + "attn_norm.weight", HIDDEN, attn_gain)
         if arch == "phi3":
             add(p + "attn_qkv.weight", HIDDEN + 2 * kv, HIDDEN, "Q4_1")
         else:

@@ -1,4 +1,4 @@
-"""An fp32 numpy forward pass of a GGUF decoder (Llama, Qwen2/3, SmolLM3, Phi-3, Gemma 2/3): the
+"""An fp32 numpy forward pass of a GGUF decoder (Llama, Mistral 3, Qwen2/3, SmolLM3, Phi-3, Gemma 2/3): the
 yardstick for next-token agreement (``navllm bench local``) and for the converter's tests.
 
 Independent of both engines and of our GGUF reader: the ``gguf`` package reads the file and
@@ -18,7 +18,7 @@ from typing import Any
 
 import numpy as np
 
-PAIRWISE = ("llama", "smollm3")  # llama.cpp's converter permutes these to rotate pairs (2i, 2i+1)
+PAIRWISE = ("llama", "smollm3", "mistral3")  # llama.cpp's converter permutes these to rotate pairs (2i, 2i+1)
 GEMMA = ("gemma2", "gemma3")
 
 
@@ -53,6 +53,9 @@ def logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
         scale = 1 / math.sqrt(hidden / heads)
     attn_cap = float(field(key + "attn_logit_softcapping", 0.0) or 0.0) if arch == "gemma2" else 0.0
     final_cap = float(field(key + "final_logit_softcapping", 0.0) or 0.0) if arch == "gemma2" else 0.0
+    # Mistral 3's attention temperature (Llama 4's): queries scaled by position, in steps of the original context.
+    temperature = float(field(key + "attention.temperature_scale", 0.0) or 0.0) if arch == "mistral3" else 0.0
+    steps = int(field(key + "rope.scaling.original_context_length", 0) or field(key + "context_length"))
 
     x: np.ndarray = weight("token_embd.weight")[ids]
     if arch in GEMMA:
@@ -73,6 +76,8 @@ def logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
         local = _sliding(arch, i, window)
         if not (arch == "smollm3" and (i + 1) % 4 == 0):  # SmolLM3 skips rotation in every 4th layer
             q, k = rope(q, local), rope(k, local)
+        if temperature:
+            q = q * (np.log(np.floor((pos + 1) / steps) + 1) * temperature + 1).astype(np.float32)[None, :, None]
         v = v.reshape(s, kv_heads, hd).transpose(1, 0, 2)
         k, v = np.repeat(k, heads // kv_heads, axis=0), np.repeat(v, heads // kv_heads, axis=0)
         scores = q @ k.transpose(0, 2, 1) * np.float32(scale)
@@ -157,7 +162,13 @@ class _Rope:
                 self.field(self.key + "scaling.yarn_ext_factor", 1.0)
             )
             freq = freq * keep + freq / factor * (1 - keep)
-            magnitude = float(self.field(self.key + "scaling.attn_factor", 1.0)) * (1 + 0.1 * math.log(factor))
+            # ggml scales by 1 + 0.1 ln factor; a yarn_log_multiplier m divides that by 1 + 0.1 m ln factor
+            log_mul = float(self.field(self.key + "scaling.yarn_log_multiplier", 0.0))
+            magnitude = (
+                float(self.field(self.key + "scaling.attn_factor", 1.0))
+                * (1 + 0.1 * math.log(factor))
+                / (1 + 0.1 * log_mul * math.log(factor))
+            )
         elif self.scaling == "longrope":
             magnitude = float(self.field(self.key + "scaling.attn_factor", 1.0))
         return np.outer(np.arange(s), freq), magnitude

@@ -119,6 +119,11 @@ def _check_tensors(src: GGUFSource, spec: ModelSpec) -> None:
     """Fail before any heavy work on a missing tensor or a format we cannot map exactly."""
     from . import quants
 
+    experts = next((n for n in src.tensors if ".ffn_gate_inp." in n or "_exps." in n), None)
+    if experts:
+        raise NavError(
+            ErrorName.NOT_SUPPORTED, f"{src.path.name} is a mixture-of-experts model (tensor {experts}); only dense models convert"
+        )
     needed = ["token_embd.weight", "output_norm.weight"]
     for i in range(spec.layers):
         p = f"blk.{i}."

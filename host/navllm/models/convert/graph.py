@@ -247,6 +247,7 @@ def build(
     seqlens_k = g.op("Cast", [g.op("Sub", [total64, g.const([1])], "mask/last")], "seqlens_k", to=TensorProto.INT32)
     total = g.op("Cast", [g.op("Shape", [mask], "mask/shape", start=1, end=2)], "total_len", to=TensorProto.INT32)
     total = g.op("Squeeze", [total], "total_sequence_length")
+    temperature = _temperature(g, spec, input_ids, mask, total64) if spec.temperature else None
     tables = {False: spec.rope_tables(src)}
     if spec.local_rope_theta:
         tables[True] = spec.rope_tables(src, local=True)
@@ -270,10 +271,14 @@ def build(
         p = f"blk.{i}"
         # Attention.
         q, k, v = _qkv(g, src, spec, normed, p, rms)
+        if temperature:
+            q = g.op("Mul", [q, temperature], f"{p}/q_temperature")
         past_k, past_v = f"past_key_values.{i}.key", f"past_key_values.{i}.value"
         present_k, present_v = f"present.{i}.key", f"present.{i}.value"
         for name in (past_k, past_v):
-            inputs.append(helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", spec.kv_heads, "past_sequence_length", spec.head_dim]))
+            inputs.append(
+                helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", spec.kv_heads, "past_sequence_length", spec.head_dim])
+            )
         for name in (present_k, present_v):
             outputs.append(
                 helper.make_tensor_value_info(name, TensorProto.FLOAT, ["batch", spec.kv_heads, "present_sequence_length", spec.head_dim])
@@ -368,11 +373,11 @@ def _qkv(g: GraphBuilder, src: GGUFSource, spec: ModelSpec, normed: str, p: str,
         biases = [f"{p}.attn_{t}.bias" for t in "qkv"]
         if any(b in src.tensors for b in biases):
             qkv = _add_biases(g, src, qkv, biases, f"{p}.attn_qkv")
-    if not spec.family.qk_norm:
-        return qkv if len(qkv) == 3 else [qkv[0], "", ""]
-    if len(qkv) == 1:
+    if len(qkv) == 1 and (spec.family.qk_norm or spec.temperature):  # Q needs work of its own
         q_size, kv_size = spec.heads * spec.head_dim, spec.kv_heads * spec.head_dim
         qkv = g.ops("Split", [qkv[0], g.const([q_size, kv_size, kv_size])], f"{p}/qkv_split", outputs=3, axis=-1)
+    if not spec.family.qk_norm:
+        return qkv if len(qkv) == 3 else [qkv[0], "", ""]
     q, k, v = qkv
     # RMS norm over each head's vector: [1, S, H·D] → [1, S, H, D] → norm → back.
     heads_shape, flat = g.const([0, 0, -1, spec.head_dim]), g.const([0, 0, -1])
@@ -382,6 +387,30 @@ def _qkv(g: GraphBuilder, src: GGUFSource, spec: ModelSpec, normed: str, p: str,
         y = rms(per_head, f"{p}.attn_{t}_norm.weight", f"{p}/attn_{t}_norm")
         normed_qk.append(g.op("Reshape", [y, flat], f"{p}/{t}_flat"))
     return [*normed_qk, v]
+
+
+def _temperature(g: GraphBuilder, spec: ModelSpec, input_ids: str, mask: str, lengths: str) -> str:
+    """The query scale [B, S, 1] of the tokens being fed, at the positions GroupQueryAttention
+    rotates them to: 0 … S - 1 for a first prompt, else lengths[b] - S … lengths[b] - 1
+    (``lengths``: the ones in each right-padded mask row). Scaling before the rotation equals
+    llama.cpp's scaling after it (rotation is linear)."""
+    from onnx import TensorProto
+
+    length = g.op("Shape", [input_ids], "temperature/length", start=1, end=2)
+    past = g.op("Sub", [g.op("Shape", [mask], "temperature/total", start=1, end=2), length], "temperature/past")
+    continued = g.op("Sub", [lengths, length], "temperature/continued")
+    first = g.op("Where", [g.op("Greater", [past, g.const([0])], "temperature/has_past"), continued, g.const([0])], "temperature/first")
+    first = g.op("Unsqueeze", [first, g.const([1])], "temperature/first_column")
+    steps = g.op("Range", [g.const(0), g.op("Squeeze", [length], "temperature/count"), g.const(1)], "temperature/steps")
+    positions = g.op("Add", [first, steps], "temperature/positions")  # [B, S]
+    one = g.const(1.0, np.float32)
+    ahead = g.op("Add", [g.op("Cast", [positions], "temperature/float", to=TensorProto.FLOAT), one], "temperature/ahead")
+    floor = g.const(float(spec.temperature_floor), np.float32)
+    periods = g.op("Floor", [g.op("Div", [ahead, floor], "temperature/div")], "temperature/periods")
+    periods = g.op("Max", [periods, g.const(0.0, np.float32)], "temperature/periods_valid")  # padding rows may run negative
+    log = g.op("Log", [g.op("Add", [periods, one], "temperature/periods_1")], "temperature/log")
+    scale = g.op("Add", [g.op("Mul", [log, g.const(spec.temperature, np.float32)], "temperature/mul"), one], "temperature/scale")
+    return g.op("Unsqueeze", [scale, g.const([-1])], "temperature/column")
 
 
 def _add_biases(g: GraphBuilder, src: GGUFSource, qkv: list[str], biases: list[str], base: str) -> list[str]:

@@ -31,6 +31,7 @@ class Family:
 
 FAMILIES = {
     "llama": Family(interleaved=True),  # also Mistral 7B and Llama 2/3.x
+    "mistral3": Family(interleaved=True),  # Ministral 3, Mistral Small 3.x: llama with attention temperature
     "qwen2": Family(interleaved=False),
     "qwen3": Family(interleaved=False, qk_norm=True),
     "smollm3": Family(interleaved=True, no_rope_step=4),
@@ -70,6 +71,10 @@ class ModelSpec:
     query_scale: float = 0.0  # attention's score scale (0: 1/sqrt(head_dim))
     attn_softcap: float = 0.0
     final_softcap: float = 0.0
+    # Llama 4-style attention temperature (mistral3): queries at position p scaled by
+    # 1 + temperature · ln(1 + floor((p + 1) / temperature_floor)).
+    temperature: float = 0.0
+    temperature_floor: int = 0
 
     @classmethod
     def from_gguf(cls, src: GGUFSource) -> ModelSpec:
@@ -96,6 +101,8 @@ class ModelSpec:
         query_scale = 0.0
         if GEMMA_27B_LAYERS.get(arch) == layers:
             query_scale = 1.0 / math.sqrt(hidden / heads)
+        temperature = float(src.get(f"{arch}.attention.temperature_scale") or 0.0)
+        floor = int(src.get(f"{arch}.rope.scaling.original_context_length") or src.require(f"{arch}.context_length"))
         vocab = src.get(f"{arch}.vocab_size") or len(src.require("tokenizer.ggml.tokens"))
         return cls(
             architecture=arch,
@@ -118,6 +125,8 @@ class ModelSpec:
             query_scale=query_scale,
             attn_softcap=float(src.get(f"{arch}.attn_logit_softcapping") or 0.0) if arch == "gemma2" else 0.0,
             final_softcap=float(src.get(f"{arch}.final_logit_softcapping") or 0.0) if arch == "gemma2" else 0.0,
+            temperature=temperature if arch == "mistral3" else 0.0,
+            temperature_floor=floor,
         )
 
     def local(self, layer: int) -> bool:
