@@ -11,7 +11,9 @@ from . import Commands
 
 def register(commands: Commands) -> None:
     parser = commands.add_parser("convert", help="convert a GGUF file into an ONNX model folder")
-    parser.add_argument("gguf", type=Path, help="the GGUF file (llama, qwen2, qwen3, smollm3, phi3, gemma2 or gemma3: docs/converter.md)")
+    parser.add_argument(
+        "gguf", type=Path, help="the GGUF file (llama, mistral3, qwen2, qwen3, smollm3, phi3, gemma2 or gemma3: docs/converter.md)"
+    )
     parser.add_argument("out_dir", type=Path, help="folder to create (must not exist, or be empty)")
     parser.add_argument(
         "--accuracy-level",
