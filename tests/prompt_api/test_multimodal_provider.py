@@ -1,12 +1,15 @@
 """In real Chromium and Firefox with the extension and host: a page's images (ImageData, a canvas, a
-Blob) reach an OpenAI-compatible server on 127.0.0.1 as ``image_url`` parts, and availability for
-image input follows the chain (the local model alone reads no images)."""
+Blob) reach an OpenAI-compatible server on 127.0.0.1 as ``image_url`` parts and an AudioBuffer as an
+``input_audio`` WAV, availability for image and audio input follows the chain and what each entry
+reads (the local model alone reads neither), and the side panel sets what an entry reads."""
 
 from __future__ import annotations
 
 import base64
+import io
 import struct
 import sys
+import wave
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -81,6 +84,32 @@ def test_a_page_image_prompt_reaches_the_openai_compatible_server(browser, serve
     browser.admin("providers.update", name="vision", changes={"enabled": False})
     assert tab.run(AVAILABILITY) == "unavailable"  # the local model alone reads no images
     browser.admin("providers.update", name="vision", changes={"enabled": True})
+
+
+PROMPT_AUDIO = """
+const session = await LanguageModel.create({expectedInputs: [{type: "audio"}]});
+const buffer = new AudioBuffer({length: 4800, numberOfChannels: 1, sampleRate: 48000});
+buffer.getChannelData(0).fill(0.25);
+return await session.prompt([{role: "user", content: [{type: "text", value: "Hear this."}, {type: "audio", value: buffer}]}]);
+"""
+
+
+def test_a_page_audio_prompt_reaches_the_server_as_input_audio_wav(browser, server, site):
+    tab = browser.tab(site.url(PAGE))
+    assert tab.run('return await LanguageModel.availability({expectedInputs: [{type: "audio"}]});') == "unavailable"
+    browser.admin("providers.update", name="vision", changes={"inputs": ["text", "image", "audio"]})
+    try:
+        assert tab.run(PROMPT_AUDIO) == "You said: Hear this. "
+    finally:
+        browser.admin("providers.update", name="vision", changes={"inputs": None})
+    content = server.generations()[-1].body["messages"][-1]["content"]
+    assert content[0] == {"type": "text", "text": "Hear this."}
+    assert set(content[1]) == {"type", "input_audio"} and content[1]["type"] == "input_audio"
+    assert set(content[1]["input_audio"]) == {"data", "format"} and content[1]["input_audio"]["format"] == "wav"
+    with wave.open(io.BytesIO(base64.b64decode(content[1]["input_audio"]["data"], validate=True))) as heard:
+        # the AudioBuffer's own samples, as 16-bit PCM: 0.1 s at 48 kHz, every sample 0.25 of full scale
+        assert (heard.getnchannels(), heard.getsampwidth(), heard.getframerate(), heard.getnframes()) == (1, 2, 48000, 4800)
+        assert set(struct.iter_unpack("<h", heard.readframes(4800))) == {(round(0.25 * 0x7FFF),)}
 
 
 def test_the_panel_declares_what_a_provider_reads(browser, site):
