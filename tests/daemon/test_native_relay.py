@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.daemon.conftest import DEADLINE, DaemonProcess, process_state, serve_pids, write_settings
+from tests.daemon.conftest import DEADLINE, ROOT, DaemonProcess, process_state, serve_pids, write_settings
 from tests.support.host_process import ADMIN, PAGE, HostProcess, frame
 
 HELLO = {"extensionVersion": "0.1.0", "protocol": 1}
@@ -266,3 +266,33 @@ def test_on_demand_with_the_port_taken_serves_in_process_at_once(navllm_home):
     assert "navllm serve exited 1 as it started" in (navllm_home / "logs" / "host.log").read_text()
     assert f"cannot listen on port {port}" in (navllm_home / "logs" / "daemon.log").read_text()
     assert not (navllm_home / "data" / "daemon.json").exists()
+
+
+SLOW_SERVE = """
+from pathlib import Path
+import time
+if b"serve" in Path("/proc/self/cmdline").read_bytes():
+    time.sleep(8)  # a daemon started on a loaded machine, still importing when another one answers
+"""
+
+
+def test_a_host_stops_its_daemon_when_another_answers_first(navllm_home, tmp_path):
+    write_settings(navllm_home, echoEnabled=True, servePort=0)
+    (tmp_path / "sitecustomize.py").write_text(SLOW_SERVE)
+    slow = {"NAVLLM_DAEMON": "on-demand", "PYTHONPATH": f"{tmp_path}{os.pathsep}{ROOT / 'host'}"}
+    state_file = navllm_home / "data" / "daemon.json"
+    running = HostProcess(navllm_home, env=slow)
+    try:
+        assert running.call("hello", ADMIN, **HELLO)["type"] == "done"
+        end = time.monotonic() + DEADLINE
+        while not (starting := serve_pids(navllm_home)) and time.monotonic() < end:
+            time.sleep(0.05)
+        assert len(starting) == 1  # the host's own daemon, still in its slow start
+        winner = DaemonProcess(navllm_home)
+        assert served_by(running) == winner.proc.pid
+        assert serve_pids(navllm_home) == [winner.proc.pid]  # the host stopped its own
+        assert "lost the start race; stopping it" in (navllm_home / "logs" / "host.log").read_text()
+    finally:
+        assert running.close() == 0
+    assert winner.stop()[0] == 0
+    assert not state_file.exists() and serve_pids(navllm_home) == []
