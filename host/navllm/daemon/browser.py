@@ -55,9 +55,9 @@ class Connections:
             self._open.pop(name, None)
 
     async def close(self, name: str) -> None:
-        """Close ``name``'s connections as a refused credential is closed (4401)."""
-        for socket in list(self._open.pop(name, ())):
-            await socket.close(code=UNAUTHORIZED)
+        """Close ``name``'s connections as a refused credential is closed (4401), all at once: each
+        close waits for its client's answer (a bounded wait), and one slow client delays no other."""
+        await asyncio.gather(*(socket.close(code=UNAUTHORIZED) for socket in self._open.pop(name, ())))
 
 
 CONNECTIONS = web.AppKey("connections", Connections)
