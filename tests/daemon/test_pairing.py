@@ -8,11 +8,12 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
 from typing import Any
 
 import pytest
 
-from navllm.daemon import pairing
+from navllm.daemon import browser, pairing
 from tests.daemon.conftest import DEADLINE, ROOT, Reply, Server, serve_env
 from tests.daemon.test_browser_socket import ADMIN, call, connect, refused_with
 
@@ -165,7 +166,12 @@ def test_forgetting_revokes_the_token_and_closes_its_connections(paired_server):
     assert forget(server, "navllm-not-a-token").status == 401
 
 
-def test_revoking_a_browser_from_the_command_line_names_it(paired_server):
-    _, name = paired(paired_server)
+def test_revoking_a_browser_from_the_command_line_closes_its_connections(paired_server):
+    token, name = paired(paired_server)
+    open_socket, answer = connect(paired_server, token)
+    assert answer["ok"] is True
     revoked = navllm(paired_server, "tokens", "revoke", name)
     assert revoked.returncode == 0 and revoked.stdout.strip() == f"revoked {name}'s token"
+    started = time.monotonic()
+    assert refused_with(open_socket) == 4401
+    assert time.monotonic() - started < browser.REVOCATION_CHECK + 5

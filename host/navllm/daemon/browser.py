@@ -11,7 +11,8 @@ levels of nesting); a bad one gets its error and the connection carries on.
 
 Connections opened with a paired browser's token are kept by its name, so a browser forgetting
 its pairing (``POST /api/pair/forget``) closes every one of them, its own and any opened with a
-copy of its token.
+copy of its token; a token revoked from another process (``navllm tokens revoke browser:NAME``)
+closes them within REVOCATION_CHECK seconds.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ import json
 import logging
 import secrets
 import time
+from collections.abc import Callable
 from contextlib import suppress
 
 from aiohttp import WSMsgType, web
@@ -37,6 +39,7 @@ log = logging.getLogger(__name__)
 AUTH_DEADLINE = 10.0  # seconds a client has to authenticate once connected
 UNAUTHORIZED = 4401  # the close code for a missing or wrong credential, and nothing more said
 RELAY = ""  # who a connection opened with the relay secret is, among paired browsers' names
+REVOCATION_CHECK = 2.0  # seconds between checks that the open connections' tokens still hold
 
 
 class Connections:
@@ -58,6 +61,20 @@ class Connections:
         """Close ``name``'s connections as a refused credential is closed (4401), all at once: each
         close waits for its client's answer (a bounded wait), and one slow client delays no other."""
         await asyncio.gather(*(socket.close(code=UNAUTHORIZED) for socket in self._open.pop(name, ())))
+
+    async def close_revoked(self, holding: Callable[[], set[str]], stop: asyncio.Event) -> None:
+        """Until ``stop``, close the connections of browsers no longer among ``holding()`` (the
+        names whose tokens hold): a revocation by ``navllm tokens``, which this process cannot see
+        happen. One query per check, and none while no paired browser is connected."""
+        while not stop.is_set():
+            with suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), REVOCATION_CHECK)
+            if not self._open:
+                continue
+            live = holding()
+            for name in [name for name in self._open if name not in live]:
+                log.info("%s's token was revoked: closing its connections", name)
+                await self.close(name)
 
 
 CONNECTIONS = web.AppKey("connections", Connections)

@@ -90,6 +90,8 @@ async def serve(port: int, ready: Callable[[int, str], None], stop: asyncio.Even
         with suppress(OSError):  # no IPv6 loopback here, or its port is taken: IPv4 serves alone
             await web.TCPSite(runner, "::1", listening.port, reuse_address=False).start()
         ready(listening.port, relay_secret)
+        revoked = app[CONNECTIONS].close_revoked(lambda: {held.name for held in core.gate.persistent.apps.all()}, stop)
+        asyncio.get_running_loop().create_task(revoked)
         if idle_minutes is not None:
             asyncio.get_running_loop().create_task(stop_when_idle(activity, idle_minutes, stop))
         await stop.wait()
