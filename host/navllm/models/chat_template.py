@@ -28,7 +28,7 @@ def _generation_extension() -> type:
         """``{% generation %}…{% endgeneration %}``: Hugging Face's marker of the text an assistant
         turn generates (for training masks); rendering it is rendering its body."""
 
-        tags = frozenset({"generation"})
+        tags = {"generation"}  # noqa: RUF012 - jinja2 declares it a plain set
 
         def parse(self, parser: Any) -> Any:
             next(parser.stream)
