@@ -42,7 +42,7 @@ def build_tokenizer():
     return tok
 
 
-def _graph(vocab: int, seed: int, logits_to_keep: bool) -> onnx.ModelProto:
+def _graph(vocab: int, seed: int, logits_to_keep: bool, batch: str | int) -> onnx.ModelProto:
     rng = np.random.default_rng(seed)
     inits, nodes = [], []
 
@@ -74,10 +74,10 @@ def _graph(vocab: int, seed: int, logits_to_keep: bool) -> onnx.ModelProto:
     ]
     h = "h0"
     inputs = [
-        helper.make_tensor_value_info("input_ids", TensorProto.INT64, [1, "S"]),
-        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [1, "T"]),
+        helper.make_tensor_value_info("input_ids", TensorProto.INT64, [batch, "S"]),
+        helper.make_tensor_value_info("attention_mask", TensorProto.INT64, [batch, "T"]),
     ]
-    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [1, "L", vocab])]
+    outputs = [helper.make_tensor_value_info("logits", TensorProto.FLOAT, [batch, "L", vocab])]
     if logits_to_keep:
         inputs.append(helper.make_tensor_value_info("logits_to_keep", TensorProto.INT64, [1]))
         nodes.append(helper.make_node("Neg", ["logits_to_keep"], ["tail_start"]))
@@ -113,8 +113,8 @@ def _graph(vocab: int, seed: int, logits_to_keep: bool) -> onnx.ModelProto:
         ]
         h = p + "out"
         for kind in ("key", "value"):
-            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", TensorProto.FLOAT, [1, KV_HEADS, "P", HEAD_DIM]))
-            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, [1, KV_HEADS, "T", HEAD_DIM]))
+            inputs.append(helper.make_tensor_value_info(f"past_key_values.{i}.{kind}", TensorProto.FLOAT, [batch, KV_HEADS, "P", HEAD_DIM]))
+            outputs.append(helper.make_tensor_value_info(f"present.{i}.{kind}", TensorProto.FLOAT, [batch, KV_HEADS, "T", HEAD_DIM]))
     nodes += [
         helper.make_node("Slice", [h, "tail_start" if logits_to_keep else "last", "big", "axes1"], ["h_last"]),
         helper.make_node("MatMul", ["h_last", weight("lm_head", (HIDDEN, vocab), scale=1.0)], ["logits"]),
@@ -124,13 +124,14 @@ def _graph(vocab: int, seed: int, logits_to_keep: bool) -> onnx.ModelProto:
     return helper.make_model(graph, opset_imports=opsets, ir_version=10)
 
 
-def build(folder: Path, seed: int = 0, logits_to_keep: bool = True) -> Path:
-    """``logits_to_keep=False`` builds the graph converters wrote before that input (last position only)."""
+def build(folder: Path, seed: int = 0, logits_to_keep: bool = True, batched: bool = True) -> Path:
+    """``logits_to_keep=False`` builds the graph converters wrote before that input (last position only),
+    ``batched=False`` the one they wrote before the named batch dimension (batch 1 declared)."""
     folder.mkdir(parents=True, exist_ok=True)
     tok = build_tokenizer()
     tok.save(str(folder / "tokenizer.json"))
     vocab = tok.get_vocab_size()
-    onnx.save(_graph(vocab, seed, logits_to_keep), str(folder / "model.onnx"))
+    onnx.save(_graph(vocab, seed, logits_to_keep, "batch" if batched else 1), str(folder / "model.onnx"))
     eos = tok.token_to_id("<|im_end|>")
     meta = {
         "format": 1,

@@ -69,8 +69,7 @@ class KVCache:
         if total > self.shape.limit:
             raise ValueError(f"{total} positions exceed the cache limit of {self.shape.limit}")
         if total > self.capacity:
-            grown = max(total, 2 * self.capacity)
-            self._allocate(min(self.shape.limit, -(-grown // _STEP) * _STEP))
+            self._allocate(grown_capacity(total, self.capacity, self.shape.limit))
 
     def truncate(self, length: int) -> None:
         """Keep only the first ``length`` positions."""
@@ -89,3 +88,8 @@ class KVCache:
         for new, old in zip((*clone.keys, *clone.values), (*self.keys, *self.values), strict=True):
             new[:, :, :n] = old[:, :, :n]
         return clone
+
+
+def grown_capacity(total: int, capacity: int, limit: int) -> int:
+    """The capacity to grow to for ``total`` positions: at least double, in whole steps, at most ``limit``."""
+    return min(limit, -(-max(total, 2 * capacity) // _STEP) * _STEP)

@@ -96,6 +96,14 @@ class LoadedModel:
         return LOGITS_TO_KEEP in self._inputs
 
     @functools.cached_property
+    def batches(self) -> bool:
+        """True when the graph declares a named batch dimension, so several conversations decode in
+        one forward (``pool.BatchPool``); graphs converted before it declare batch 1 and decode one
+        conversation at a time."""
+        dims = next(i.shape for i in self.session.get_inputs() if i.name == "input_ids")
+        return not isinstance(dims[0], int)
+
+    @functools.cached_property
     def drafts_exact(self) -> bool:
         """True when logits computed for several positions in one forward equal those computed one
         position at a time, so verified drafts leave greedy replies unchanged. onnxruntime's
