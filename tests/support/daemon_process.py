@@ -60,8 +60,10 @@ class Daemon:
         path = self.home / "data" / "daemon.json"
         end = time.monotonic() + DEADLINE
         while time.monotonic() < end:
-            if path.exists() and path.stat().st_size:
-                port: int = json.loads(path.read_text())["port"]
+            # Only this daemon's file: one a killed daemon left behind names another process.
+            state = json.loads(path.read_text()) if path.exists() and path.stat().st_size else {}
+            if state.get("pid") == self.proc.pid:
+                port: int = state["port"]
                 return port
             assert self.proc.poll() is None, f"navllm serve exited {self.proc.returncode}"
             time.sleep(0.05)
