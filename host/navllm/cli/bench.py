@@ -15,6 +15,7 @@ def register(commands: Commands) -> None:
 
     add_arguments(local)
     local.set_defaults(run=run_local)
+    from ..bench.batched import register as register_batched
     from ..bench.relay import register as register_relay
     from ..bench.speculative import register as register_speculative
     from ..bench.tasks import register as register_tasks
@@ -22,6 +23,7 @@ def register(commands: Commands) -> None:
     register_relay(sub)
     register_tasks(sub)
     register_speculative(sub)
+    register_batched(sub)
 
 
 def run_local(args: argparse.Namespace) -> int:
