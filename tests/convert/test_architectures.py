@@ -93,6 +93,15 @@ def test_missing_qk_norm_is_named(tmp_path):
     assert caught.value.name == ErrorName.DATA and "blk.1.attn_k_norm.weight" in caught.value.message
 
 
+def test_refuses_layers_of_different_shapes(tmp_path):
+    err = _refusal(tmp_path, metadata={"attention.key_length": [64, 64]})
+    assert err.name == ErrorName.NOT_SUPPORTED and "llama.attention.key_length per layer" in err.message
+    err = _refusal(tmp_path, metadata={"attention.value_length": 32})
+    assert err.name == ErrorName.NOT_SUPPORTED and "value heads of 32 dimensions" in err.message
+    err = _refusal(tmp_path, metadata={"attention.key_length": 0})
+    assert err.name == ErrorName.DATA and "llama.attention.key_length = 0" in err.message
+
+
 def test_refuses_interleaved_partial_rotation(tmp_path):
     err = _refusal(tmp_path, rope_dim=32)
     assert err.name == ErrorName.NOT_SUPPORTED and "32 of 64" in err.message

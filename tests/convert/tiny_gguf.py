@@ -95,7 +95,7 @@ def write(
     pre: str = "smollm",
     rope_freqs: bool = False,
     layers: int = LAYERS,
-    metadata: dict[str, int | float | str] | None = None,
+    metadata: dict[str, int | float | str | list[int]] | None = None,
     rope_dim: int | None = None,
     chat_template: str = CHATML,
     attn_gain: float = 1.0,
@@ -131,6 +131,8 @@ def write(
         name = f"{arch}.{key}"
         if isinstance(value, str):
             writer.add_string(name, value)
+        elif isinstance(value, list):
+            writer.add_array(name, value)
         elif isinstance(value, int):
             writer.add_uint32(name, value)
         else:

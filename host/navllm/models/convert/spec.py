@@ -85,16 +85,19 @@ class ModelSpec:
                 f"architecture {arch!r} is not supported (supported: {', '.join(ARCHITECTURES)})",
             )
         family = FAMILIES[arch]
-        hidden = int(src.require(f"{arch}.embedding_length"))
-        heads = int(src.require(f"{arch}.attention.head_count"))
-        head_dim = int(src.get(f"{arch}.attention.key_length", hidden // heads))
-        rope_dim = int(src.get(f"{arch}.rope.dimension_count", head_dim))
+        hidden = _count(src, f"{arch}.embedding_length")
+        heads = _count(src, f"{arch}.attention.head_count")
+        head_dim = _count(src, f"{arch}.attention.key_length", hidden // heads)
+        value_dim = _count(src, f"{arch}.attention.value_length", head_dim)
+        if value_dim != head_dim:
+            raise NavError(ErrorName.NOT_SUPPORTED, f"value heads of {value_dim} dimensions beside keys of {head_dim} are not supported")
+        rope_dim = _count(src, f"{arch}.rope.dimension_count", head_dim)
         if rope_dim > head_dim or rope_dim % 2:
             raise NavError(ErrorName.DATA, f"{src.path.name} rotates {rope_dim} of {head_dim} head dimensions")
         if rope_dim != head_dim and family.interleaved:
             raise NavError(ErrorName.NOT_SUPPORTED, f"partial rotary embeddings ({rope_dim} of {head_dim}) with pairwise rotation")
         _scaling_type(src, arch)  # refuses a scaling the tables cannot compute, before any heavy work
-        layers = int(src.require(f"{arch}.block_count"))
+        layers = _count(src, f"{arch}.block_count")
         window = int(src.get(f"{arch}.attention.sliding_window") or 0)
         if family.swa_period and not window:
             raise NavError(ErrorName.DATA, f"{src.path.name} lacks the metadata key {arch}.attention.sliding_window")
@@ -109,9 +112,9 @@ class ModelSpec:
             name=str(src.get("general.name") or src.path.stem),
             layers=layers,
             hidden=hidden,
-            ffn=int(src.require(f"{arch}.feed_forward_length")),
+            ffn=_count(src, f"{arch}.feed_forward_length"),
             heads=heads,
-            kv_heads=int(src.get(f"{arch}.attention.head_count_kv", heads)),
+            kv_heads=_count(src, f"{arch}.attention.head_count_kv", heads),
             head_dim=head_dim,
             vocab=int(vocab),
             context=min(int(src.require(f"{arch}.context_length")), MAX_CONTEXT),
@@ -161,6 +164,16 @@ class ModelSpec:
             magnitude = float(src.get(f"{arch}.rope.scaling.attn_factor", 1.0))
         angles = np.outer(np.arange(self.context, dtype=np.float64), inv_freq)
         return (magnitude * np.cos(angles)).astype(np.float32), (magnitude * np.sin(angles)).astype(np.float32)
+
+
+def _count(src: GGUFSource, key: str, default: int | None = None) -> int:
+    """A whole-model size; files that set it per layer (an array) have layers of different shapes."""
+    value = src.require(key) if default is None else src.get(key, default)
+    if isinstance(value, list):
+        raise NavError(ErrorName.NOT_SUPPORTED, f"{src.path.name} sets {key} per layer; only models whose layers share one shape convert")
+    if not isinstance(value, int) or value <= 0:
+        raise NavError(ErrorName.DATA, f"{src.path.name} has {key} = {value!r}; it must be a positive whole number")
+    return value
 
 
 def _scaling_type(src: GGUFSource, arch: str) -> str:
