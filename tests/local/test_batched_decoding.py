@@ -24,6 +24,7 @@ from navllm.providers.local import memory, runtime
 from navllm.providers.local.conversation import LocalConversation
 from navllm.providers.local.engine import PREFILL_CHUNK, Job, engine_for
 from navllm.providers.local.kv_cache import KVCache
+from navllm.providers.local.pool import BatchPool
 from navllm.providers.local.sampler import Sampler, SamplerConfig
 from tests.local import tiny_model
 
@@ -256,3 +257,41 @@ async def test_a_graph_declaring_batch_one_decodes_one_generation_at_a_time(tmp_
     assert replies == [r for [r] in alone]
     assert engine_for(model).batched == 0
     assert replies[0].ended <= first_delta[0]  # the second waited for the first to end
+
+
+def lone_logits(model: runtime.LoadedModel, prompt: list[int], tokens: list[int]) -> tuple[list[np.ndarray], KVCache]:
+    cache, binding = KVCache(model.cache_shape(512)), model.new_binding()
+    model.forward(prompt, cache, binding)
+    return [model.forward([t], cache, binding).copy() for t in tokens], cache
+
+
+def prefilled(model: runtime.LoadedModel, prompt: list[int]) -> KVCache:
+    cache = KVCache(model.cache_shape(512))
+    model.forward(prompt, cache, model.new_binding())
+    return cache
+
+
+@pytest.mark.model
+def test_on_the_shipped_graph_a_batched_row_has_the_logits_it_has_alone(smollm2):
+    prompts = [chat(smollm2, q) for q in QUESTIONS]
+    alone = [lone_logits(smollm2, p, [7])[0][0] for p in prompts]
+    caches = [prefilled(smollm2, p) for p in prompts]
+    together = BatchPool(smollm2).step([(c, c, 7) for c in caches])
+    for mine, lone in zip(together, alone, strict=True):
+        assert np.array_equal(mine, lone)
+
+
+def test_a_row_left_out_of_a_step_keeps_its_positions(tiny):
+    prompts = [tiny.tokenizer.encode(t).ids for t in ("The quick brown fox", "Paris is the capital of France", "def f(x):")]
+    tokens = [11, 12, 13]
+    caches = [prefilled(tiny, p) for p in prompts]
+    pool = BatchPool(tiny)
+    pool.step([(c, c, tokens[0]) for c in caches])
+    pool.step([(c, c, tokens[1]) for c in caches[::2]])  # the middle row sits out: fed a dummy token at its length
+    pool.step([(c, c, tokens[2]) for c in caches[::2]])
+    middle = pool.step([(caches[1], caches[1], tokens[1])])[0]
+    expected, lone = lone_logits(tiny, prompts[1], tokens[:2])
+    np.testing.assert_allclose(middle, expected[1], rtol=0, atol=1e-5)
+    assert caches[1].tokens == lone.tokens
+    for mine, theirs in zip((*caches[1].keys, *caches[1].values), (*lone.keys, *lone.values), strict=True):
+        np.testing.assert_allclose(mine[:, :, : len(lone)], theirs[:, :, : len(lone)], rtol=0, atol=1e-5)
