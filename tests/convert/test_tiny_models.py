@@ -69,10 +69,12 @@ VARIANTS = {
         "metadata": {"rope.scaling.type": "yarn", "rope.scaling.factor": 4.0, "rope.scaling.original_context_length": 32},
     },
     # Mistral 7B is a llama GGUF; a declared window (shorter than the test's sequence) applies to
-    # every layer. Linear rope scaling, SentencePiece vocabulary.
+    # every layer. Linear rope scaling, SentencePiece vocabulary; heads of 48 (not hidden / heads,
+    # as Mistral Nemo's).
     "mistral-window": {
         "arch": "llama",
         "tokenizer": "llama",
+        "head_dim": 48,
         "metadata": {"attention.sliding_window": 4, "rope.scaling.type": "linear", "rope.scaling.factor": 2.0},
     },
     # Mistral 3 (Ministral): YaRN with a log multiplier and attention temperature, which scales the
@@ -104,12 +106,14 @@ VARIANTS = {
     "gemma2": {
         "arch": "gemma2",
         "tokenizer": "llama",
+        "head_dim": 48,  # Gemma's heads are not hidden / heads wide
         "metadata": {"attention.sliding_window": 4, "attn_logit_softcapping": 0.5, "final_logit_softcapping": 3.0},
     },
     # Gemma 3: five 4-token-window layers (rope base 10000) per global one (base 1e6, linear x8), Q/K norms.
     "gemma3": {
         "arch": "gemma3",
         "tokenizer": "llama",
+        "head_dim": 32,
         "layers": 6,
         "metadata": {
             "attention.sliding_window": 4,
@@ -136,7 +140,12 @@ def test_metadata_and_progress(tiny):
     assert json.loads((out / "navllm-model.json").read_text()) == meta
     variant = VARIANTS[name]
     assert meta["architecture"] == variant["arch"]
-    assert (meta["layers"], meta["heads"], meta["kvHeads"], meta["headDim"]) == (variant.get("layers", 2), 4, 2, 64)
+    assert (meta["layers"], meta["heads"], meta["kvHeads"], meta["headDim"]) == (
+        variant.get("layers", 2),
+        4,
+        2,
+        variant.get("head_dim", 64),
+    )
     spm = variant.get("tokenizer") == "llama"
     assert meta["vocabSize"] == len((tiny_gguf.spm_vocabulary if spm else tiny_gguf.vocabulary)()[0])
     assert meta["eosTokenIds"][0] == (2 if spm else meta["vocabSize"] - 1)

@@ -99,10 +99,12 @@ def write(
     rope_dim: int | None = None,
     chat_template: str = CHATML,
     attn_gain: float = 1.0,
+    head_dim: int | None = None,
 ) -> Path:
     """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats;
     ``metadata`` adds keys under the architecture's prefix (``rope.scaling.type``…); ``rope_dim``
-    rotates only that many dimensions of each head; ``attn_gain`` scales the attention norms, so
+    rotates only that many dimensions of each head; ``head_dim`` sets the heads' size apart from
+    hidden / heads (Gemma, Mistral Nemo); ``attn_gain`` scales the attention norms, so
     scores grow with its square and attention (and with it position) weighs more in the logits."""
     import gguf
 
@@ -124,7 +126,10 @@ def write(
     if "rope.freq_base" not in metadata:
         writer.add_rope_freq_base(10000.0)
     writer.add_layer_norm_rms_eps(1e-5)
-    head_dim = HIDDEN // HEADS
+    if head_dim is not None:
+        writer.add_key_length(head_dim)
+        writer.add_value_length(head_dim)
+    head_dim = head_dim or HIDDEN // HEADS
     if rope_dim is not None:
         writer.add_rope_dimension_count(rope_dim)
     for key, value in metadata.items():
@@ -168,23 +173,23 @@ def write(
         writer.add_tensor("rope_factors_long.weight", np.linspace(1.0, 6.0, rotated // 2, dtype=np.float32))
         writer.add_tensor("rope_factors_short.weight", np.linspace(1.0, 1.5, rotated // 2, dtype=np.float32))
     add("token_embd.weight", len(tokens), HIDDEN, "Q8_0")
-    kv = KV_HEADS * head_dim
+    q, kv = HEADS * head_dim, KV_HEADS * head_dim
     for i in range(layers):
         p = f"blk.{i}."
         norm(p + "attn_norm.weight", HIDDEN, attn_gain)
         if arch == "phi3":
-            add(p + "attn_qkv.weight", HIDDEN + 2 * kv, HIDDEN, "Q4_1")
+            add(p + "attn_qkv.weight", q + 2 * kv, HIDDEN, "Q4_1")
         else:
-            add(p + "attn_q.weight", HIDDEN, HIDDEN, "Q4_1")
+            add(p + "attn_q.weight", q, HIDDEN, "Q4_1")
             add(p + "attn_k.weight", kv, HIDDEN, "Q4_1")
             add(p + "attn_v.weight", kv, HIDDEN, "Q4_1")
         if arch == "qwen2":
-            for t, size in (("q", HIDDEN), ("k", kv), ("v", kv)):
+            for t, size in (("q", q), ("k", kv), ("v", kv)):
                 writer.add_tensor(p + f"attn_{t}.bias", rng.normal(0, 0.1, size).astype(np.float32))
         if arch in QK_NORM:
             norm(p + "attn_q_norm.weight", head_dim)
             norm(p + "attn_k_norm.weight", head_dim)
-        add(p + "attn_output.weight", HIDDEN, HIDDEN, "Q4_1")
+        add(p + "attn_output.weight", HIDDEN, q, "Q4_1")
         if arch in POST_NORMS:
             norm(p + "post_attention_norm.weight", HIDDEN)
             norm(p + "post_ffw_norm.weight", HIDDEN)
