@@ -295,3 +295,25 @@ def test_a_row_left_out_of_a_step_keeps_its_positions(tiny):
     assert caches[1].tokens == lone.tokens
     for mine, theirs in zip((*caches[1].keys, *caches[1].values), (*lone.keys, *lone.values), strict=True):
         np.testing.assert_allclose(mine[:, :, : len(lone)], theirs[:, :, : len(lone)], rtol=0, atol=1e-5)
+
+
+async def test_generations_arriving_and_leaving_at_random_each_give_their_lone_reply(tiny):
+    rng = np.random.default_rng(7)
+    vocab = tiny.info.vocab_size
+    prompts = [[int(t) for t in rng.integers(3, vocab, int(n))] for n in rng.integers(2, 3 * PREFILL_CHUNK, 10)]
+    lengths = [int(n) for n in rng.integers(1, 40, 10)]
+    cut_after = [None if i % 3 else int(rng.integers(1, 6)) for i in range(10)]
+    alone = [await generate(tiny, greedy(p, n, constraint=Letters(tiny))) for p, n in zip(prompts, lengths, strict=True)]
+
+    async def later(i: int) -> Reply:
+        await asyncio.sleep(float(rng.uniform(0, 0.05)))
+        return await generate(tiny, greedy(prompts[i], lengths[i], constraint=Letters(tiny)), stop_after=cut_after[i])
+
+    batched = engine_for(tiny).batched
+    replies = await together(*(later(i) for i in range(10)))
+    assert engine_for(tiny).batched - batched > 20
+    for reply, lone, cut in zip(replies, alone, cut_after, strict=True):
+        if cut is None:
+            assert reply == lone
+        else:  # closed early: what it streamed is the start of its lone reply
+            assert lone.parts[: len(reply.parts)] == reply.parts

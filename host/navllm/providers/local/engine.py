@@ -103,7 +103,6 @@ class _Run:
         self.feed: list[int] = []  # the ids to feed next: prompt still to prefill, or the last token and its drafts
         self.drafts: list[int] = []
         self.drafted = self.accepted = 0  # in the last verifying forward
-        self.prefilling = True
         self.finished = False
 
     def start(self) -> None:
@@ -275,19 +274,17 @@ class Engine:
         logits = self.pool.step([(run, run.cache, run.feed[0]) for run in runs])
         self.batched += len(runs)
         for run, row in zip(runs, logits, strict=True):
-            run.prefilling = False
             run.take(deque([(row, None)]), alone=False)
 
     def _solo(self, run: _Run) -> None:
         """Feed ``run``'s next ids on its own cache: a prefill chunk, or its token and drafts."""
         self.pool.forget(run)
-        if run.prefilling and len(run.feed) > PREFILL_CHUNK:
+        if len(run.feed) > PREFILL_CHUNK:  # only a prompt is this long: drafts are a few tokens
             chunk, run.feed = run.feed[:PREFILL_CHUNK], run.feed[PREFILL_CHUNK:]
             self._forward(run, chunk, 1)
             return
         ids, drafts = run.feed, run.drafts
         logits = self._forward(run, ids, 1 + len(drafts))
-        run.prefilling = False
         run.take(_rows(logits, drafts), alone=len(self._runs) == 1 and not self._arriving)
 
     def _forward(self, run: _Run, ids: list[int], keep: int) -> np.ndarray:
