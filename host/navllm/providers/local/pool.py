@@ -77,6 +77,8 @@ class BatchPool:
 
     def release(self) -> None:
         """Free the rows' memory (the pool grows again when batching resumes)."""
+        if not self._keys:
+            return
         self._keys, self._values = [], []
         self._rows = [_Row() for _ in range(ROWS)]
         self._bound = 0
