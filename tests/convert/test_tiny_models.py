@@ -78,7 +78,7 @@ VARIANTS = {
         "metadata": {"attention.sliding_window": 4, "rope.scaling.type": "linear", "rope.scaling.factor": 2.0},
     },
     # Mistral 3 (Ministral): YaRN with a log multiplier and attention temperature, which scales the
-    # queries from position 3 on (floor: the original context of 4); tekken pre-tokenizer.
+    # queries from position 4 on (floor: the original context of 4); tekken pre-tokenizer.
     "mistral3": {
         "arch": "mistral3",
         "pre": "tekken",

@@ -77,7 +77,7 @@ def logits(gguf_path: Path, ids: list[int]) -> np.ndarray:
         if not (arch == "smollm3" and (i + 1) % 4 == 0):  # SmolLM3 skips rotation in every 4th layer
             q, k = rope(q, local), rope(k, local)
         if temperature:
-            q = q * (np.log(np.floor((pos + 1) / steps) + 1) * temperature + 1).astype(np.float32)[None, :, None]
+            q = q * (np.log(np.floor(pos / steps) + 1) * temperature + 1).astype(np.float32)[None, :, None]
         v = v.reshape(s, kv_heads, hd).transpose(1, 0, 2)
         k, v = np.repeat(k, heads // kv_heads, axis=0), np.repeat(v, heads // kv_heads, axis=0)
         scores = q @ k.transpose(0, 2, 1) * np.float32(scale)

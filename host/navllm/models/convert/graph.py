@@ -404,9 +404,9 @@ def _temperature(g: GraphBuilder, spec: ModelSpec, input_ids: str, mask: str, le
     steps = g.op("Range", [g.const(0), g.op("Squeeze", [length], "temperature/count"), g.const(1)], "temperature/steps")
     positions = g.op("Add", [first, steps], "temperature/positions")  # [B, S]
     one = g.const(1.0, np.float32)
-    ahead = g.op("Add", [g.op("Cast", [positions], "temperature/float", to=TensorProto.FLOAT), one], "temperature/ahead")
     floor = g.const(float(spec.temperature_floor), np.float32)
-    periods = g.op("Floor", [g.op("Div", [ahead, floor], "temperature/div")], "temperature/periods")
+    div = g.op("Div", [g.op("Cast", [positions], "temperature/float", to=TensorProto.FLOAT), floor], "temperature/div")
+    periods = g.op("Floor", [div], "temperature/periods")
     periods = g.op("Max", [periods, g.const(0.0, np.float32)], "temperature/periods_valid")  # padding rows may run negative
     log = g.op("Log", [g.op("Add", [periods, one], "temperature/periods_1")], "temperature/log")
     scale = g.op("Add", [g.op("Mul", [log, g.const(spec.temperature, np.float32)], "temperature/mul"), one], "temperature/scale")

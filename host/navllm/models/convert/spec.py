@@ -72,7 +72,7 @@ class ModelSpec:
     attn_softcap: float = 0.0
     final_softcap: float = 0.0
     # Llama 4-style attention temperature (mistral3): queries at position p scaled by
-    # 1 + temperature · ln(1 + floor((p + 1) / temperature_floor)).
+    # 1 + temperature · ln(1 + floor(p / temperature_floor)) (llama.cpp's offset 0 for mistral3).
     temperature: float = 0.0
     temperature_floor: int = 0
 
