@@ -152,6 +152,7 @@ class PageHandlers:
                 constraint=req.response_constraint,
                 omit_constraint_input=req.omit_response_constraint_input,
                 tools=session.options.tools,
+                requester=req.caller.origin,
             )
             started = time.monotonic()
             text: list[str] = []

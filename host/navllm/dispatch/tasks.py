@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import time
 from collections.abc import AsyncGenerator, Sequence
+from dataclasses import replace
 from typing import Any
 
 from ..policy import Action, Gate, UsageRecord
@@ -261,7 +262,7 @@ async def _answer(task: TaskConversation, req: TaskRun, out: Responder, reply: l
     if options.kind == "language-detector":
         return await asyncio.to_thread(detect.detect, text)
     streams = options.kind != "proofreader"
-    generation = prompts.generation(options, task.provider_kind, text, req.context)
+    generation = replace(prompts.generation(options, task.provider_kind, text, req.context), requester=req.caller.origin)
     if _blank(text):
         # Nothing to work on: a translator (and the proofreader) give such text back, as browsers do.
         answer = text if options.kind in ("translator", "proofreader") else ""

@@ -38,6 +38,8 @@ class Generation:
     constraint: Constraint | None = None
     omit_constraint_input: bool = False
     tools: list[ToolSpec] = field(default_factory=list)
+    # Whom the reply is for (the caller's origin): the local engine takes turns between them.
+    requester: str | None = None
 
 
 @dataclass(frozen=True)

@@ -137,6 +137,7 @@ class LocalConversation(Conversation):
             max_tokens=request.sampling.max_tokens or self.context_window,
             stop=list(request.sampling.stop),
             constraint=decoder.constraint if decoder else None,
+            origin=request.requester,
         )
         budget.touch(self)
         budget.settle(
