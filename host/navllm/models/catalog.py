@@ -26,17 +26,18 @@ MAX_CATALOG = 1 << 20
 
 # The GGML tensor types a file of each quantisation holds, with their share of the weights.
 # llama.cpp's Q4_K_M keeps about a sixth of the weights (attn_v, half the ffn_down, the output
-# head) in Q6_K; norms and biases (F32) are too few to count.
+# head) in Q6_K, and its Q5_K_M likewise beside Q5_K; norms and biases (F32) are too few to count.
 MIX: dict[str, dict[str, float]] = {
     "Q4_K_M": {"Q4_K": 0.85, "Q6_K": 0.15},
+    "Q5_K_M": {"Q5_K": 0.85, "Q6_K": 0.15},
     "Q8_0": {"Q8_0": 1.0},
 }
 # Bits per weight of each tensor type in the GGUF file (its block bytes × 8 / block elements).
-GGUF_BITS = {"Q4_K": 144 * 8 / 256, "Q6_K": 210 * 8 / 256, "Q8_0": 34 * 8 / 32}
+GGUF_BITS = {"Q4_K": 144 * 8 / 256, "Q5_K": 176 * 8 / 256, "Q6_K": 210 * 8 / 256, "Q8_0": 34 * 8 / 32}
 # ...and once converted (convert/quants.py): the codes plus a float32 scale per block, and a
-# float32 offset per block where the type has one: Q4_K → 4 + 32/32 + 32/32, Q6_K → 8 + 32/16,
-# Q8_0 → 8 + 32/32.
-CONVERTED_BITS = {"Q4_K": 6.0, "Q6_K": 10.0, "Q8_0": 9.0}
+# float32 offset per block where the type has one: Q4_K → 4 + 32/32 + 32/32, Q5_K → 8 + 32/32 + 32/32
+# (5-bit codes are stored in 8), Q6_K → 8 + 32/16, Q8_0 → 8 + 32/32.
+CONVERTED_BITS = {"Q4_K": 6.0, "Q5_K": 10.0, "Q6_K": 10.0, "Q8_0": 9.0}
 
 DEFAULT_CONTEXT = 4096  # tokens of KV cache the RAM figure allows for: a long chat or a page of text
 KV_BYTES = 4  # the local engine keeps keys and values in float32
@@ -61,7 +62,7 @@ class Entry(BaseModel):
     family: str = Field(min_length=1, max_length=40)
     architecture: str = Field(min_length=1, max_length=40)  # GGUF general.architecture
     parameters: int = Field(gt=0, lt=10**12)
-    quant: Literal["Q4_K_M", "Q8_0"]
+    quant: Literal["Q4_K_M", "Q5_K_M", "Q8_0"]
     layers: int = Field(gt=0, le=512)
     kv_heads: int = Field(gt=0, le=512)
     head_dim: int = Field(gt=0, le=1024)
