@@ -100,11 +100,12 @@ def write(
     chat_template: str = CHATML,
     attn_gain: float = 1.0,
     head_dim: int | None = None,
+    name: str | None = None,
 ) -> Path:
     """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats;
     ``metadata`` adds keys under the architecture's prefix (``rope.scaling.type``…); ``rope_dim``
     rotates only that many dimensions of each head; ``head_dim`` sets the heads' size apart from
-    hidden / heads (Gemma, Mistral Nemo); ``attn_gain`` scales the attention norms, so
+    hidden / heads (Gemma, Mistral Nemo); ``name`` is general.name; ``attn_gain`` scales the attention norms, so
     scores grow with its square and attention (and with it position) weighs more in the logits."""
     import gguf
 
@@ -115,7 +116,7 @@ def write(
     else:
         tokens, token_types, merges = vocabulary()
     writer = gguf.GGUFWriter(str(path), arch)
-    writer.add_name(f"tiny-{arch}")
+    writer.add_name(name or f"tiny-{arch}")
     writer.add_context_length(256)
     writer.add_embedding_length(HIDDEN)
     writer.add_feed_forward_length(FFN)
