@@ -281,3 +281,27 @@ def test_unknown_pre_tokenizer_is_named(tmp_path):
     with pytest.raises(NavError) as caught:
         build_tokenizer(GGUFSource(tiny_gguf.write(tmp_path / "m.gguf", pre="deepseek-llm")))
     assert caught.value.name == ErrorName.NOT_SUPPORTED and "'deepseek-llm'" in caught.value.message
+
+
+@pytest.mark.parametrize(
+    "tokenizer_model, pre", [("gpt2", p) for p in ("smollm", "llama-bpe", "qwen2", "tekken", "gpt-4o")] + [("llama", None)]
+)
+def test_same_ids_as_llama_cpp(tmp_path, tokenizer_model, pre):
+    """Every pre-tokenizer (and SentencePiece) against llama.cpp's own tokenizer, on the tiny vocabularies."""
+    llama_cpp = pytest.importorskip("llama_cpp")
+    from navllm.models.convert.gguf_source import GGUFSource
+    from navllm.models.convert.tokenizer import build_tokenizer
+    from tests.convert import tiny_gguf
+
+    path = tiny_gguf.write(tmp_path / "m.gguf", tokenizer=tokenizer_model, pre=pre or "smollm", name="tiny")
+    ours = build_tokenizer(GGUFSource(path))
+    theirs = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
+    try:
+        texts = corpus()
+        mismatches = [
+            (t, ours.encode(t, add_special_tokens=False).ids, theirs.tokenize(t.encode(), add_bos=False, special=True)) for t in texts
+        ]
+    finally:
+        theirs.close()
+    mismatches = [m for m in mismatches if m[1] != m[2]]
+    assert not mismatches, f"{len(mismatches)}/{len(texts)} differ, e.g. {mismatches[:2]}"
