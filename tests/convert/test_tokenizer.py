@@ -284,16 +284,19 @@ def test_unknown_pre_tokenizer_is_named(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "tokenizer_model, pre", [("gpt2", p) for p in ("smollm", "llama-bpe", "qwen2", "tekken", "gpt-4o")] + [("llama", None)]
+    "options",
+    [{"pre": p} for p in ("smollm", "llama-bpe", "qwen2", "tekken", "gpt-4o")]
+    + [{"tokenizer": "llama"}, {"tokenizer": "llama", "space_prefix": False}],  # SentencePiece; Gemma's has no space prefix
+    ids=["smollm", "llama-bpe", "qwen2", "tekken", "gpt-4o", "spm", "spm-gemma"],
 )
-def test_same_ids_as_llama_cpp(tmp_path, tokenizer_model, pre):
+def test_same_ids_as_llama_cpp(tmp_path, options):
     """Every pre-tokenizer (and SentencePiece) against llama.cpp's own tokenizer, on the tiny vocabularies."""
     llama_cpp = pytest.importorskip("llama_cpp")
     from navllm.models.convert.gguf_source import GGUFSource
     from navllm.models.convert.tokenizer import build_tokenizer
     from tests.convert import tiny_gguf
 
-    path = tiny_gguf.write(tmp_path / "m.gguf", tokenizer=tokenizer_model, pre=pre or "smollm", name="tiny")
+    path = tiny_gguf.write(tmp_path / "m.gguf", name="tiny", **options)
     ours = build_tokenizer(GGUFSource(path))
     theirs = llama_cpp.Llama(model_path=str(path), vocab_only=True, verbose=False)
     try:

@@ -101,11 +101,13 @@ def write(
     attn_gain: float = 1.0,
     head_dim: int | None = None,
     name: str | None = None,
+    space_prefix: bool = True,
 ) -> Path:
     """Write a tiny model. ``types`` maps tensor-name suffixes (``attn_q``, ``token_embd``…) to formats;
     ``metadata`` adds keys under the architecture's prefix (``rope.scaling.type``…); ``rope_dim``
     rotates only that many dimensions of each head; ``head_dim`` sets the heads' size apart from
-    hidden / heads (Gemma, Mistral Nemo); ``name`` is general.name; ``attn_gain`` scales the attention norms, so
+    hidden / heads (Gemma, Mistral Nemo); ``name`` is general.name; ``space_prefix``: SentencePiece's
+    add_space_prefix (Gemma's is off); ``attn_gain`` scales the attention norms, so
     scores grow with its square and attention (and with it position) weighs more in the logits."""
     import gguf
 
@@ -149,6 +151,8 @@ def write(
     writer.add_token_types(token_types)
     if tokenizer == "llama":
         writer.add_token_scores(scores)
+        if not space_prefix:
+            writer.add_add_space_prefix(False)
         writer.add_bos_token_id(1)
         writer.add_eos_token_id(2)
     else:
