@@ -159,7 +159,9 @@ class _Ours:
         return self.sampler.sample(logits)
 
 
-class _Llama:
+class LlamaCpp:
+    """llama.cpp (llama-cpp-python) on a GGUF, configured alike wherever it is compared with our engine."""
+
     def __init__(self, gguf: Path, threads: int):
         import numpy as np
         from llama_cpp import Llama
@@ -185,7 +187,7 @@ class _Llama:
 def worker(engine: str, gguf: Path, model_dir: Path | None, threads: int, runs: int, ids: list[int], text: list[int]) -> dict[str, Any]:
     """One process's measurements: load, then ``runs`` generations (the first cold), then agreement."""
     started = time.perf_counter()
-    runner: _Runner = _Ours(model_dir, threads) if model_dir else _Llama(gguf, threads)
+    runner: _Runner = _Ours(model_dir, threads) if model_dir else LlamaCpp(gguf, threads)
     result: dict[str, Any] = {"load_s": time.perf_counter() - started, "runs": []}
     for _ in range(runs):
         state = runner.start(len(ids) + GENERATED)
@@ -335,7 +337,7 @@ def table(result: dict[str, Any]) -> str:
     )
 
 
-def _cpus() -> int:
+def cpus() -> int:
     import os
 
     return len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
@@ -350,7 +352,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def command(args: argparse.Namespace) -> int:
-    result = run(args.gguf, args.threads or _cpus(), args.rounds, args.runs, log=lambda m: print(m, file=sys.stderr))
+    result = run(args.gguf, args.threads or cpus(), args.rounds, args.runs, log=lambda m: print(m, file=sys.stderr))
     print(json.dumps(result, indent=2) if args.json else table(result))
     return 0
 
