@@ -9,6 +9,14 @@ on one loaded model, so shared-CPU noise hits every N alike. Reported per N: the
 aggregate tokens/s (all the replies' tokens after their first, over the time from the first
 streamed text to the last reply's end), the tokens/s each generation sees, the speed-up over
 one generation alone, and whether every reply is the text that prompt gives alone.
+
+The peer is llama.cpp (llama-cpp-python, loaded as ``bench local`` loads it, same GGUF and
+thread count) serving the same N prompts one after another, greedily, end-of-sequence masked
+too, the same number of tokens per reply, in the same process and rounds, the two engines'
+order alternated. Both are timed alike for the comparison: all reply tokens over the wall time
+from the start to the last reply's end, prefills included (``servedTps`` for ours,
+``llamaCppSerialTps`` for the peer, and their ratio). Without llama-cpp-python the peer
+columns say it is missing and our rows print alone.
 """
 
 from __future__ import annotations
@@ -24,6 +32,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from . import local
 from .speculative import _prompt_ids
 
 if TYPE_CHECKING:
@@ -32,6 +41,7 @@ if TYPE_CHECKING:
     from ..providers.local.runtime import LoadedModel
 
 GENERATED = 96
+MISSING = "llama-cpp-python is not installed (pip install llama-cpp-python)"
 COUNTS = (1, 2, 4)
 PROMPTS = [
     "Write a short story about a dragon who learns to bake bread.",
@@ -69,6 +79,7 @@ async def _together(model: LoadedModel, prompts: list[list[int]]) -> dict[str, A
 
     engine = engine_for(model)
     firsts: list[float] = []
+    started = time.perf_counter()
 
     async def one(prompt: list[int]) -> tuple[str, int]:
         cache = KVCache(model.cache_shape(len(prompt) + GENERATED), capacity=len(prompt) + GENERATED)
@@ -85,10 +96,28 @@ async def _together(model: LoadedModel, prompts: list[list[int]]) -> dict[str, A
         return "".join(parts), tokens
 
     replies = await asyncio.gather(*(one(p) for p in prompts))
-    seconds = time.perf_counter() - min(firsts)
+    ended = time.perf_counter()
     # The first token of each comes with its prefill; decode speed counts the ones after it.
     decoded = sum(tokens - 1 for _, tokens in replies)
-    return {"tps": decoded / seconds, "texts": [text for text, _ in replies]}
+    served = sum(tokens for _, tokens in replies) / (ended - started)
+    return {"tps": decoded / (ended - min(firsts)), "servedTps": served, "texts": [text for text, _ in replies]}
+
+
+def _one_after_another(llama: local.LlamaCpp, prompts: list[list[int]], ends: list[int]) -> float:
+    """llama.cpp serving the prompts in turn, greedily with end-of-sequence masked as ours is:
+    all reply tokens over the time from the start to the last reply's end."""
+    import numpy as np
+
+    started = time.perf_counter()
+    for prompt in prompts:
+        state = llama.start(len(prompt) + GENERATED)
+        logits = llama.feed(state, prompt)
+        for step in range(GENERATED):
+            masked = logits.copy()  # the feed's logits are llama.cpp's own buffer
+            masked[ends] = -np.inf
+            if step < GENERATED - 1:
+                logits = llama.feed(state, [int(np.argmax(masked))])
+    return len(prompts) * GENERATED / (time.perf_counter() - started)
 
 
 def run(gguf: Path | None, threads: int | None, rounds: int, log: Callable[[str], None] = print) -> dict[str, Any]:
@@ -103,22 +132,42 @@ def run(gguf: Path | None, threads: int | None, rounds: int, log: Callable[[str]
         convert_gguf(gguf, work / "model")
         model = runtime.load(work / "model", threads)
         prompts = [_prompt_ids(model, text) for text in PROMPTS]
+        ends = list(model.info.eos_token_ids)
+        llama = local.LlamaCpp(gguf, threads or local.cpus()) if local._has_llama_cpp() else None
+        if llama is None:
+            log(f"{MISSING}; reporting navllm alone")
         alone = [asyncio.run(_together(model, [p]))["texts"][0] for p in prompts]
         samples: dict[int, list[dict[str, Any]]] = {n: [] for n in COUNTS}
+        serial: dict[int, list[float]] = {n: [] for n in COUNTS}
         for r in range(rounds):
             for n in COUNTS if r % 2 == 0 else COUNTS[::-1]:
                 log(f"round {r + 1}/{rounds}: {n} at once")
+                if llama is not None and r % 2:
+                    serial[n].append(_one_after_another(llama, prompts[:n], ends))
                 samples[n].append(asyncio.run(_together(model, prompts[:n])))
+                if llama is not None and not r % 2:
+                    serial[n].append(_one_after_another(llama, prompts[:n], ends))
         batches = model.batches
-    single = statistics.median(s["tps"] for s in samples[1])
+    med = statistics.median
+    single = med(s["tps"] for s in samples[1])
     return {
-        "config": {"gguf": gguf.name, "threads": threads, "rounds": rounds, "generatedTokens": GENERATED, "batches": batches},
+        "config": {
+            "gguf": gguf.name,
+            "threads": threads,
+            "rounds": rounds,
+            "generatedTokens": GENERATED,
+            "batches": batches,
+            "peer": "llama.cpp one after another" if llama is not None else MISSING,
+        },
         "counts": {
             str(n): {
-                "aggregateTps": (tps := statistics.median(s["tps"] for s in runs)),
+                "aggregateTps": (tps := med(s["tps"] for s in runs)),
                 "perGenerationTps": tps / n,
                 "speedup": tps / single,
                 "sameReplies": all(s["texts"] == alone[:n] for s in runs),
+                "servedTps": (served := med(s["servedTps"] for s in runs)),
+                "llamaCppSerialTps": (theirs := med(serial[n]) if serial[n] else None),
+                "ratio": served / theirs if theirs else None,
             }
             for n, runs in samples.items()
         },
@@ -126,10 +175,20 @@ def run(gguf: Path | None, threads: int | None, rounds: int, log: Callable[[str]
 
 
 def table(result: dict[str, Any]) -> str:
-    rows = [["at once", "aggregate tok/s", "each tok/s", "speed-up", "same replies"]]
+    rows = [["at once", "aggregate tok/s", "each tok/s", "speed-up", "same replies", "served tok/s", "llama.cpp serial tok/s", "ratio"]]
     for n, f in result["counts"].items():
+        theirs = f["llamaCppSerialTps"]
         rows.append(
-            [n, f"{f['aggregateTps']:.1f}", f"{f['perGenerationTps']:.1f}", f"{f['speedup']:.2f}x", "yes" if f["sameReplies"] else "no"]
+            [
+                n,
+                f"{f['aggregateTps']:.1f}",
+                f"{f['perGenerationTps']:.1f}",
+                f"{f['speedup']:.2f}x",
+                "yes" if f["sameReplies"] else "no",
+                f"{f['servedTps']:.1f}",
+                "missing" if theirs is None else f"{theirs:.1f}",
+                "–" if f["ratio"] is None else f"{f['ratio']:.2f}x",
+            ]
         )
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     c = result["config"]
@@ -138,7 +197,8 @@ def table(result: dict[str, Any]) -> str:
         f"{c['gguf']}, {c['threads'] or 'all'} threads, greedy, {c['generatedTokens']} tokens each, medians of {c['rounds']} rounds{shared}"
     )
     lines = ("  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
-    return "\n".join([head, *lines])
+    peer = "ratio: served / llama.cpp serial" if c["peer"] != MISSING else f"llama.cpp: {MISSING}"
+    return "\n".join([head, *lines, peer])
 
 
 def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
