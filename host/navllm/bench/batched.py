@@ -110,13 +110,13 @@ def _one_after_another(llama: local.LlamaCpp, prompts: list[list[int]], ends: li
 
     started = time.perf_counter()
     for prompt in prompts:
-        state = llama.start(len(prompt) + GENERATED)
-        logits = llama.feed(state, prompt)
+        llama.start(len(prompt) + GENERATED)  # a fresh cache; llama.cpp holds it, no state to pass
+        logits = llama.feed(None, prompt)
         for step in range(GENERATED):
             masked = logits.copy()  # the feed's logits are llama.cpp's own buffer
             masked[ends] = -np.inf
             if step < GENERATED - 1:
-                logits = llama.feed(state, [int(np.argmax(masked))])
+                logits = llama.feed(None, [int(np.argmax(masked))])
     return len(prompts) * GENERATED / (time.perf_counter() - started)
 
 
