@@ -1,6 +1,7 @@
 // MAIN world: the Proofreader API on the machinery of ai-model.js. proofread() resolves with
-// {correctedInput, corrections}; each correction's indices are UTF-16 offsets into the input,
-// and carries `types` / `explanation` only when the Proofreader was created asking for them.
+// {correctedInput, corrections} ({correctedInput} alone for blank input); each correction's
+// indices are UTF-16 offsets into the input, and it carries `types` / `explanation` only when
+// the Proofreader was created asking for them.
 (() => {
   "use strict";
   const ns = globalThis.__navllmBuild;
@@ -58,6 +59,8 @@
         corrections: I.isArray(list) ? list.map(correctionOf) : [],
       };
     },
-    empty: (input) => ({ correctedInput: input, corrections: [] }),
+    // Blank input has nothing to correct: the result has no corrections member, as Chromium
+    // and the web-platform-tests give it (the dictionary's members are optional).
+    empty: (input) => ({ correctedInput: input }),
   });
 })();
