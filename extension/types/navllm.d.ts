@@ -323,7 +323,8 @@ interface ProofreadCorrection {
 
 interface ProofreadResult {
   correctedInput: string;
-  corrections: ProofreadCorrection[];
+  /** Absent when the input was blank (nothing to correct). */
+  corrections?: ProofreadCorrection[];
 }
 
 declare class Proofreader {
