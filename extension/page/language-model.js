@@ -102,11 +102,9 @@
     const temperature = dict.temperature === undefined ? undefined : Number(dict.temperature);
     const topK = dict.topK === undefined ? undefined : Number(dict.topK);
     const tools = toolList(dict.tools);
-    if (samplingMode !== undefined && (temperature !== undefined || topK !== undefined)) {
-      throw new TypeError("samplingMode cannot be combined with topK or temperature.");
-    }
-    // Deprecated: honoured (checked, clamped) only in extension contexts; web pages, where this
-    // runs, may pass them and they are ignored, and a session's topK and temperature read undefined.
+    // Deprecated: honoured (checked, clamped, refused beside samplingMode) only in extension
+    // contexts; web pages, where this runs, may pass them with or without samplingMode and they
+    // are ignored, and a session's topK and temperature read undefined.
     if (temperature !== undefined || topK !== undefined) {
       console.warn("LanguageModel: topK and temperature are ignored on web pages; use samplingMode.");
     }
@@ -204,17 +202,6 @@
       } catch (err) {
         return Promise.reject(err);
       }
-    }
-
-    // Deprecated with topK and temperature: only extension contexts get the sampling limits (and
-    // have those options honoured). This runs in web pages only, where Chromium resolves null.
-    static params() {
-      try {
-        requireActive();
-      } catch (err) {
-        return Promise.reject(err);
-      }
-      return Promise.resolve(null);
     }
 
     static create(options = {}) {

@@ -86,13 +86,6 @@ interface LanguageModelCloneOptions {
   signal?: AbortSignal;
 }
 
-interface LanguageModelParams {
-  readonly defaultTopK: number;
-  readonly maxTopK: number;
-  readonly defaultTemperature: number;
-  readonly maxTemperature: number;
-}
-
 declare class LanguageModelToolCall {
   readonly callID: string;
   /** The specification's spelling of `callID`. */
@@ -123,7 +116,6 @@ declare class LanguageModel extends EventTarget {
   private constructor();
   static availability(options?: LanguageModelCreateCoreOptions): Promise<LanguageModelAvailability>;
   static create(options?: LanguageModelCreateOptions): Promise<LanguageModel>;
-  static params(): Promise<LanguageModelParams | null>;
 
   /** The reply text, or its parts when the model called tools. */
   prompt(input: LanguageModelPrompt, options?: LanguageModelPromptOptions): Promise<string | LanguageModelReplyPart[]>;
