@@ -11,7 +11,6 @@ if __name__ == "__main__":
 import os
 import sys
 import threading
-from typing import TYPE_CHECKING
 
 from navllm import PROTOCOL_VERSION, __version__
 from navllm.wire.framing import (
@@ -25,6 +24,7 @@ from navllm.wire.framing import (
     frames,
 )
 
+TYPE_CHECKING = False  # as typing's, without importing typing into every relay host (see wire/framing.py)
 if TYPE_CHECKING:
     from navllm.link.websocket import WebSocket
     from navllm.protocol.replies import Reply
@@ -195,12 +195,12 @@ def main() -> int:
             return 0
         if isinstance(first, FramingError):
             return stopping(str(first))
-        setup_logging()
         from navllm.link.connect import open_link
 
         link = open_link()
         if link is not None:
             return relay(reader, writer, link, first)
+        setup_logging()
         import asyncio
 
         # Not asyncio.run: closing, it joins the default executor, where a handler's thread may be

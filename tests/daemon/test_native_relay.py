@@ -62,7 +62,9 @@ def test_two_hosts_share_the_daemon_and_its_sessions(navllm_home, daemon):
         assert first.close() == 0 and second.close() == 0
     secret = daemon.state["relaySecret"]
     logs = navllm_home / "logs"
-    assert secret not in (logs / "host.log").read_text() and secret not in (logs / "daemon.log").read_text()
+    assert not (logs / "host.log").exists()  # a relay that works writes nothing (nor imports logging)
+    assert "native host connected" in (logs / "daemon.log").read_text()
+    assert all(secret not in log.read_text() for log in logs.iterdir())
 
 
 def test_without_a_daemon_the_host_serves_in_process(navllm_home):
@@ -166,7 +168,8 @@ def test_two_hosts_starting_at_once_start_one_daemon(navllm_home):
         for running in hosts:
             assert running.read()["type"] == "done"
         pids = {served_by(running) for running in hosts}
-        log = (navllm_home / "logs" / "host.log").read_text()
+        host_log = navllm_home / "logs" / "host.log"  # for the failure message: a race's loser may have noted it
+        log = host_log.read_text() if host_log.exists() else "(no host.log)"
         assert len(pids) == 1 and pids == {json.loads(state_file.read_text())["pid"]}, log
         # The loser is gone: it lost the lock, or its host stopped it once the winner answered.
         assert serve_pids(navllm_home) == list(pids), log

@@ -63,9 +63,9 @@ def test_two_browsers_on_one_daemon_hold_the_model_once(installed, capsys):  # n
         print(
             f"\nRSS: one in-process host {single_rss / MiB:.0f} MiB, two {two_rss / MiB:.0f} MiB;"
             f" daemon {shared[0][0] / MiB:.0f} + relay hosts {shared[1][0] / MiB:.0f} + {shared[2][0] / MiB:.0f}"
-            f" = {shared_rss / MiB:.0f} MiB ({shared_rss / single_rss:.2f}x)."
+            f" = {shared_rss / MiB:.0f} MiB ({shared_rss / single_rss:.3f}x)."
             f" PSS: one host {single_pss / MiB:.0f} MiB; daemon {shared[0][1] / MiB:.0f} + relays {shared[1][1] / MiB:.0f}"
-            f" + {shared[2][1] / MiB:.0f} = {shared_pss / MiB:.0f} MiB ({shared_pss / single_pss:.2f}x)"
+            f" + {shared[2][1] / MiB:.0f} = {shared_pss / MiB:.0f} MiB ({shared_pss / single_pss:.3f}x)"
         )
     # The bound is 1.15x; measured 1.15x PSS (1.17x RSS, which counts the shared libraries
     # in every process) on the development VM (docs/daemon.md). This guards against a regression

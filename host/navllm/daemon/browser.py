@@ -137,6 +137,7 @@ async def _authenticated(request: web.Request, socket: web.WebSocketResponse) ->
     if not isinstance(token, str) or not token:
         return None
     if hmac.compare_digest(token.encode("utf-8", "surrogatepass"), request.app[RELAY_SECRET].encode()):
+        log.info("a browser's native host connected to relay")
         return RELAY
     browser = request.app[CORE].gate.persistent.apps.authenticate(token, time.time(), browser=True)
     if browser is None:

@@ -12,21 +12,21 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import os
 import sys
 import time
-from typing import TYPE_CHECKING, Any
 
 from .. import PROTOCOL_VERSION
 from ..paths import config_dir
+from .log import note
 from .state import ALREADY_RUNNING, DEFAULT_PORT, read_state
 from .websocket import TEXT, Closed, WebSocket
 
+TYPE_CHECKING = False  # as typing's, without importing typing into every relay host (see wire/framing.py)
 if TYPE_CHECKING:
-    import subprocess  # only a host that starts a daemon imports it
-
-log = logging.getLogger("navllm.host")
+    import subprocess
+    from typing import Any
+# only a host that starts a daemon imports it
 
 MODES = ("on-demand", "if-running", "off")
 DEFAULT_MODE = "on-demand"
@@ -86,11 +86,10 @@ def attach(state: dict[str, Any] | None = None) -> WebSocket | None:
         link.close()
         return None
     if not (isinstance(answer, dict) and answer.get("ok") is True and answer.get("protocol") == PROTOCOL_VERSION):
-        log.warning("navllm serve (pid %s) refused this host or speaks another protocol; serving in-process", state.get("pid"))
+        note("navllm serve (pid %s) refused this host or speaks another protocol; serving in-process", state.get("pid"))
         link.close()
         return None
     link.settimeout(None)
-    log.info("relaying to navllm serve (pid %s, port %s)", state.get("pid"), state.get("port"))
     return link
 
 
@@ -115,10 +114,10 @@ def start_and_attach(port: int) -> WebSocket | None:
             return link
         if daemon.poll() not in (None, ALREADY_RUNNING):
             # It could not start (its port is taken, say); another daemon starting would have made it exit ALREADY_RUNNING.
-            log.warning("navllm serve exited %s as it started (its daemon.log says why); serving in-process", daemon.returncode)
+            note("navllm serve exited %s as it started (its daemon.log says why); serving in-process", daemon.returncode)
             return None
         time.sleep(0.05)
-    log.warning("navllm serve did not answer within %.0f s of starting it; serving in-process", START_DEADLINE)
+    note("navllm serve did not answer within %.0f s of starting it; serving in-process", START_DEADLINE)
     return None
 
 
@@ -130,7 +129,7 @@ def _stop_late_starter(daemon: subprocess.Popen[bytes]) -> None:
     import subprocess
 
     if daemon.poll() is None:
-        log.info("navllm serve (pid %s) lost the start race; stopping it", daemon.pid)
+        note("navllm serve (pid %s) lost the start race; stopping it", daemon.pid, warning=False)
         daemon.terminate()
         with contextlib.suppress(subprocess.TimeoutExpired):
             daemon.wait(STOP_DEADLINE)

@@ -10,14 +10,15 @@ from __future__ import annotations
 
 import contextlib
 import json
-import logging
 import threading
-from typing import Any
 
 from ..wire.framing import EndOfStream, FrameReader, FrameWriter, FramingError, Oversized, frames, recover_id
+from .log import note
 from .websocket import Closed, WebSocket
 
-log = logging.getLogger("navllm.host")
+TYPE_CHECKING = False  # as typing's, without importing typing into every relay host (see wire/framing.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 TERMINAL = frozenset({"done", "error", "permission_required"})
 DAEMON_GONE = "navllm serve went away; the next request starts the host again"
@@ -106,7 +107,7 @@ class Relay:
     def _daemon_went_away(self) -> None:
         with self._lock:
             waiting, self._pending = sorted(self._pending), set()
-        log.warning("navllm serve went away with %d request(s) waiting", len(waiting))
+        note("navllm serve went away with %d request(s) waiting", len(waiting))
         with contextlib.suppress(OSError):  # the browser may be gone too
             for rid in waiting:
                 self._writer.write({"id": rid, "type": "error", "error": {"name": "OperationError", "message": DAEMON_GONE}})
@@ -116,7 +117,7 @@ class Relay:
         """Answered here, as the in-process host answers it: the daemon takes no frame over the cap."""
         rid = recover_id(item.head, item.tail)
         if rid is None:
-            log.warning("dropped an oversized frame without a usable id")
+            note("dropped an oversized frame without a usable id")
             return
         details = {"quota": item.cap, "requested": item.length}
         self._writer.write({"id": rid, "type": "error", "error": {"name": "QuotaExceededError", "message": str(item), "details": details}})

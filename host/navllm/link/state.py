@@ -6,9 +6,12 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
 
 from ..paths import data_dir
+
+TYPE_CHECKING = False  # as typing's, without importing typing into every relay host (see wire/framing.py)
+if TYPE_CHECKING:
+    from typing import Any
 
 STATE_NAME = "daemon.json"
 DEFAULT_PORT = 11480  # beside Ollama's 11434; nothing well known uses it

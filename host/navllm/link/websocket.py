@@ -43,8 +43,11 @@ class WebSocket:
     def connect(cls, port: int, path: str, timeout: float) -> WebSocket:
         """Open ``ws://127.0.0.1:PORT/PATH``; OSError when nothing there upgrades. Operations time
         out after ``timeout`` seconds until ``settimeout(None)``."""
-        sock = socket.create_connection(("127.0.0.1", port), timeout=timeout)
+        # Not create_connection: its getaddrinfo loads the IDNA codec (and unicodedata) into every relay.
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         try:
+            sock.settimeout(timeout)
+            sock.connect(("127.0.0.1", port))
             key = binascii.b2a_base64(os.urandom(16), newline=False)
             sock.sendall(
                 f"GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n"
