@@ -18,7 +18,9 @@
 
   // What the three share: the language members, sharedContext and per-call context.
   const LANGUAGE_TAGS = ["expectedInputLanguages", "expectedContextLanguages", "outputLanguage"];
-  const writingTask = (name, kind, feature, own, verb) => {
+  // `blank` is what a call gives for input with nothing to work on (only whitespace): a summary
+  // or a new text of nothing is "", a rewrite of it is the input unchanged.
+  const writingTask = (name, kind, feature, own, verb, blank) => {
     // WebIDL converts a dictionary's members in lexicographic order.
     const core = [
       ["expectedContextLanguages", member.strings()],
@@ -42,6 +44,7 @@
       sharedContext: true,
       tags: LANGUAGE_TAGS,
       context: true,
+      blank,
       attributes,
       methods: { [verb]: "text", [`${verb}Streaming`]: "stream", measureInputUsage: "measure" },
     });
@@ -63,5 +66,5 @@
     ["tone", member.enumeration(REWRITER_TONES, "as-is")],
     ["format", member.enumeration(REWRITER_FORMATS, "as-is")],
     ["length", member.enumeration(REWRITER_LENGTHS, "as-is")],
-  ], "rewrite");
+  ], "rewrite", (input) => input);
 })();

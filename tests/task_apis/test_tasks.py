@@ -3,8 +3,8 @@ with its monitor, calls and their streaming variants, measureInputUsage and inpu
 destroy, QuotaExceededError, user activation, refused pages and cross-origin frames.
 
 The echo backend answers as Chromium's test mocks do: the writing assistance APIs echo their
-input after a preamble, the Translator returns it unchanged, the Proofreader finds nothing to
-correct and the LanguageDetector detects for real. Usage is counted in characters."""
+input after a preamble, the Translator returns it unchanged, the Proofreader gets the preamble
+before its input back, as one correction, and the LanguageDetector detects for real. Usage is counted in characters."""
 
 from __future__ import annotations
 
@@ -15,6 +15,7 @@ from tests.task_apis.conftest import PAGE, activate
 APIS = ["Summarizer", "Writer", "Rewriter", "Proofreader", "Translator", "LanguageDetector"]
 WRITING = {"Summarizer", "Writer", "Rewriter"}
 STREAMING = WRITING | {"Translator"}
+UNCHANGED_WHEN_BLANK = {"Rewriter", "Translator"}
 ECHO = "Model not available in Chromium\n"
 TEXT = "The quick brown fox jumps over the lazy dog, and the dog does not mind at all."
 
@@ -25,7 +26,10 @@ def expected(name: str, text: str):
     if name == "Translator":
         return text
     if name == "Proofreader":
-        return {"correctedInput": text, "corrections": []}
+        # Chromium's echo proofreader puts the preamble before the input: one correction, which
+        # joins the first word (types asked for by the test page's options).
+        word = text.split(" ")[0]
+        return {"correctedInput": ECHO + text, "corrections": [{"startIndex": 0, "endIndex": len(word), "correction": ECHO + word, "types": ["missing-words"]}]}
     return None  # LanguageDetector: checked on its own
 
 
@@ -225,9 +229,11 @@ def test_call_and_stream(ready, name):
         # Blank input resolves without a corrections member, as in Chromium.
         empty = {"correctedInput": ""} if name == "Proofreader" else ""
         assert got["empty"] == empty
+        # Whitespace alone: nothing to summarise or write from, and nothing to rewrite (the
+        # Rewriter gives it back unchanged, as the Translator does).
         blank = "  \n \x01"
         assert got["blank"] == (
-            {"correctedInput": blank} if name == "Proofreader" else blank if name == "Translator" else ""
+            {"correctedInput": blank} if name == "Proofreader" else blank if name in UNCHANGED_WHEN_BLANK else ""
         )
         assert got["coerced"] == expected(name, "null")
     assert got["noInput"] == "TypeError"
@@ -235,7 +241,7 @@ def test_call_and_stream(ready, name):
         assert got["streamType"] == "[object ReadableStream]"
         assert "".join(got["chunks"]) == expected(name, TEXT) and all(isinstance(c, str) and c for c in got["chunks"])
         assert got["emptyStream"] == [] and got["streamNoInput"] == "TypeError"
-        assert got["blankStream"] == (["  \n \x01"] if name == "Translator" else [])
+        assert got["blankStream"] == (["  \n \x01"] if name in UNCHANGED_WHEN_BLANK else [])
     if name in WRITING:
         assert got["withContext"] == "string" and got["contextMeasured"] > 0 and got["symbolContext"] == "TypeError"
 
