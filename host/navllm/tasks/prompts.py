@@ -97,8 +97,9 @@ def identity(options: TaskOptions) -> bool:
 
 
 def echo_reply(options: TaskOptions, text: str) -> str:
-    """What Chromium's echo backend answers: the input back, after a notice for the writing tasks."""
-    return text if options.kind in ("translator", "proofreader") else ECHO_PREFIX + text
+    """What Chromium's echo backend answers: the input back, after a notice for the writing tasks
+    and the proofreader (whose corrected text then differs from the input: one correction)."""
+    return text if options.kind == "translator" else ECHO_PREFIX + text
 
 
 def proofread_schema(text: str, local: bool) -> dict[str, Any]:
