@@ -37,7 +37,9 @@ async def test_translator_and_proofreader_echo_their_input(echo_host: TaskHost):
     assert await echo_host.run(translator["task"], "hello") == ({}, "hello")
     proofreader = await echo_host.create(kind="proofreader", includeCorrectionTypes=True)
     result, text = await echo_host.run(proofreader["task"], "teh cat")
-    assert (result, text) == ({"correctedInput": "teh cat", "corrections": []}, "")
+    # As Chromium's echo proofreader: the notice before the input, found as one correction.
+    assert text == "" and result["correctedInput"] == PREFIX + "teh cat"
+    assert result["corrections"] == [{"startIndex": 0, "endIndex": 3, "correction": PREFIX + "teh", "type": "missing-words"}]
     actions = [r["action"] for r in await echo_host.usage()]
     assert actions.count("translate") == 1 and actions.count("proofread") == 1
 
