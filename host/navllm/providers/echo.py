@@ -6,7 +6,9 @@ the context window is 1000, only English is supported, and the reply is a fixed 
 followed by everything said since the last reply (the initial prompts on the first reply).
 With tools declared, an input starting with ``<GenerateSimpleToolCalls>`` or
 ``<GenerateMultipleToolCalls>`` (stripped from the echo) also yields one call per tool, its
-arguments taken from ``Args: {json}`` in the tool's description. It exists for tests and
+arguments taken from ``Args: {json}`` in the tool's description. With a ``responseConstraint``
+the reply is the echo as far as the constraint allows, completed to match it
+(``echo_constrained``). It exists for tests and
 conformance; pages reach it only when the user enables it.
 """
 
@@ -21,6 +23,7 @@ from ..protocol.common import Availability, Constraint, MediaPart, Message, Text
 from ..protocol.page import CoreOptions
 from ..settings import ProviderConfig, Settings
 from .base import Chunk, Conversation, Generation, ProgressCallback, Provider, Usage, check_expected
+from .echo_constrained import constrained_reply
 
 PREAMBLE = "On-device model is not available in Chromium, this API is just echoing back the input:\n"
 CONTEXT_WINDOW = 1000
@@ -112,14 +115,18 @@ class EchoConversation(Conversation):
         trigger = None
         if request.tools:
             trigger, current = _split_trigger(current)
+        # The preamble streams first, as in the browser's mock; a constrained reply is one piece.
+        pieces = [PREAMBLE, earlier + current]
+        if request.constraint is not None:
+            pieces = [constrained_reply(request, "".join(pieces))]
         await asyncio.sleep(self._delay)
-        yield PREAMBLE
-        if earlier + current:
-            yield earlier + current
+        for piece in pieces:
+            if piece:
+                yield piece
         if trigger is not None:
             for call in tool_calls(request.tools):
                 yield call
-        yield Usage(input_tokens=usage_of(request.messages), output_tokens=len((PREAMBLE + earlier + current).encode()))
+        yield Usage(input_tokens=usage_of(request.messages), output_tokens=len("".join(pieces).encode()))
 
     def clone(self) -> EchoConversation:
         return EchoConversation(self._delay)
