@@ -9,6 +9,8 @@
   const SUMMARIZER_TYPES = ["tldr", "teaser", "key-points", "headline"];
   const SUMMARIZER_FORMATS = ["plain-text", "markdown"];
   const SUMMARIZER_LENGTHS = ["short", "medium", "long"];
+  // A hint which model to prefer (a faster one, a more capable one); navllm passes it to the host.
+  const SUMMARIZER_PREFERENCES = ["auto", "speed", "capability"];
   const WRITER_TONES = ["formal", "neutral", "casual"];
   const WRITER_FORMATS = ["plain-text", "markdown"];
   const WRITER_LENGTHS = ["short", "medium", "long"];
@@ -54,6 +56,7 @@
     ["type", member.enumeration(SUMMARIZER_TYPES, "key-points")],
     ["format", member.enumeration(SUMMARIZER_FORMATS, "markdown")],
     ["length", member.enumeration(SUMMARIZER_LENGTHS, "short")],
+    ["preference", member.enumeration(SUMMARIZER_PREFERENCES, "auto")],
   ], "summarize");
 
   writingTask("Writer", "writer", "writer", [

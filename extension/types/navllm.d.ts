@@ -159,6 +159,7 @@ declare class QuotaExceededError extends DOMException {
 type SummarizerType = "tldr" | "teaser" | "key-points" | "headline";
 type SummarizerFormat = "plain-text" | "markdown";
 type SummarizerLength = "short" | "medium" | "long";
+type PerformancePreference = "auto" | "speed" | "capability";
 type WriterTone = "formal" | "neutral" | "casual";
 type WriterFormat = "plain-text" | "markdown";
 type WriterLength = "short" | "medium" | "long";
@@ -192,6 +193,8 @@ interface SummarizerCreateCoreOptions {
   format?: SummarizerFormat;
   /** Default "short". */
   length?: SummarizerLength;
+  /** Default "auto": a hint for a faster or a more capable model; navllm's models serve all three alike. */
+  preference?: PerformancePreference;
   expectedInputLanguages?: string[];
   expectedContextLanguages?: string[];
   outputLanguage?: string;
@@ -215,6 +218,7 @@ declare class Summarizer {
   readonly type: SummarizerType;
   readonly format: SummarizerFormat;
   readonly length: SummarizerLength;
+  readonly preference: PerformancePreference;
   readonly expectedInputLanguages: ReadonlyArray<string> | null;
   readonly expectedContextLanguages: ReadonlyArray<string> | null;
   readonly outputLanguage: string | null;

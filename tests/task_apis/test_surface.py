@@ -69,7 +69,16 @@ def test_prototype_members(page, name):
         name,
     )
     attributes = {
-        "Summarizer": ["sharedContext", "type", "format", "length", "expectedInputLanguages", "expectedContextLanguages", "outputLanguage"],
+        "Summarizer": [
+            "sharedContext",
+            "type",
+            "format",
+            "length",
+            "preference",
+            "expectedInputLanguages",
+            "expectedContextLanguages",
+            "outputLanguage",
+        ],
         "Writer": ["sharedContext", "tone", "format", "length", "expectedInputLanguages", "expectedContextLanguages", "outputLanguage"],
         "Rewriter": ["sharedContext", "tone", "format", "length", "expectedInputLanguages", "expectedContextLanguages", "outputLanguage"],
         "Proofreader": [

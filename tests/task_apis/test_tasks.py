@@ -29,7 +29,10 @@ def expected(name: str, text: str):
         # Chromium's echo proofreader puts the preamble before the input: one correction, which
         # joins the first word (types asked for by the test page's options).
         word = text.split(" ")[0]
-        return {"correctedInput": ECHO + text, "corrections": [{"startIndex": 0, "endIndex": len(word), "correction": ECHO + word, "types": ["missing-words"]}]}
+        return {
+            "correctedInput": ECHO + text,
+            "corrections": [{"startIndex": 0, "endIndex": len(word), "correction": ECHO + word, "types": ["missing-words"]}],
+        }
     return None  # LanguageDetector: checked on its own
 
 
@@ -123,6 +126,7 @@ def test_create_monitor_and_attributes(ready, name):
                 "type": "tldr",
                 "format": "plain-text",
                 "length": "medium",
+                "preference": "speed",
                 "expectedInputLanguages": None,
                 "expectedContextLanguages": None,
                 "outputLanguage": None,
@@ -168,7 +172,7 @@ def test_defaults(ready, name):
         """
         const name = ARGS[0];
         const instance = await window[name].create(name === "Translator" ? {sourceLanguage: "en", targetLanguage: "es"} : undefined);
-        return Object.fromEntries(["type", "tone", "format", "length", "includeCorrectionTypes", "expectedInputLanguages"]
+        return Object.fromEntries(["type", "tone", "format", "length", "preference", "includeCorrectionTypes", "expectedInputLanguages"]
           .filter((k) => k in instance).map((k) => [k, instance[k]]));
     """,
         name,
@@ -176,7 +180,13 @@ def test_defaults(ready, name):
     assert (
         got
         == {
-            "Summarizer": {"type": "key-points", "format": "markdown", "length": "short", "expectedInputLanguages": None},
+            "Summarizer": {
+                "type": "key-points",
+                "format": "markdown",
+                "length": "short",
+                "preference": "auto",
+                "expectedInputLanguages": None,
+            },
             "Writer": {"tone": "neutral", "format": "markdown", "length": "short", "expectedInputLanguages": None},
             "Rewriter": {"tone": "as-is", "format": "as-is", "length": "as-is", "expectedInputLanguages": None},
             "Proofreader": {"includeCorrectionTypes": False, "expectedInputLanguages": None},
@@ -232,9 +242,7 @@ def test_call_and_stream(ready, name):
         # Whitespace alone: nothing to summarise or write from, and nothing to rewrite (the
         # Rewriter gives it back unchanged, as the Translator does).
         blank = "  \n \x01"
-        assert got["blank"] == (
-            {"correctedInput": blank} if name == "Proofreader" else blank if name in UNCHANGED_WHEN_BLANK else ""
-        )
+        assert got["blank"] == ({"correctedInput": blank} if name == "Proofreader" else blank if name in UNCHANGED_WHEN_BLANK else "")
         assert got["coerced"] == expected(name, "null")
     assert got["noInput"] == "TypeError"
     if name in STREAMING:

@@ -24,6 +24,8 @@ CHOICES: dict[str, dict[str, tuple[str, ...]]] = {
         "type": ("key-points", "tldr", "teaser", "headline"),
         "format": ("markdown", "plain-text"),
         "length": ("short", "medium", "long"),
+        # A hint (a faster model or a more capable one); every provider serves all three alike.
+        "preference": ("auto", "speed", "capability"),
     },
     "writer": {
         "tone": ("neutral", "formal", "casual"),
@@ -60,6 +62,7 @@ class TaskOptions(ModelChoice):
     format: str | None = Field(default=None, max_length=32)
     length: str | None = Field(default=None, max_length=32)
     tone: str | None = Field(default=None, max_length=32)
+    preference: str | None = Field(default=None, max_length=32)
     shared_context: Text | None = None
     expected_input_languages: list[Tag] | None = Field(default=None, max_length=64)
     expected_context_languages: list[Tag] | None = Field(default=None, max_length=64)

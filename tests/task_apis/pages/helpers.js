@@ -3,7 +3,7 @@
 "use strict";
 
 window.APIS = {
-  Summarizer: {options: {type: "tldr", format: "plain-text", length: "medium"}, call: "summarize", stream: "summarizeStreaming", badEnum: {type: "novel"}},
+  Summarizer: {options: {type: "tldr", format: "plain-text", length: "medium", preference: "speed"}, call: "summarize", stream: "summarizeStreaming", badEnum: {preference: "fastest"}},
   Writer: {options: {tone: "formal", format: "plain-text", length: "long"}, call: "write", stream: "writeStreaming", badEnum: {tone: "angry"}},
   Rewriter: {options: {tone: "more-casual", format: "markdown", length: "shorter"}, call: "rewrite", stream: "rewriteStreaming", badEnum: {length: "longest"}},
   Proofreader: {options: {includeCorrectionTypes: true}, call: "proofread", stream: null, badEnum: null},
