@@ -19,7 +19,7 @@ from typing import Any
 
 from ..policy import Action, Gate, UsageRecord
 from ..protocol.common import Availability, Caller, Constraint, Message, ToolSpec
-from ..protocol.errors import ErrorName, NavError, not_allowed, quota_exceeded
+from ..protocol.errors import ErrorName, NavError, quota_exceeded
 from ..protocol.page import CoreOptions
 from ..protocol.tasks import TaskAvailability, TaskCreate, TaskInput, TaskMeasure, TaskOptions, TaskRun
 from ..providers.base import Chunk, Conversation, Generation, Provider, Usage
@@ -100,7 +100,7 @@ class TaskHandlers:
 
     async def availability(self, req: TaskAvailability, out: Responder) -> Availability:
         if not self.gate.eligible(req.caller):
-            raise not_allowed(f"{req.caller.origin} can never use navllm: only https pages and http://localhost can")
+            self.gate.frame_of(req.caller)  # raises the NotAllowedError that says why: an insecure page, or an undelegated frame
         options = req.options
         if await self._dedicated(options) is not None:
             return "available"
