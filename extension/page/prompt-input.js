@@ -1,5 +1,5 @@
 // MAIN world: what a Prompt API call is given, checked and put in the host's shape:
-// WebIDL-style conversions, messages and their parts (text, images, audio, tool responses),
+// WebIDL-style conversions, messages and their parts (text, images, audio, tool calls and responses),
 // the tool classes pages construct, and response constraints. language-model.js (and through
 // it navigator.llm) builds on it via ns.promptInput.
 (() => {
@@ -162,6 +162,16 @@
     if (typeof part.value === "string") return part.value;
     plainData(part.value, new Set());
     return stringify(part.value) ?? "null";
+  };
+
+  // A tool call the page supplies as history (an earlier turn it kept or edited): its
+  // arguments must be a dictionary of plain data, copied as the page gave them.
+  const toolCallInput = (value) => {
+    if (!(value instanceof LanguageModelToolCall)) throw new TypeError("A tool-call value must be a LanguageModelToolCall.");
+    const args = value.arguments;
+    if (I.isArray(args)) throw domError("DataError", "A tool call's arguments must be a dictionary, not an array.");
+    plainData(args, new Set());
+    return { type: "tool-call", callID: value.callID, name: value.name, arguments: parseJSON(stringify(args)) };
   };
 
   const toolResponsePart = (value) => {
@@ -448,7 +458,12 @@
       const checked = parts.map((p) => {
         const type = enumeration(required(p, "type", "LanguageModelMessageContent"), MESSAGE_TYPES, "content type");
         const value = required(p, "value", "LanguageModelMessageContent");
-        if (role === "assistant" && type !== "text") throw domError("NotSupportedError", "Assistant messages can only hold text.");
+        // Tool calls are the assistant's turn, their results the user's.
+        if (type === "tool-call" && role !== "assistant") throw new TypeError("A tool call can only be in an assistant message.");
+        if (type === "tool-response" && role !== "user") throw new TypeError("A tool response can only be in a user message.");
+        if (role === "assistant" && type !== "text" && type !== "tool-call") {
+          throw domError("NotSupportedError", "Assistant messages can only hold text and tool calls.");
+        }
         if (type === "text") {
           if (typeof value === "string") return { type, value };
           // The value is a union of the media types and DOMString: an image, audio or buffer
@@ -460,8 +475,8 @@
           if (typeof value === "symbol") throw new TypeError("A text part's value cannot be a Symbol.");
           return { type, value: I.String(value) };
         }
-        if (type === "tool-call") throw domError("NotSupportedError", "Tool calls come from the model; they cannot be input.");
         if (!declared.has(type)) throw domError("NotSupportedError", `Input of type '${type}' was not declared in expectedInputs.`);
+        if (type === "tool-call") return toolCallInput(value);
         if (type === "tool-response") return toolResponsePart(value);
         const media = mediaSource(type, value);
         if (media === undefined) {

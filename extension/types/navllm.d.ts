@@ -36,7 +36,9 @@ type LanguageModelMessageContent =
   | { type: "text"; value: string }
   | { type: "image"; value: LanguageModelImageSource }
   | { type: "audio"; value: LanguageModelAudioSource }
-  | { type: "tool-response"; value: LanguageModelToolSuccess | LanguageModelToolError };
+  | { type: "tool-response"; value: LanguageModelToolSuccess | LanguageModelToolError }
+  /** History the page supplies, in assistant messages; needs expectedInputs 'tool-call'. */
+  | { type: "tool-call"; value: LanguageModelToolCall };
 
 interface LanguageModelMessage {
   role: LanguageModelMessageRole;
@@ -87,6 +89,8 @@ interface LanguageModelCloneOptions {
 }
 
 declare class LanguageModelToolCall {
+  /** Omitted or undefined arguments are {}. */
+  constructor(init: { callID: string; name: string; arguments?: Record<string, unknown> });
   readonly callID: string;
   /** The specification's spelling of `callID`. */
   readonly callId: string;

@@ -66,11 +66,29 @@ async def test_tool_responses_render_like_the_mock():
     ok = ToolResponsePart(call_id="call_1", name="calc", result=[TextPart(value="4"), TextPart(value="four")])
     bad = ToolResponsePart(call_id="call_2", name="calc", error_message="Location Not Found")
     text, _ = await run([Message(role="user", content=[ok, bad])])
-    assert (
-        text
-        == PREAMBLE
-        + "<tool-success id='call_1' name='calc' result=[4, four]><tool-error id='call_2' name='calc' message='Location Not Found'>"
+    assert text == PREAMBLE + (
+        '<tool-response>{"callID": "call_1", "name": "calc", "result": ["4", "four"]}</tool-response>'
+        '<tool-response>{"callID": "call_2", "name": "calc", "errorMessage": "Location Not Found"}</tool-response>'
     )
+
+
+async def test_tool_calls_the_page_supplies_are_echoed_as_its_input():
+    # An assistant message of tool calls alone is history the page kept, not a reply: echoed.
+    nested = ToolCallPart(call_id="a", name="lookup", arguments={"filters": {"cities": ["Paris"]}})
+    history = [Message(role="assistant", content=[nested, ToolCallPart(call_id="b", name="lookup")]), text_message("user", "go")]
+    text, calls = await run(history)
+    assert calls == []
+    assert text == PREAMBLE + (
+        '<tool-call>{"callID": "a", "name": "lookup", "arguments": {"filters": {"cities": ["Paris"]}}}</tool-call>'
+        '<tool-call>{"callID": "b", "name": "lookup", "arguments": {}}</tool-call>go'
+    )
+    # A reply (it holds text) ends what is echoed, with the calls it made.
+    history += [
+        Message(role="assistant", content=[TextPart(value=text), ToolCallPart(call_id="c", name="lookup")]),
+        text_message("user", "again"),
+    ]
+    text, _ = await run(history)
+    assert text == PREAMBLE + "again"
 
 
 async def test_availability_english_only_and_text_outputs():

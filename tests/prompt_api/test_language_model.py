@@ -403,8 +403,11 @@ def test_tools_open_loop(page):
         {"callID": "call_2", "callId": "call_2", "name": "clock", "arguments": {}, "isToolCall": True},
     ]
     assert got["streamedTypes"] == ["text", "text", "tool-call", "tool-call"]
-    assert got["success"] == PREAMBLE + "<tool-success id='call_1' name='get_weather' result=[rainy, {\"temp\":52}]>"
-    assert got["failure"] == PREAMBLE + "<tool-error id='call_2' name='clock' message='no clock'>"
+    assert (
+        got["success"]
+        == PREAMBLE + '<tool-response>{"callID": "call_1", "name": "get_weather", "result": ["rainy", "{\\"temp\\":52}"]}</tool-response>'
+    )
+    assert got["failure"] == PREAMBLE + '<tool-response>{"callID": "call_2", "name": "clock", "errorMessage": "no clock"}</tool-response>'
     assert got["cloned"] == 2
     assert got["plainObject"] == "TypeError" and got["functionValue"] == "DataError" and got["bigint"] == "DataError"
     assert got["imageResult"] == "NotSupportedError" and got["undeclared"] == "NotSupportedError"

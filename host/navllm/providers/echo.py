@@ -3,7 +3,9 @@
 It mirrors the browser's test mock exactly, so that pages and conformance suites get the
 same answers through navllm: usage is the UTF-8 length of text plus 100 per non-text part,
 the context window is 1000, only English is supported, and the reply is a fixed preamble
-followed by everything said since the last reply (the initial prompts on the first reply).
+followed by everything said since the last reply (the initial prompts on the first reply), tool
+calls and tool responses in it written as ``<tool-call>{json}</tool-call>`` and
+``<tool-response>{json}</tool-response>``.
 With tools declared, an input starting with ``<GenerateSimpleToolCalls>`` or
 ``<GenerateMultipleToolCalls>`` (stripped from the echo) also yields one call per tool, its
 arguments taken from ``Args: {json}`` in the tool's description. With a ``responseConstraint``
@@ -40,14 +42,15 @@ def render_part(part: object) -> str:
     if isinstance(part, MediaPart):
         return f"<{part.type}>"
     if isinstance(part, ToolResponsePart):
-        if part.result is not None:
-            return f"<tool-success id='{part.call_id}' name='{part.name}' result=[{', '.join(p.value for p in part.result)}]>"
-        if part.error_message is not None:
-            return f"<tool-error id='{part.call_id}' name='{part.name}' message='{part.error_message}'>"
-        return "<tool-response>"
+        outcome = {"result": [p.value for p in part.result]} if part.result is not None else {"errorMessage": part.error_message}
+        return f"<tool-response>{json.dumps({'callID': part.call_id, 'name': part.name, **outcome})}</tool-response>"
     if isinstance(part, ToolCallPart):
-        return ""
+        return f"<tool-call>{json.dumps({'callID': part.call_id, 'name': part.name, 'arguments': part.arguments})}</tool-call>"
     raise TypeError(f"unexpected part {part!r}")
+
+
+def _has_text(message: Message) -> bool:
+    return any(isinstance(p, TextPart) for p in message.content)
 
 
 def part_cost(part: object) -> int:
@@ -104,7 +107,9 @@ class EchoConversation(Conversation):
 
     async def generate(self, request: Generation) -> AsyncGenerator[Chunk, None]:
         messages = [m for m in request.messages if not m.prefix]
-        last_reply = max((i for i, m in enumerate(messages) if m.role == "assistant"), default=-1)
+        # A reply holds text (the echo's own always do); an assistant message of tool calls alone
+        # is history the page supplied, echoed like the rest of its input.
+        last_reply = max((i for i, m in enumerate(messages) if m.role == "assistant" and _has_text(m)), default=-1)
         pending = messages[last_reply + 1 :]
         # The trailing user messages are this call's input; a trigger may open it.
         first_input = len(pending)
