@@ -51,6 +51,11 @@ class Gate(Protocol):
         """Whether this caller could ever be granted access (used by ``availability``)."""
         ...
 
+    def frame_of(self, caller: Caller) -> tuple[str, str]:
+        """(origin, top-level origin) of a page caller; ``NavError(NotAllowedError)`` saying why it
+        is not eligible (an insecure page, or a frame its top-level site has not delegated to)."""
+        ...
+
     def granted(self, caller: Caller, providers: list[Provider]) -> list[Provider]:
         """Those of ``providers`` the caller's grant covers now; read-only (used by ``models``/``params``)."""
         ...
