@@ -11,7 +11,7 @@ from typing import Any
 from .. import PROTOCOL_VERSION, __version__
 from ..policy import Action, Gate, UsageRecord
 from ..protocol.common import Caller, Constraint, Message, TextPart, ToolCallPart
-from ..protocol.errors import ErrorName, NavError, not_allowed
+from ..protocol.errors import ErrorName, NavError
 from ..protocol.page import (
     Append,
     Availability,
@@ -63,8 +63,9 @@ class PageHandlers:
 
     async def availability(self, req: Availability, out: Responder) -> str:
         if not self.gate.eligible(req.caller):
-            # Pages report "unavailable"; create() then fails with this error, not NotSupportedError.
-            raise not_allowed(f"{req.caller.origin} can never use navllm: only https pages and http://localhost can")
+            # Pages report "unavailable"; create() then fails with the NotAllowedError that says why
+            # (an insecure page, or a frame its top-level site has not delegated to), not NotSupportedError.
+            self.gate.frame_of(req.caller)
         candidates = self.router.candidates(req.options)
         best = "unavailable"
         order = ["unavailable", "downloadable", "downloading", "available"]
