@@ -77,5 +77,5 @@ def test_quota_settings_are_validated(host):
         reply = host.call("quotas.set", {"kind": "extension", "origin": "chrome-extension://test/"}, **fields)
         assert reply["type"] == "error", fields
     assert host.admin("quotas.get")["sites"] == {}
-    assert host.admin("quotas.set", scope="default", dailyTokens=7) == {"requestsPerMinute": 120, "dailyTokens": 7}  # left out: kept
+    assert host.admin("quotas.set", scope="default", dailyTokens=7) == {"requestsPerMinute": 600, "dailyTokens": 7}  # left out: kept
     assert host.admin("quotas.set", scope="default", requestsPerMinute=None) == {"requestsPerMinute": None, "dailyTokens": 7}

@@ -540,7 +540,7 @@ def test_many_calls_at_once_wait_their_turn(ready, site):
     """A page that starts more calls at once than the host lets one origin have in flight (it
     answers QuotaExceededError past its bound) gets every answer: the frame sends a few at a time
     and the rest wait, in order; one aborted or destroyed while waiting leaves with its reason."""
-    # Room for these calls beside the module's others under the per-minute limit (120 by default).
+    # Room for these calls beside the module's others under the per-minute limit (600 by default).
     origin = site.origin()
     ready.browser.admin("quotas.set", scope="site", origin=origin, requestsPerMinute=10_000, dailyTokens=None)
     try:

@@ -28,9 +28,12 @@ class Limits:
         return {"requestsPerMinute": self.requests_per_minute, "dailyTokens": self.daily_tokens}
 
 
-# Generous enough for any page a person drives, tight enough to stop a runaway loop or a page
-# quietly spending a remote account.
-BUILT_IN = {DEFAULT: Limits(requests_per_minute=120, daily_tokens=1_000_000), OVERALL: Limits(None, 5_000_000)}
+# The bucket is generous: a page may rightly make bursts of small calls (a language check per
+# keystroke, a test suite of hundreds of sessions), and on-device work is bounded anyway by the
+# requests in flight per origin and the engine's turns between origins; 10 a second sustained
+# still stops a runaway loop. What a page can spend on a remote account is capped by the daily
+# token budget.
+BUILT_IN = {DEFAULT: Limits(requests_per_minute=600, daily_tokens=1_000_000), OVERALL: Limits(None, 5_000_000)}
 
 
 def utc_day(ts: float) -> str:
