@@ -28,7 +28,6 @@ import navllm
 from navllm import install
 from navllm.link.state import DEFAULT_PORT
 from navllm.protocol import PAGE_MESSAGES, common, page, tasks
-from navllm.providers.base import DEFAULT_LIMITS
 from navllm.wire import framing
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -252,13 +251,14 @@ def test_messages_and_parts():
     assert ts_members("LanguageModelMessage") == wire_names(common.Message)
     assert ts_members("LanguageModelExpected") == wire_names(common.Expected)
     assert ts_members("LanguageModelTool") == wire_names(common.ToolSpec)
-    # A page sends every part type but tool-call as input (media travels re-encoded as mimeType/data).
+    # A page sends every part type as input (media travels re-encoded as mimeType/data; tool calls as history).
     content = re.search(r"^type LanguageModelMessageContent\s*=(.*?);\n\n", DTS_TEXT, re.M | re.S)
-    assert content and set(re.findall(r'type: "([^"]+)"', content.group(1))) == ts_union("LanguageModelMessageType") - {"tool-call"}
-    # Tool calls the host streams back, and the results a page returns for them.
+    assert content and set(re.findall(r'type: "([^"]+)"', content.group(1))) == ts_union("LanguageModelMessageType")
+    # Tool calls the host streams back (or a page gives as history), and the results a page returns for them.
     assert ts_members("LanguageModelToolCall") - {"callId"} == wire_names(common.ToolCallPart, without=("type",))
-    inits = [ts_object_keys(m.group(1)) for m in re.finditer(r"constructor\(init: \{(.*?)\}\);", DTS_TEXT)]
-    assert len(inits) == 2 and set().union(*inits) == wire_names(common.ToolResponsePart, without=("type",))
+    call_init, *response_inits = [ts_object_keys(m.group(1)) for m in re.finditer(r"constructor\(init: \{(.*?)\}\);", DTS_TEXT)]
+    assert call_init == wire_names(common.ToolCallPart, without=("type",))
+    assert len(response_inits) == 2 and set().union(*response_inits) == wire_names(common.ToolResponsePart, without=("type",))
 
 
 def test_language_model_options():
@@ -272,7 +272,6 @@ def test_language_model_options():
     prompt = ts_members("LanguageModelPromptOptions") - {"signal"}
     assert prompt == wire_names(page.Prompt, without=(*ENVELOPE, "session", "input", "sampling"))
     assert prompt == wire_names(page.Measure, without=(*ENVELOPE, "session", "input"))
-    assert ts_members("LanguageModelParams") == set(DEFAULT_LIMITS.wire())
 
 
 def _js_range(name: str) -> tuple[float, float]:
