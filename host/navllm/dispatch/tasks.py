@@ -99,8 +99,8 @@ class TaskHandlers:
         return model if model is not None and options.model in (None, model.installed.name) else None
 
     async def availability(self, req: TaskAvailability, out: Responder) -> Availability:
-        if not self.gate.eligible(req.caller):
-            self.gate.frame_of(req.caller)  # raises the NotAllowedError that says why: an insecure page, or an undelegated frame
+        if not self.gate.eligible(req.caller, req.options.kind):
+            self.gate.frame_of(req.caller, req.options.kind)  # raises the NotAllowedError that says why: an insecure page, or an undelegated frame
         options = req.options
         if await self._dedicated(options) is not None:
             return "available"

@@ -8,12 +8,21 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, Protocol
 
-from ..protocol.common import Caller
+from ..protocol.common import Caller, Feature
 from ..protocol.replies import PermissionAsk
 from ..providers.base import Provider
 
 # What a request did: the Prompt API's actions, then one per task API (so usage breaks down by API).
 Action = Literal["create", "prompt", "append", "embed", "summarize", "write", "rewrite", "proofread", "translate", "detect-language"]
+# The permissions-policy feature each action belongs to (the Prompt API's unless a task API's).
+FEATURES: dict[str, Feature] = {
+    "summarize": "summarizer",
+    "write": "writer",
+    "rewrite": "rewriter",
+    "proofread": "proofreader",
+    "translate": "translator",
+    "detect-language": "language-detector",
+}
 
 
 class PermissionNeeded(Exception):
@@ -47,13 +56,14 @@ class Gate(Protocol):
         """
         ...
 
-    def eligible(self, caller: Caller) -> bool:
-        """Whether this caller could ever be granted access (used by ``availability``)."""
+    def eligible(self, caller: Caller, feature: Feature = "language-model") -> bool:
+        """Whether this caller could ever be granted access to ``feature`` (used by ``availability``)."""
         ...
 
-    def frame_of(self, caller: Caller) -> tuple[str, str]:
+    def frame_of(self, caller: Caller, feature: Feature = "language-model") -> tuple[str, str]:
         """(origin, top-level origin) of a page caller; ``NavError(NotAllowedError)`` saying why it
-        is not eligible (an insecure page, or a frame its top-level site has not delegated to)."""
+        is not eligible (an insecure page, or a frame neither its embedder's ``allow`` attribute nor
+        the user delegated ``feature`` to)."""
         ...
 
     def granted(self, caller: Caller, providers: list[Provider]) -> list[Provider]:

@@ -18,12 +18,12 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from ..protocol.common import APP_PREFIX, Caller
+from ..protocol.common import APP_PREFIX, Caller, Feature
 from ..protocol.errors import NavError, not_allowed
 from ..protocol.replies import PermissionAsk
 from ..providers.base import Provider
 from ..settings import Settings
-from . import Action, PermissionNeeded, UsageRecord
+from . import FEATURES, Action, PermissionNeeded, UsageRecord
 from .apps import Apps
 from .grants import LOCAL, Grants, OnceGrants, covers
 from .origins import eligible, normalise
@@ -110,16 +110,22 @@ class PolicyGate:
 
     # -- the Gate protocol
 
-    def frame_of(self, caller: Caller) -> tuple[str, str]:
-        """(origin, top-level origin) of a page caller, or NotAllowedError without any prompt."""
+    def frame_of(self, caller: Caller, feature: Feature = "language-model") -> tuple[str, str]:
+        """(origin, top-level origin) of a page caller, or NotAllowedError without any prompt. A
+        frame of another origin than the top-level page's is eligible where its embedders delegate
+        ``feature`` to it (``<iframe allow="…">``, as the permissions policy has it) or where the user
+        let the top-level site delegate navllm to it; either way the user's grant is still asked for."""
         origin = normalise(caller.origin)
         if origin is None or not eligible(origin):
             raise not_allowed(f"{caller.origin or 'this page'} cannot use navllm: only https: sites and http://localhost may ask")
         top = normalise(caller.top_origin) if caller.top_origin else origin
         if top is None or not eligible(top):
             raise not_allowed(f"a frame inside {caller.top_origin} cannot use navllm: the page it is embedded in is not a secure site")
-        if top != origin and not self.persistent.grants.delegated(top, origin):
-            raise not_allowed(f"{origin} is embedded in {top}, which has not let its frames use navllm")
+        if top != origin and feature not in caller.embedder_allows and not self.persistent.grants.delegated(top, origin):
+            raise not_allowed(
+                f"{origin} is embedded in {top}, which has not let its frames use navllm: neither its"
+                f' <iframe allow="{feature}"> nor your navllm settings delegate it to this frame'
+            )
         return origin, top
 
     def app_scope(self, caller: Caller) -> tuple[str, ...]:
@@ -129,11 +135,11 @@ class PolicyGate:
             raise not_allowed("this app's token was revoked or has expired; `navllm tokens create` makes a new one")
         return app.providers
 
-    def eligible(self, caller: Caller) -> bool:
+    def eligible(self, caller: Caller, feature: Feature = "language-model") -> bool:
         if caller.is_admin or caller.is_app:
             return True
         try:
-            self.frame_of(caller)
+            self.frame_of(caller, feature)
         except NavError:
             return False
         return True
@@ -170,7 +176,7 @@ class PolicyGate:
         if caller.is_app:
             return self._admit_app(caller, candidates)
 
-        origin, top = self.frame_of(caller)
+        origin, top = self.frame_of(caller, FEATURES.get(action, "language-model"))
         store = self.store(caller.incognito, caller.browser)
         now = self.now()
         until = store.grants.embargo(origin, top, now)

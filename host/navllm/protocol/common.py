@@ -32,6 +32,8 @@ class Model(BaseModel):
 
 
 Origin = Annotated[str, Field(max_length=2048)]
+# The permissions-policy features of the built-in AI APIs (the task kinds are named alike).
+Feature = Literal["language-model", "summarizer", "writer", "rewriter", "proofreader", "translator", "language-detector"]
 
 
 APP_PREFIX = "app:"  # the origin of an app the user gave a token (``navllm tokens``): ``app:NAME``
@@ -51,6 +53,10 @@ class Caller(Model):
     # Which browser asked, where one process serves several (navllm serve sets it per connection,
     # whatever a frame says); None in a host serving one browser.
     browser: str | None = Field(default=None, max_length=64)
+    # For a frame of another origin than the top-level page: the features its embedders' <iframe
+    # allow="…"> attributes delegate to it, every ancestor included, as the extension read them
+    # from the embedding documents (a page script cannot read its embedder's attribute).
+    embedder_allows: list[Feature] = Field(default_factory=list, max_length=8)
 
     @model_validator(mode="after")
     def _app_origins_are_apps_only(self) -> Caller:
