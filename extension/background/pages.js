@@ -1,5 +1,6 @@
 // Ports from content scripts ("navllm-page"): one per frame. The caller, above all its
 // origin, comes from the browser's sender data and nothing else.
+import { embedderAllows } from "./embedders.js";
 import { relayPort } from "./relay.js";
 import { requestPermission } from "./permissions.js";
 
@@ -34,11 +35,18 @@ export function callerOf(sender) {
   return caller;
 }
 
+/** The caller, with what its embedders delegate to it when it is a frame of another origin. */
+async function withEmbedders(caller, url) {
+  if (caller.frameId === 0 || caller.origin === caller.topOrigin) return caller;
+  const allows = await embedderAllows(caller.tabId, caller.frameId, url, caller.origin, caller.topOrigin);
+  return allows.length ? { ...caller, embedderAllows: allows } : caller;
+}
+
 export function onPagePort(port) {
   const caller = callerOf(port.sender);
   if (!caller) {
     port.disconnect();
     return;
   }
-  relayPort(port, caller, { types: PAGE_TYPES, onPermission: requestPermission });
+  relayPort(port, withEmbedders(caller, port.sender.url).catch(() => caller), { types: PAGE_TYPES, onPermission: requestPermission });
 }

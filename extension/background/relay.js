@@ -2,7 +2,8 @@
 //
 // The port speaks {id, type, body} and {cancel: id}; ids are the port's own (safe
 // integers), so two frames can never touch each other's requests. Replies go back as
-// {id, reply}. The caller is fixed when the port opens, from the browser's sender data.
+// {id, reply}. The caller is fixed when the port opens, from the browser's sender data (given as
+// a promise where reading it takes a moment: requests wait for it).
 import { errorReply, hostCall, hostCancel } from "./native.js";
 
 const isObject = (value) => value !== null && typeof value === "object" && !Array.isArray(value);
@@ -11,8 +12,9 @@ const isObject = (value) => value !== null && typeof value === "object" && !Arra
  * options.types: request types this port may send (null = any).
  * options.onPermission: async (ask) => void, resolves when the user decided (null = never asked).
  */
-export function relayPort(port, caller, { types = null, onPermission = null } = {}) {
+export function relayPort(port, callerReady, { types = null, onPermission = null } = {}) {
   const active = new Map(); // port's request id -> current host handle (or null while asking the user)
+  let caller = null; // set before the first request is sent
 
   const send = (id, reply) => {
     if (!active.has(id)) return;
@@ -33,6 +35,8 @@ export function relayPort(port, caller, { types = null, onPermission = null } = 
   };
 
   const run = async (id, type, body) => {
+    caller ??= await callerReady;
+    if (!active.has(id)) return; // cancelled meanwhile
     let outcome = await attempt(id, type, body);
     if (outcome.type === "permission_required" && onPermission && active.has(id)) {
       active.set(id, null);

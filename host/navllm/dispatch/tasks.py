@@ -127,7 +127,7 @@ class TaskHandlers:
         candidates: list[Provider] = [dedicated] if dedicated else self.router.candidates(options)
         if not candidates:
             raise NavError(ErrorName.NOT_SUPPORTED, "no model is configured; add one in navllm's settings")
-        admitted = await self.gate.admit(req.caller, "create", candidates)
+        admitted = await self.gate.admit(req.caller, ACTIONS[options.kind], candidates)  # the task's feature, not the Prompt API's
         kinds = {dedicated.name: "translation"} if dedicated else self._kinds()
         fit = admitted if dedicated else [p for p in admitted if languages.supported(options, kinds.get(p.name, ""))]
         if not fit:
