@@ -16,14 +16,13 @@
 //      covers it. (A header switching the feature off cannot be read here.)
 //   3. Allowed by the page, in a cross-origin frame of a browser that cannot say (Firefox, or
 //      a Chromium without the built-in AI APIs, which knows no such feature and ignores
-//      allow="language-model"): the embedder's `allow` attribute is out of reach there, its
-//      <iframe> belonging to another origin. Refusing would make every cross-origin frame
-//      unusable in those browsers, whatever its embedder and the user wanted, so the host
-//      decides, as it does for every frame: a frame whose origin differs from the top-level
-//      page's is refused (NotAllowedError, and availability() "unavailable") unless the user
-//      let that top-level site delegate navllm to that frame's origin in navllm's settings.
-//      That choice is the user's, for that exact pair of origins, and stands in for the
-//      `allow` attribute the page cannot see.
+//      allow="language-model"): the embedder's `allow` attribute is out of reach here, its
+//      <iframe> belonging to another origin. The host decides, as it does for every frame: a
+//      frame whose origin differs from the top-level page's is refused (NotAllowedError, and
+//      availability() "unavailable") unless its embedders delegate the feature to it, which the
+//      extension's background reads in the embedding documents (background/embedders.js), or
+//      the user let that top-level site delegate navllm to that frame's origin in navllm's
+//      settings.
 //
 // Everything read later was captured here, at document_start, before any page script could
 // replace it.
