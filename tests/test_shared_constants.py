@@ -107,6 +107,13 @@ def test_page_request_types():
     assert js_string_set(BRIDGE, "PAGE_TYPES") == HOST_PAGE_TYPES, "content/bridge.js PAGE_TYPES"
 
 
+def test_permissions_policy_features():
+    """The features the background reads from embedders' allow attributes are the ones a caller may name."""
+    js = js_string_set(EXT / "background/embedders.js", "FEATURES")
+    assert js == set(typing.get_args(common.Feature)), "background/embedders.js FEATURES"
+    assert set(typing.get_args(tasks.TaskKind)) <= js  # each task API's feature is named after its kind
+
+
 def test_bench_echo_port_is_the_test_builds_alone():
     from navllm.devtools import browsers
 
