@@ -100,7 +100,9 @@ class TaskHandlers:
 
     async def availability(self, req: TaskAvailability, out: Responder) -> Availability:
         if not self.gate.eligible(req.caller, req.options.kind):
-            self.gate.frame_of(req.caller, req.options.kind)  # raises the NotAllowedError that says why: an insecure page, or an undelegated frame
+            self.gate.frame_of(
+                req.caller, req.options.kind
+            )  # raises the NotAllowedError that says why: an insecure page, or an undelegated frame
         options = req.options
         if await self._dedicated(options) is not None:
             return "available"
