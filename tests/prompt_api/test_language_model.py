@@ -435,18 +435,19 @@ FRAME = """
 """
 
 
-def test_cross_origin_frame_needs_the_users_delegation(page, browser, site):
+def test_cross_origin_frame_needs_its_embedders_allow_or_the_users_delegation(page, browser, site):
     # Neither browser here can tell a page script a frame's policy for 'language-model' (Chromium
     # without its own Prompt API knows no such feature; Firefox has no policy interface), so a
-    # cross-origin frame is the host's to refuse: it does, until the user lets this top-level
+    # cross-origin frame is the host's to refuse: it does, unless its embedder's <iframe allow>
+    # delegates the feature (the extension reads the attribute) or the user lets this top-level
     # site delegate navllm to the frame's origin (permissions-policy.js says why).
     denied = {"availability": "unavailable", "create": "NotAllowedError"}
     allowed = {"availability": "available", "create": "ok"}
     policy = {"knows": False, "allows": False} if browser.kind == "chromium" else None
-    for allow in ("language-model", ""):
-        assert page.goto(site.url(PAGE)).run(FRAME, allow) == {**denied, "policy": policy}
+    browser.grant(site.origin("localhost"), top_origin=site.origin())  # the user allowed the frame when asked
+    for allow, expected in (("", denied), ("summarizer", denied), ("language-model", allowed)):
+        assert page.goto(site.url(PAGE)).run(FRAME, allow) == {**expected, "policy": policy}, allow
     browser.admin("grants.delegate", topOrigin=site.origin(), frameOrigin=site.origin("localhost"))
-    browser.grant(site.origin("localhost"), top_origin=site.origin())
     try:
         for allow in ("language-model", ""):
             assert page.goto(site.url(PAGE)).run(FRAME, allow) == {**allowed, "policy": policy}
