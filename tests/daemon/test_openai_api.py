@@ -86,7 +86,9 @@ def test_tool_calls_and_their_results(server: Server):
 
     messages += [choice.message.model_dump(exclude_none=True), {"role": "tool", "tool_call_id": call.id, "content": "sunny"}]
     answer = client.chat.completions.create(model="echo", messages=messages, tools=tools)
-    assert '<tool-response>{"callID": "call_1", "name": "weather", "result": ["sunny"]}</tool-response>' in answer.choices[0].message.content
+    assert (
+        '<tool-response>{"callID": "call_1", "name": "weather", "result": ["sunny"]}</tool-response>' in answer.choices[0].message.content
+    )
 
     streamed = list(client.chat.completions.create(model="echo", messages=messages[:1], tools=tools, stream=True))
     deltas = [tc for c in streamed if c.choices for tc in c.choices[0].delta.tool_calls or []]
