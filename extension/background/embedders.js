@@ -9,6 +9,7 @@ const api = globalThis.browser ?? globalThis.chrome;
 export const FEATURES = ["language-model", "summarizer", "writer", "rewriter", "proofreader", "translator", "language-detector"];
 const MAX_DEPTH = 8; // nested frames followed upwards at most
 const ANSWER_MS = 2000; // frames that do not answer in time delegate nothing
+const MAX_ALLOW = 4096; // characters of an allow attribute read; a longer one delegates nothing
 
 const originOf = (url) => {
   try {
@@ -25,7 +26,8 @@ const originOf = (url) => {
  */
 export function delegates(allow, feature, { origin, src, embedder }) {
   const is = (other) => origin !== "null" && other === origin; // an opaque origin matches no list
-  for (const directive of String(allow).split(";")) {
+  const policy = String(allow);
+  for (const directive of policy.length > MAX_ALLOW ? [] : policy.split(";")) {
     const [name, ...allowlist] = directive.trim().split(/\s+/);
     if (name !== feature) continue;
     const tokens = allowlist.length ? allowlist : ["'src'"];
