@@ -44,6 +44,6 @@ def test_bench_batched_without_llama_cpp_says_so(smollm2_gguf, monkeypatch):
     result = batched.run(smollm2_gguf, threads=2, rounds=1, log=logged.append)
 
     counts, table = _rows(result)
-    assert result["config"]["peer"] == batched.MISSING and any(batched.MISSING in m for m in logged)
+    assert result["config"]["peer"] == local.MISSING and any(local.MISSING in m for m in logged)
     assert all(figures["llamaCppSerialTps"] is None and figures["ratio"] is None for figures in counts.values())
-    assert all(row.split()[-2:] == ["missing", "–"] for row in table[2:5]) and table[-1] == f"llama.cpp: {batched.MISSING}"
+    assert all(row.split()[-2:] == ["missing", "–"] for row in table[2:5]) and table[-1] == f"llama.cpp: {local.MISSING}"

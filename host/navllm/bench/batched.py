@@ -41,7 +41,6 @@ if TYPE_CHECKING:
     from ..providers.local.runtime import LoadedModel
 
 GENERATED = 96
-MISSING = "llama-cpp-python is not installed (pip install llama-cpp-python)"
 COUNTS = (1, 2, 4)
 PROMPTS = [
     "Write a short story about a dragon who learns to bake bread.",
@@ -135,7 +134,7 @@ def run(gguf: Path | None, threads: int | None, rounds: int, log: Callable[[str]
         ends = list(model.info.eos_token_ids)
         llama = local.LlamaCpp(gguf, threads or local.cpus()) if local._has_llama_cpp() else None
         if llama is None:
-            log(f"{MISSING}; reporting navllm alone")
+            log(f"{local.MISSING}; reporting navllm alone")
         alone = [asyncio.run(_together(model, [p]))["texts"][0] for p in prompts]
         samples: dict[int, list[dict[str, Any]]] = {n: [] for n in COUNTS}
         serial: dict[int, list[float]] = {n: [] for n in COUNTS}
@@ -157,7 +156,7 @@ def run(gguf: Path | None, threads: int | None, rounds: int, log: Callable[[str]
             "rounds": rounds,
             "generatedTokens": GENERATED,
             "batches": batches,
-            "peer": "llama.cpp one after another" if llama is not None else MISSING,
+            "peer": "llama.cpp one after another" if llama is not None else local.MISSING,
         },
         "counts": {
             str(n): {
@@ -197,7 +196,7 @@ def table(result: dict[str, Any]) -> str:
         f"{c['gguf']}, {c['threads'] or 'all'} threads, greedy, {c['generatedTokens']} tokens each, medians of {c['rounds']} rounds{shared}"
     )
     lines = ("  ".join(cell.rjust(w) for cell, w in zip(r, widths, strict=True)) for r in rows)
-    peer = "ratio: served / llama.cpp serial" if c["peer"] != MISSING else f"llama.cpp: {MISSING}"
+    peer = "ratio: served / llama.cpp serial" if c["peer"] != local.MISSING else f"llama.cpp: {local.MISSING}"
     return "\n".join([head, *lines, peer])
 
 

@@ -48,6 +48,7 @@ if TYPE_CHECKING:
     from ..providers.local.kv_cache import KVCache
     from ..providers.local.runtime import Binding
 
+MISSING = "llama-cpp-python is not installed (pip install llama-cpp-python)"
 PROMPT_TOKENS = 100
 GENERATED = 128
 PASSAGE = (
@@ -162,13 +163,13 @@ class _Ours:
 class LlamaCpp:
     """llama.cpp (llama-cpp-python) on a GGUF, configured alike wherever it is compared with our engine."""
 
-    def __init__(self, gguf: Path, threads: int):
+    def __init__(self, gguf: Path, threads: int, context: int = 512):
         import numpy as np
         from llama_cpp import Llama
 
         self._np = np
         # Any: llama-cpp-python's methods are partly untyped, and it is absent wherever it is not installed.
-        self.llm: Any = Llama(model_path=str(gguf), n_ctx=512, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
+        self.llm: Any = Llama(model_path=str(gguf), n_ctx=context, n_batch=512, n_threads=threads, n_threads_batch=threads, verbose=False)
         self._vocab = self.llm.n_vocab()
 
     def start(self, capacity: int) -> None:
@@ -182,6 +183,11 @@ class LlamaCpp:
 
     def pick(self, logits: np.ndarray) -> int:
         return int(self._np.argmax(logits))
+
+    def rewind(self, keep: int) -> int:
+        """Keep at most the first ``keep`` positions of the cache (the next feed drops the rest); how many are kept."""
+        self.llm.n_tokens = min(keep, self.llm.n_tokens)
+        return int(self.llm.n_tokens)
 
 
 def worker(engine: str, gguf: Path, model_dir: Path | None, threads: int, runs: int, ids: list[int], text: list[int]) -> dict[str, Any]:
@@ -255,7 +261,7 @@ def run(gguf: Path | None, threads: int, rounds: int, runs: int, log: Callable[[
         ids, text = prompt_ids(model_dirs["navllm"])
         engines = [e for e in ENGINES if e in OURS or _has_llama_cpp()]
         if "llama.cpp" not in engines:
-            log("llama-cpp-python is not installed (pip install llama-cpp-python); reporting navllm alone")
+            log(f"{MISSING}; reporting navllm alone")
         dirs = {engine: str(folder) for engine, folder in model_dirs.items()}
         config = {"gguf": str(gguf), "model_dirs": dirs, "threads": threads, "runs": runs, "ids": ids, "text": text}
         log("fp32 reference …")

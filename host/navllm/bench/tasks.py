@@ -1,6 +1,7 @@
-"""``navllm bench tasks``: how well the local model serves the task APIs, on fixed inputs written
-for navllm (``task_corpus``), through the host's own handlers (policy, sessions, task prompting,
-constrained output, reply parsing), exactly as a page's requests are served.
+"""``navllm bench tasks``: the work pages do, timed beside llama.cpp (``workload``), and how well
+the local model serves the task APIs (here), on fixed inputs written for navllm (``task_corpus``),
+through the host's own handlers (policy, sessions, task prompting, constrained output, reply
+parsing), exactly as a page's requests are served.
 
 Reported, never asserted: for summaries, length against the input, how many of the passage's
 names they keep and whether the promised shape holds (key-points bullets, a one-line headline);
@@ -226,12 +227,29 @@ def table(results: dict[str, Any]) -> str:
 
 
 def register(benches: argparse._SubParsersAction[argparse.ArgumentParser]) -> None:
-    parser = benches.add_parser("tasks", help="task API output quality on the local model, on fixed inputs")
-    parser.add_argument("--json", action="store_true", help="print JSON instead of a table")
+    parser = benches.add_parser("tasks", help="the work pages do, timed beside llama.cpp; task API output quality on the local model")
+    parser.add_argument("--only", choices=("time", "quality"), help="run one part (default: both)")
+    parser.add_argument("--gguf", type=Path, help="GGUF file to time (default: the embedded default model)")
+    parser.add_argument("--threads", type=int, default=None, help="threads for both engines when timing (default: one per core)")
+    parser.add_argument("--rounds", type=int, default=3, help="timed rounds, the engines' order alternated (default 3)")
+    parser.add_argument("--json", action="store_true", help="print JSON instead of tables")
     parser.set_defaults(run=main)
 
 
 def main(args: argparse.Namespace) -> int:
-    results = run(log=lambda m: print(m, file=sys.stderr))
-    print(json.dumps(results, indent=2) if args.json else table(results))
+    from . import workload
+
+    def log(message: str) -> None:
+        print(message, file=sys.stderr)
+
+    results: dict[str, Any] = {}
+    if args.only in (None, "time"):
+        results["time"] = workload.run(args.gguf, args.threads, args.rounds, log=log)
+    if args.only in (None, "quality"):
+        results["quality"] = run(log=log)
+    if args.json:
+        print(json.dumps(results, indent=2))
+    else:
+        tables = {"time": workload.table, "quality": table}
+        print("\n\n".join(tables[part](figures) for part, figures in results.items()))
     return 0
