@@ -203,25 +203,6 @@ async def test_a_long_prefill_is_chunked_between_the_others_tokens(tiny, monkeyp
     assert long_first >= 3
 
 
-async def test_a_lone_prompt_is_prefilled_in_larger_chunks(tiny, monkeypatch):
-    fed: list[int] = []
-    forward_tail = tiny.forward_tail
-
-    def recorded(ids, *args):
-        fed.append(len(ids))
-        return forward_tail(ids, *args)
-
-    monkeypatch.setattr(tiny, "forward_tail", recorded)
-    alone = PREFILL_CHUNK + 72  # the tiny model's context holds two such chunks; the real one is larger
-    monkeypatch.setattr(engine_module, "PREFILL_CHUNK_ALONE", alone)
-    long = [int(t) for t in np.random.default_rng(1).integers(3, tiny.info.vocab_size, 2 * alone + 10)]
-    [reply] = await together(generate(tiny, greedy(long, 3)))
-
-    assert reply.usage is not None and reply.usage.input_tokens == len(long)
-    # No other generation waits: two large chunks and the rest, then one position a token.
-    assert fed[:3] == [alone, alone, 10] and set(fed[3:]) <= {1}
-
-
 async def test_cache_memory_is_reported_as_before(tiny):
     texts = ("The quick brown fox", "Paris", "def f(x):")
 

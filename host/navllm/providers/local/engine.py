@@ -24,8 +24,7 @@ activations) a row's logits are bit-identical to those it gets alone, so replies
 on who else is decoding; with fp32 activations (``--accuracy-level 1``) they differ by ~1e-4,
 which can flip a near-tie. Prompts are prefilled
 on the conversation's own cache in chunks of ``PREFILL_CHUNK`` tokens, one chunk per round, so a
-long prompt delays the others' tokens by a chunk, not by the whole prompt (larger chunks while it
-is alone). Drafts are verified
+long prompt delays the others' tokens by a chunk, not by the whole prompt. Drafts are verified
 only for a generation decoding alone: with several, the batch already fills the forward that
 drafts would fill, and a draft round (several positions of one conversation) cannot share a
 forward with the others' single positions. Graphs converted before the batch dimension decode one
@@ -62,9 +61,6 @@ if TYPE_CHECKING:
     from .runtime import Binding, LoadedModel
 
 PREFILL_CHUNK = 128  # prompt tokens per forward: ~0.15 s of SmolLM2 on two cores, the others' wait for a token
-# With no other generation to wait, larger chunks: a 1,250-token prompt prefilled 6-13% faster in
-# chunks of 512 than of 128 on SmolLM2 (2 threads); a newcomer then waits ~0.6 s at most.
-PREFILL_CHUNK_ALONE = 512
 
 
 @dataclass
@@ -283,15 +279,13 @@ class Engine:
     def _solo(self, run: _Run) -> None:
         """Feed ``run``'s next ids on its own cache: a prefill chunk, or its token and drafts."""
         self.pool.forget(run)
-        alone = len(self._runs) == 1 and not self._arriving
-        limit = PREFILL_CHUNK_ALONE if alone else PREFILL_CHUNK
-        if len(run.feed) > limit:  # only a prompt is this long: drafts are a few tokens
-            chunk, run.feed = run.feed[:limit], run.feed[limit:]
+        if len(run.feed) > PREFILL_CHUNK:  # only a prompt is this long: drafts are a few tokens
+            chunk, run.feed = run.feed[:PREFILL_CHUNK], run.feed[PREFILL_CHUNK:]
             self._forward(run, chunk, 1)
             return
         ids, drafts = run.feed, run.drafts
         logits = self._forward(run, ids, 1 + len(drafts))
-        run.take(_rows(logits, drafts), alone=alone)
+        run.take(_rows(logits, drafts), alone=len(self._runs) == 1 and not self._arriving)
 
     def _forward(self, run: _Run, ids: list[int], keep: int) -> np.ndarray:
         try:
