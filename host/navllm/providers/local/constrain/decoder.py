@@ -14,8 +14,7 @@ if TYPE_CHECKING:
 
 
 def decoder(request: Generation, model: LoadedModel) -> LocalDecoder:
-    info = model.info
-    vocabulary = Vocabulary.load(model.folder / "tokenizer.json", info.vocab_size, tuple(info.eos_token_ids))
+    vocabulary = Vocabulary.of(model)
     splitter = ToolCallSplitter(prefix=assistant_prefix(request.messages)) if request.tools else None
     return LocalDecoder(build_constraint(request, vocabulary), splitter)
 

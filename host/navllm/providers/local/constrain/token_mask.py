@@ -30,6 +30,9 @@ if TYPE_CHECKING:
     import llguidance
     import numpy as np
     from llguidance._lib import JsonCompileOptions  # declared in the stub only
+    from tokenizers import Tokenizer
+
+    from ..runtime import LoadedModel
 
 # Compact-ish JSON: a little whitespace where JSON allows it (so ``{"a": 1}`` and pre-filled
 # prefixes written by hand fit) but bounded, so a model can't pad forever. Options the page
@@ -52,11 +55,94 @@ class Vocabulary:
     @staticmethod
     @functools.lru_cache(maxsize=4)
     def load(tokenizer_json: Path, size: int, eos_ids: tuple[int, ...]) -> Vocabulary:
-        """Build once per model (~0.4 s: llguidance indexes every token's bytes)."""
+        """Build once per model (~0.4 s: llguidance indexes every token's bytes) from the tokenizer file."""
         import llguidance
 
         text = Path(tokenizer_json).read_text(encoding="utf-8")
         return Vocabulary(llguidance.LLTokenizer(text, n_vocab=size, eos_token=list(eos_ids)), size, tuple(eos_ids))
+
+    @staticmethod
+    def of(model: LoadedModel) -> Vocabulary:
+        """The loaded model's vocabulary. Built from the tokenizer the model already holds where its
+        tokens' bytes can be read off (the two kinds the converter writes): from the file,
+        llguidance would keep a second whole tokenizer, ~40 MiB for SmolLM2's 49,152 tokens."""
+        info = model.info
+        return _on_tokenizer(model.tokenizer, info.vocab_size, tuple(info.eos_token_ids)) or Vocabulary.load(
+            model.folder / "tokenizer.json", info.vocab_size, tuple(info.eos_token_ids)
+        )
+
+
+@functools.lru_cache(maxsize=4)
+def _on_tokenizer(tokenizer: Tokenizer, size: int, eos_ids: tuple[int, ...]) -> Vocabulary | None:
+    import llguidance
+
+    read = token_bytes(tokenizer, size)
+    if read is None:
+        return None
+    wrapped = llguidance.TokenizerWrapper(_TokenSource(tokenizer, *read, eos_ids[0]))
+    return Vocabulary(llguidance.LLTokenizer(wrapped, n_vocab=size, eos_token=list(eos_ids)), size, eos_ids)
+
+
+class _TokenSource:
+    """What ``llguidance.TokenizerWrapper`` reads: each id's bytes, the special ids, and a way to tokenize text."""
+
+    def __init__(self, tokenizer: Tokenizer, tokens: list[bytes], special: list[int], eos: int):
+        self._tokenizer = tokenizer
+        self.tokens, self.special_token_ids = tokens, special
+        self.eos_token_id, self.bos_token_id = eos, None
+
+    def __call__(self, text: str) -> list[int]:
+        if not isinstance(text, str):
+            raise TypeError("text only")  # the wrapper probes with bytes, then passes str
+        return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
+
+
+def token_bytes(tokenizer: Tokenizer, size: int) -> tuple[list[bytes], list[int]] | None:
+    """Every id's bytes and the special ids, for byte-level BPE (GPT-2's byte alphabet) and
+    SentencePiece (``▁`` for a space, ``<0xNN>`` for a byte); None for another kind of tokenizer,
+    and for SentencePiece that prepends a space to the text, which llguidance must not do when
+    it tokenizes the middle of a reply (from the file it drops that step of the tokenizer)."""
+    import json
+    import re
+
+    def steps(part: Any) -> list[str]:
+        config = json.loads(part.__getstate__()) if part is not None else {}
+        return [c.get("type") for c in config.get("decoders", config.get("normalizers", [config]))]
+
+    decoding = steps(tokenizer.decoder)
+    sentencepiece = "ByteFallback" in decoding and set(decoding) <= {"Replace", "ByteFallback", "Fuse", "Strip"}
+    if decoding == ["ByteLevel"]:
+        alphabet = _byte_alphabet()
+    elif not sentencepiece or "Prepend" in steps(tokenizer.normalizer):
+        return None
+    tokens = [b""] * size
+    byte = re.compile(r"<0x([0-9A-Fa-f]{2})>")
+    for piece, i in tokenizer.get_vocab(with_added_tokens=False).items():
+        if i >= size:
+            continue
+        if decoding == ["ByteLevel"]:
+            if any(c not in alphabet for c in piece):
+                return None
+            tokens[i] = bytes(alphabet[c] for c in piece)
+        elif m := byte.fullmatch(piece):
+            tokens[i] = bytes([int(m[1], 16)])
+        else:
+            tokens[i] = piece.replace("\u2581", " ").encode()
+    special = []
+    for i, added in tokenizer.get_added_tokens_decoder().items():
+        if i < size:
+            tokens[i] = added.content.encode()
+            if added.special:
+                special.append(i)
+    return tokens, special
+
+
+@functools.cache
+def _byte_alphabet() -> dict[str, int]:
+    """GPT-2's printable stand-in for each byte (byte-level BPE writes tokens in it)."""
+    printable = [*range(ord("!"), ord("~") + 1), *range(ord("¡"), ord("¬") + 1), *range(ord("®"), ord("ÿ") + 1)]
+    others = [b for b in range(256) if b not in printable]
+    return {chr(b): b for b in printable} | {chr(256 + n): b for n, b in enumerate(others)}
 
 
 def build_constraint(request: Generation, vocabulary: Vocabulary) -> GrammarConstraint | None:
