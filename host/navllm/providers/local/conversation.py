@@ -26,7 +26,7 @@ from ...models.chat_template import ChatTemplate
 from ...protocol.common import Constraint, Message, TextPart, ToolSpec
 from ...protocol.errors import quota_exceeded
 from ..base import Chunk, Conversation, Generation, Usage
-from . import constrain
+from . import constrain, heap
 from .engine import Job, engine_for
 from .kv_cache import KVCache
 from .memory import budget
@@ -163,4 +163,5 @@ class LocalConversation(Conversation):
         return clone
 
     async def close(self) -> None:
-        self._cache.release()
+        self.drop_cache()
+        await asyncio.to_thread(heap.give_back)  # off the loop: ~7 ms after a long session

@@ -46,6 +46,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Literal
 
 from ..base import Usage
+from . import heap
 from .detokenizer import Detokenizer
 from .lookup import PromptLookup
 from .memory import budget
@@ -90,7 +91,7 @@ class _Run:
 
     def __init__(self, engine: Engine, job: Job, cache: KVCache, binding: Binding, emit: Callable[[_Item], None]):
         self.engine, self.job, self.cache, self.binding, self.emit = engine, job, cache, binding, emit
-        self.origin: Hashable = job.origin if job.origin is not None else self
+        self.origin: Hashable = job.origin if job.origin is not None else object()  # its own turn; not self, which would be a cycle
         self.cancel = threading.Event()
         self.run_options = engine._ort.RunOptions()  # terminated on cancel: only this generation's own forwards use it
         self.done: Future[None] = Future()
@@ -210,7 +211,7 @@ class Engine:
             self._arriving.append(run)
             if not self._pumping:
                 self._pumping = True
-                self._worker.submit(self._pump)
+                self._worker.submit(self._work)
         try:
             while (item := await queue.get()) is not None:
                 if isinstance(item, BaseException):
@@ -223,6 +224,10 @@ class Engine:
                 # Wait for the worker to leave the cache consistent before anyone touches it again.
                 await asyncio.shield(asyncio.wrap_future(run.done))
 
+    def _work(self) -> None:
+        self._pump()
+        heap.give_back()  # idle, the generations' references gone with _pump's frame: what they freed goes back
+
     def _pump(self) -> None:
         """The worker: admit arriving generations, then take rounds until none is left."""
         try:
@@ -234,7 +239,7 @@ class Engine:
                         admitted.append(self._arriving.popleft())
                     if not self._runs and not admitted:
                         self._pumping = False
-                        return
+                        break
                 for run in admitted:
                     self._runs.append(run)
                     self._guarded([run], run.start)

@@ -107,6 +107,9 @@ def _options(threads: int | None) -> ort.SessionOptions:
     options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
     # Prepacked weights are what makes MatMulNBits fast (6 tok/s without); keep them on.
     options.add_session_config_entry("session.disable_prepacking", "0")
+    # No arena: it keeps its largest activations for good (SmolLM2 after a five-turn chat: 31 MiB
+    # more anonymous memory with it, the same speed without it); freed ones go back with the heap.
+    options.enable_cpu_mem_arena = False
     return options
 
 
