@@ -123,7 +123,8 @@ class EchoConversation(Conversation):
         # The preamble streams first, as in the browser's mock; a constrained reply is one piece.
         pieces = [PREAMBLE, earlier + current]
         if request.constraint is not None:
-            pieces = [constrained_reply(request, "".join(pieces))]
+            # Off the loop: the reply is built token by token under the grammar (bounded, but not free).
+            pieces = [await asyncio.to_thread(constrained_reply, request, "".join(pieces))]
         await asyncio.sleep(self._delay)
         for piece in pieces:
             if piece:
