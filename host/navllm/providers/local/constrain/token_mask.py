@@ -76,7 +76,7 @@ class Vocabulary:
 def _on_tokenizer(tokenizer: Tokenizer, size: int, eos_ids: tuple[int, ...]) -> Vocabulary | None:
     import llguidance
 
-    read = token_bytes(tokenizer, size)
+    read = _token_bytes(tokenizer, size)
     if read is None:
         return None
     wrapped = llguidance.TokenizerWrapper(_TokenSource(tokenizer, *read, eos_ids[0]))
@@ -97,7 +97,7 @@ class _TokenSource:
         return list(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
 
-def token_bytes(tokenizer: Tokenizer, size: int) -> tuple[list[bytes], list[int]] | None:
+def _token_bytes(tokenizer: Tokenizer, size: int) -> tuple[list[bytes], list[int]] | None:
     """Every id's bytes and the special ids, for byte-level BPE (GPT-2's byte alphabet) and
     SentencePiece (``▁`` for a space, ``<0xNN>`` for a byte); None for another kind of tokenizer,
     and for SentencePiece that prepends a space to the text, which llguidance must not do when
