@@ -1,4 +1,5 @@
-"""Give the C heap's free memory back to the system once the local engine has nothing to do.
+"""Give the C heap's free memory back to the system once a model has loaded and whenever the
+local engine has nothing to do.
 
 glibc keeps what a process frees for its own reuse: KV caches grown and released, onnxruntime's
 and numpy's temporaries. On SmolLM2, after a 1,235-token prompt and its reply, with the session

@@ -75,12 +75,14 @@ class LoadedModel:
         import onnxruntime as ort
         from tokenizers import Tokenizer
 
+        from . import heap
         from .prepared import open_session
 
         self.folder = folder
         self.info = ModelInfo.read(folder)
         self.tokenizer = Tokenizer.from_file(str(folder / "tokenizer.json"))
         self.session = open_session(folder, threads)
+        heap.give_back()  # what parsing the tokenizer and loading the graph freed (SmolLM2: 12 MiB)
         self._ort = ort
         self._inputs = {i.name for i in self.session.get_inputs()}
         self.forwarded = 0  # tokens fed through the graph since load (prefill reuse is observable)
