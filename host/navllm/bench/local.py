@@ -13,7 +13,9 @@ ever held resident, load included), RSS at the end, and the anonymous part of it
 that only this process can use and that must be swapped to be reclaimed; the rest of RSS is
 file pages, the memory-mapped weights, which processes share and the kernel can drop). A
 worker's RSS includes the Python interpreter and the libraries it loaded; both engines run in
-the same interpreter, which loads numpy and tokenizers for either.
+the same interpreter, which loads numpy and tokenizers for either. After each generation each
+engine does what it does between requests: ours hands the heap's free memory back, as its
+worker does when it goes idle (``providers/local/heap.py``); llama.cpp keeps its buffers.
 
 Our engine loads the graph prepared for this machine (``providers/local/prepared.py``); each
 converted folder is prepared once before the rounds, as the first load of a model does, and that
@@ -135,6 +137,7 @@ class _Runner(Protocol):
     def start(self, capacity: int) -> Any: ...
     def feed(self, state: Any, ids: list[int]) -> np.ndarray: ...
     def pick(self, logits: np.ndarray) -> int: ...
+    def idle(self) -> None: ...
 
 
 class _Ours:
@@ -158,6 +161,11 @@ class _Ours:
 
     def pick(self, logits: np.ndarray) -> int:
         return self.sampler.sample(logits)
+
+    def idle(self) -> None:
+        from ..providers.local import heap
+
+        heap.give_back()
 
 
 class LlamaCpp:
@@ -184,6 +192,9 @@ class LlamaCpp:
     def pick(self, logits: np.ndarray) -> int:
         return int(self._np.argmax(logits))
 
+    def idle(self) -> None:
+        pass
+
     def rewind(self, keep: int) -> int:
         """Keep at most the first ``keep`` positions of the cache (the next feed drops the rest); how many are kept."""
         self.llm.n_tokens = min(keep, self.llm.n_tokens)
@@ -204,11 +215,13 @@ def worker(engine: str, gguf: Path, model_dir: Path | None, threads: int, runs: 
             token = runner.pick(runner.feed(state, [token]))
         t2 = time.perf_counter()
         result["runs"].append({"ttft_ms": (t1 - t0) * 1000, "prefill_tps": len(ids) / (t1 - t0), "decode_tps": (GENERATED - 1) / (t2 - t1)})
+        runner.idle()
     state = runner.start(len(text))
     split = len(text) - GENERATED
     predictions = [runner.pick(runner.feed(state, text[:split]))]
     predictions += [runner.pick(runner.feed(state, [t])) for t in text[split:-1]]
     result["predictions"] = predictions
+    runner.idle()
     result.update(_memory_mib())
     return result
 
