@@ -10,11 +10,13 @@ distribution exact), a guess it agrees with is kept and the next row is already 
 the first disagreement ends the round: the cache is cut back to the tokens kept (its stale
 positions are simply overwritten) and the sampler's token is fed with new guesses. Masks,
 stop sequences, the token budget and cancellation see one token at a time, as without guesses.
-Graphs converted before ``logits_to_keep`` existed decode without guesses. The rows come from
-onnxruntime's several-row kernels: with int8 activations (the shipped graph) they round unlike its
-one-row kernel, so a greedy reply could part from the unspeculated one at a near-tie; by default
-(``Job.speculate == "exact"``) guesses are made only where a probe found both kernels agree
-(``LoadedModel.drafts_exact``: fp32 activations, ``--accuracy-level 1``).
+Graphs converted before ``logits_to_keep`` existed decode without guesses. Several positions of
+one conversation do not round as one does: onnxruntime's attention takes another GEMM kernel for
+a single query row (ulp-sized differences), which the int8 activations of the shipped graph grow
+to ~0.8 logit, so a greedy reply could part from the unspeculated one at a near-tie; by default
+(``Job.speculate == "exact"``) guesses are made only where a probe found the two agree
+(``LoadedModel.drafts_exact``: fp32 activations, ``--accuracy-level 1``; docs/benchmarks.md
+measures making them agree on the shipped graph, and why it does not pay).
 
 Each model has one worker thread, which takes turns among the generations it holds (``_round``).
 While two or more are decoding, their next tokens share one forward, one row each (``pool``; at

@@ -23,8 +23,9 @@ if TYPE_CHECKING:
 META_FILE = "navllm-model.json"
 FORMAT = 1
 LOGITS_TO_KEEP = "logits_to_keep"  # the graph input that selects how many final positions get logits
-# One row against several: fp32-activation kernels differ by 1e-4 (up to 1e-2 through the int8
-# head), int8-activation ones by 0.4–0.9 (SmolLM2, onnxruntime 1.32, x86-64).
+# One position against several in a forward: attention's one-row kernel rounds differently, by
+# 1e-4 in the logits with fp32 activations (up to 1e-2 through the int8 head), 0.4–0.9 once int8
+# activations amplify it (SmolLM2, onnxruntime 1.32, x86-64).
 _SAME_LOGITS = 0.05
 
 
@@ -108,9 +109,9 @@ class LoadedModel:
     @functools.cached_property
     def drafts_exact(self) -> bool:
         """True when logits computed for several positions in one forward equal those computed one
-        position at a time, so verified drafts leave greedy replies unchanged. onnxruntime's
-        int8-activation kernels round the two differently (up to ~0.9 logit on SmolLM2); probed
-        once, on a few tokens, without counting them in ``forwarded``."""
+        position at a time, so verified drafts leave greedy replies unchanged. On int8-activation
+        graphs they differ (up to ~0.9 logit on SmolLM2, see ``_SAME_LOGITS``); probed once, on a
+        few tokens, without counting them in ``forwarded``."""
         import numpy as np
 
         if not self.verifies_drafts:
