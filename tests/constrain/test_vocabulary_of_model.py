@@ -18,6 +18,7 @@ from navllm.providers.local import runtime
 from navllm.providers.local.constrain.token_mask import GrammarConstraint, Vocabulary, _grammar
 from tests.constrain.driver import RandomDriver
 from tests.convert import tiny_gguf
+from tests.support.memory import ANON_MIB
 
 TEXTS = ["Hello world", " leading space", "x  y\n\nz", "naïve café 東京 🙂", "<|im_end|> after a special", "12345 678", ""]
 SCHEMA = {"type": "object", "properties": {"name": {"type": "string"}, "n": {"type": "integer"}}, "required": ["name", "n"]}
@@ -82,15 +83,13 @@ def test_a_generation_uses_the_models_own_vocabulary(smollm2):
     assert built is not None and built.vocabulary is Vocabulary.of(smollm2) and built.vocabulary is not _from_file(smollm2)
 
 
-_MEASURE = """
+_MEASURE = (
+    ANON_MIB
+    + """
 import json, sys
 from pathlib import Path
 from navllm.providers.local import runtime
 from navllm.providers.local.constrain.token_mask import Vocabulary
-
-def anon():
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("RssAnon:"))) / 1024
 
 model = runtime.load(Path(sys.argv[1]), 1)
 before = anon()
@@ -100,6 +99,7 @@ else:
     Vocabulary.load(model.folder / "tokenizer.json", model.info.vocab_size, tuple(model.info.eos_token_ids))
 print(json.dumps(anon() - before))
 """
+)
 
 
 @pytest.mark.model

@@ -17,6 +17,7 @@ import pytest
 from navllm.providers.local.engine import Job, engine_for
 from navllm.providers.local.kv_cache import KVCache
 from navllm.providers.local.sampler import Sampler, SamplerConfig
+from tests.support.memory import ANON_MIB
 
 
 async def test_a_finished_generation_keeps_nothing_alive(tiny):
@@ -36,7 +37,9 @@ async def test_a_finished_generation_keeps_nothing_alive(tiny):
         gc.enable()
 
 
-_MEASURE = """
+_MEASURE = (
+    ANON_MIB
+    + """
 import asyncio, json, sys
 from pathlib import Path
 from navllm.protocol.common import Sampling, text_message
@@ -45,10 +48,6 @@ from navllm.providers.local import runtime
 from navllm.providers.local.conversation import LocalConversation
 from navllm.providers.local.engine import engine_for
 from navllm.providers.local.sampler import SamplerConfig
-
-def anon():
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("RssAnon:"))) / 1024
 
 async def main():
     model = runtime.load(Path(sys.argv[1]), 2)
@@ -65,6 +64,7 @@ async def main():
 
 asyncio.run(main())
 """
+)
 
 
 @pytest.mark.model
@@ -79,20 +79,19 @@ def test_a_closed_long_session_gives_its_memory_back(smollm2_store):
     assert figures["closed"] - figures["loaded"] < 20, figures
 
 
-_TRIMMED_AFTER_LOAD = """
+_TRIMMED_AFTER_LOAD = (
+    ANON_MIB
+    + """
 import ctypes, sys
 from pathlib import Path
 from navllm.providers.local import runtime
-
-def anon():
-    status = Path("/proc/self/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("RssAnon:"))) / 1024
 
 model = runtime.LoadedModel(Path(sys.argv[1]), 1)
 loaded = anon()
 ctypes.CDLL(None).malloc_trim(0)
 print(loaded - anon())
 """
+)
 
 
 @pytest.mark.model
