@@ -82,13 +82,13 @@ def test_a_closed_long_session_gives_its_memory_back(smollm2_store):
 _TRIMMED_AFTER_LOAD = (
     ANON_MIB
     + """
-import ctypes, sys
+import sys
 from pathlib import Path
-from navllm.providers.local import runtime
+from navllm.providers.local import heap, runtime
 
 model = runtime.LoadedModel(Path(sys.argv[1]), 1)
 loaded = anon()
-ctypes.CDLL(None).malloc_trim(0)
+heap.give_back()
 print(loaded - anon())
 """
 )
